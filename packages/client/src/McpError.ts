@@ -1,0 +1,210 @@
+/**
+ * The typed errors of effect-mcp.
+ *
+ * Every error names the server it concerns (and the tool, where there is one), so that a
+ * caller can `Effect.catchTag` on the exact failure and an operator can read the message
+ * without a stack trace. No error ever carries a credential: headers are never copied into
+ * an error, and `Redacted` values are never unwrapped into one.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+const where = (server: string, tool?: string): string =>
+  tool === undefined ? `MCP server "${server}"` : `MCP server "${server}", tool "${tool}"`
+
+/**
+ * A call named a server that is not configured.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnknownServerError extends Schema.TaggedError<UnknownServerError>()("UnknownServerError", {
+  server: Schema.String,
+  known: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    return `Unknown MCP server "${this.server}"; configured servers: ${
+      this.known.length === 0 ? "(none)" : this.known.join(", ")
+    }`
+  }
+}
+
+/**
+ * A call named a tool the server does not offer, even after its tool list was refreshed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnknownToolError extends Schema.TaggedError<UnknownToolError>()("UnknownToolError", {
+  server: Schema.String,
+  tool: Schema.String,
+  available: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    return `${where(this.server)} offers no tool "${this.tool}"; available: ${
+      this.available.length === 0 ? "(none)" : this.available.join(", ")
+    }`
+  }
+}
+
+/**
+ * Why a transport-level failure happened.
+ *
+ * - `Connect`: no connection could be made, so the request provably never reached the server.
+ * - `Timeout`: no complete answer within the deadline; the server may have acted.
+ * - `Status`: the server answered with an HTTP status that is not a success.
+ * - `Decode`: the server answered bytes that are not a valid MCP message of the expected shape.
+ * - `Closed`: the connection or stream ended before the answer, or the session was closed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const TransportReason = Schema.Literal("Connect", "Timeout", "Status", "Decode", "Closed")
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type TransportReason = typeof TransportReason.Type
+
+/**
+ * The request did not produce a JSON-RPC answer: connection, timeout, HTTP status, undecodable
+ * bytes or a stream that ended early. `detail` says what was wrong in words.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
+  server: Schema.String,
+  tool: Schema.optional(Schema.String),
+  reason: TransportReason,
+  detail: Schema.String,
+  status: Schema.optional(Schema.Number),
+  retryAfter: Schema.optional(Schema.DurationFromSelf)
+}) {
+  override get message(): string {
+    const status = this.status === undefined ? "" : ` (HTTP ${this.status})`
+    return `${where(this.server, this.tool)}: ${this.reason}${status}: ${this.detail}`
+  }
+}
+
+/**
+ * The server answered the request with a JSON-RPC error. `message` names the server (and the
+ * tool) and quotes the server's own error text; `code` and `data` are as the server sent them.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ProtocolError extends Schema.TaggedError<ProtocolError>()("ProtocolError", {
+  server: Schema.String,
+  tool: Schema.optional(Schema.String),
+  code: Schema.Number,
+  message: Schema.String,
+  data: Schema.optional(Schema.Unknown)
+}) {
+  /**
+   * Builds the error from a JSON-RPC error answer, composing a message that names the server.
+   *
+   * @since 0.1.0
+   */
+  static fromAnswer(options: {
+    readonly server: string
+    readonly tool?: string | undefined
+    readonly code: number
+    readonly message: string
+    readonly data?: unknown
+  }): ProtocolError {
+    return new ProtocolError({
+      server: options.server,
+      ...(options.tool === undefined ? {} : { tool: options.tool }),
+      code: options.code,
+      message: `${where(options.server, options.tool)} answered JSON-RPC error ${options.code}: ${options.message}`,
+      ...(options.data === undefined ? {} : { data: options.data })
+    })
+  }
+}
+
+/**
+ * The tool ran and reported failure (`isError: true`); `content` is what it said.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ToolCallError extends Schema.TaggedError<ToolCallError>()("ToolCallError", {
+  server: Schema.String,
+  tool: Schema.String,
+  content: Schema.Array(Schema.Unknown),
+  structuredContent: Schema.optional(Schema.Unknown)
+}) {
+  override get message(): string {
+    const text = this.content.flatMap((block) =>
+      typeof block === "object" && block !== null && "text" in block && typeof block.text === "string"
+        ? [block.text]
+        : []
+    ).join(" ")
+    return `${where(this.server, this.tool)} reported an error${text === "" ? "" : `: ${text}`}`
+  }
+}
+
+/**
+ * The server's circuit is open after repeated failures: the call failed fast without a request.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ServerUnavailableError extends Schema.TaggedError<ServerUnavailableError>()("ServerUnavailableError", {
+  server: Schema.String,
+  consecutiveFailures: Schema.Number,
+  retryAt: Schema.DateTimeUtcFromSelf
+}) {
+  override get message(): string {
+    return `${where(this.server)} is unavailable after ${this.consecutiveFailures} consecutive failures; next trial at ${
+      this.retryAt.toString()
+    }`
+  }
+}
+
+/**
+ * Configuration could not be read or is invalid. `source` names the file (or `options`, `env`),
+ * `path` the offending field, e.g. `mcpServers.search.url`; `message` says both and the problem.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class McpConfigError extends Schema.TaggedError<McpConfigError>()("McpConfigError", {
+  source: Schema.String,
+  path: Schema.String,
+  message: Schema.String
+}) {
+  /**
+   * Builds the error with a message that names the source and the field.
+   *
+   * @since 0.1.0
+   */
+  static at(source: string, path: string, problem: string): McpConfigError {
+    return new McpConfigError({ source, path, message: `${source}${path === "" ? "" : ` at ${path}`}: ${problem}` })
+  }
+}
+
+/**
+ * Every error a session request can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type McpSessionError = TransportError | ProtocolError
+
+/**
+ * Every error `McpClient.callTool` can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type McpClientError =
+  | UnknownServerError
+  | UnknownToolError
+  | TransportError
+  | ProtocolError
+  | ToolCallError
+  | ServerUnavailableError

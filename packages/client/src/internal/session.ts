@@ -1,0 +1,381 @@
+/**
+ * The 2025 revisions of MCP over Streamable HTTP (2025-11-25, 2025-06-18, 2025-03-26):
+ * `initialize`, a session id in a header, answers as JSON or SSE.
+ */
+import * as McpSchema from "@effect/ai/McpSchema"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { ProtocolError, ToolCallError, type TransportError } from "../McpError.js"
+import type * as McpSession from "../McpSession.js"
+import * as JsonRpc from "./jsonRpc.js"
+import * as Sse from "./sse.js"
+import * as Transport from "./transport.js"
+
+/** @internal */
+export const supportedProtocolVersions: ReadonlyArray<string> = ["2025-11-25", "2025-06-18", "2025-03-26"]
+
+/** @internal */
+export const defaultClientInfo = { name: "effect-mcp", version: "0.1.0" } as const
+
+const MAX_PAGES = 1000
+
+class SessionExpired extends Data.TaggedError("SessionExpired") {}
+
+interface Wire {
+  readonly generation: number
+  readonly sessionId: string | undefined
+  readonly headers: Headers.Headers
+}
+
+/** @internal */
+export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
+  const http = yield* HttpClient.HttpClient
+  const scope = yield* Effect.scope
+  const server = options.server
+  const url = String(options.url)
+  const defaultTimeout = Duration.decode(options.timeout ?? Duration.seconds(30))
+  const closeTimeout = Duration.decode(options.closeTimeout ?? Duration.seconds(1))
+  const maxMessageSize = options.maxMessageSize ?? 16 * 1024 * 1024
+  const clientInfo = options.clientInfo ?? defaultClientInfo
+  const onNotification = options.onNotification
+
+  let baseHeaders = Headers.set(Headers.fromInput(options.headers ?? {}), "accept", "application/json, text/event-stream")
+  if (options.auth !== undefined) {
+    baseHeaders = Headers.set(baseHeaders, "authorization", `Bearer ${Redacted.value(options.auth)}`)
+  }
+
+  let wire: Wire = { generation: 0, sessionId: undefined, headers: baseHeaders }
+  let info: McpSession.Info | undefined
+  let nextId = 1
+  let closed = false
+  const initializing = yield* Effect.makeSemaphore(1)
+  const sessionTarget: Transport.Target = { server }
+
+  const expired = (target: Transport.Target) =>
+  <A, E>(self: Effect.Effect<A, E | SessionExpired>): Effect.Effect<A, Exclude<E, SessionExpired> | TransportError> =>
+    Effect.catchIf(self, (error): error is SessionExpired => error instanceof SessionExpired, () =>
+      Effect.fail(
+        Transport.transportError(target, "Status", "the server forgot the session again right after re-initializing", {
+          status: 404
+        })
+      ))
+
+  const post = (
+    current: Wire,
+    body: string,
+    target: Transport.Target,
+    what: string
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | SessionExpired> =>
+    http.execute(HttpClientRequest.post(url, { headers: current.headers, body: HttpBody.text(body, "application/json") }))
+      .pipe(
+        Effect.mapError((error) => Transport.fromHttpClientError(target, error)),
+        Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | SessionExpired> => {
+          if (response.status >= 200 && response.status < 300) return Effect.succeed(response)
+          if (response.status === 404 && current.sessionId !== undefined) {
+            return Effect.zipRight(discard(response), Effect.fail(new SessionExpired()))
+          }
+          return Effect.flatMap(Transport.statusError(target, response, what), Effect.fail)
+        })
+      )
+
+  const discard = (response: HttpClientResponse.HttpClientResponse) => Effect.ignore(Stream.runDrain(response.stream))
+
+  const send = (current: Wire, body: string, what: string) =>
+    post(current, body, sessionTarget, what).pipe(
+      Effect.flatMap(discard),
+      Effect.timeout(defaultTimeout)
+    )
+
+  const answerServerRequest = (current: Wire, request: Extract<JsonRpc.Incoming, { _tag: "Request" }>) =>
+    send(
+      current,
+      request.method === "ping"
+        ? JsonRpc.encodeSuccess(request.id, {})
+        : JsonRpc.encodeFailure(request.id, JsonRpc.METHOD_NOT_FOUND, `Method not supported by this client: ${request.method}`),
+      `the answer to the server's "${request.method}"`
+    ).pipe(
+      Effect.catchAllCause((cause) => Effect.logDebug("could not answer a server request", cause)),
+      Effect.forkIn(scope)
+    )
+
+  /** Routes one message of an answer body; `Some` when it is the answer to `id`. */
+  const route = (current: Wire, message: unknown, id: JsonRpc.RequestId, target: Transport.Target) => {
+    const incoming = JsonRpc.classify(message)
+    if (typeof incoming === "string") {
+      return Effect.fail(Transport.transportError(target, "Decode", incoming))
+    }
+    switch (incoming._tag) {
+      case "Success":
+      case "Failure":
+        return Effect.succeed(
+          incoming.id === null || String(incoming.id) === String(id) ? Option.some(incoming) : Option.none()
+        )
+      case "Request":
+        return Effect.as(answerServerRequest(current, incoming), Option.none())
+      case "Notification":
+        return onNotification === undefined
+          ? Effect.succeed(Option.none())
+          : onNotification({ method: incoming.method, params: incoming.params }).pipe(
+            Effect.catchAllCause((cause) => Effect.logWarning("notification handler failed", cause)),
+            Effect.as(Option.none())
+          )
+    }
+  }
+
+  const parse = (text: string, target: Transport.Target) =>
+    Effect.try({
+      try: (): unknown => JSON.parse(text),
+      catch: () =>
+        Transport.transportError(target, "Decode", `the answer is not valid JSON: ${excerpt(text)}`)
+    })
+
+  const settle = (
+    answer: Extract<JsonRpc.Incoming, { _tag: "Success" | "Failure" }>,
+    target: Transport.Target
+  ): Effect.Effect<unknown, ProtocolError> =>
+    answer._tag === "Success"
+      ? Effect.succeed(answer.result)
+      : Effect.fail(ProtocolError.fromAnswer({ ...target, code: answer.code, message: answer.message, data: answer.data }))
+
+  const readAnswer = (
+    current: Wire,
+    response: HttpClientResponse.HttpClientResponse,
+    id: JsonRpc.RequestId,
+    target: Transport.Target
+  ): Effect.Effect<unknown, TransportError | ProtocolError> => {
+    const contentType = response.headers["content-type"] ?? ""
+    if (contentType.startsWith("text/event-stream")) {
+      return Sse.events(response.stream, maxMessageSize).pipe(
+        Stream.mapError((error) =>
+          error._tag === "SseError"
+            ? Transport.transportError(target, "Decode", `an SSE event is larger than the limit of ${maxMessageSize}`)
+            : Transport.fromHttpClientError(target, error)
+        ),
+        Stream.mapEffect((event) => Effect.flatMap(parse(event.data, target), (json) => route(current, json, id, target))),
+        Stream.filterMap((answer) => answer),
+        Stream.runHead,
+        Effect.flatMap((answer): Effect.Effect<unknown, TransportError | ProtocolError> =>
+          Option.isSome(answer)
+            ? settle(answer.value, target)
+            : Effect.fail(
+              Transport.transportError(target, "Closed", `the SSE stream ended before the answer to request ${id}`)
+            )
+        )
+      )
+    }
+    return Transport.readBody(target, response, maxMessageSize).pipe(
+      Effect.flatMap((bytes) =>
+        bytes.length === 0
+          ? Effect.fail(
+            Transport.transportError(
+              target,
+              "Decode",
+              `the server accepted request ${id} with HTTP ${response.status} but sent no answer`
+            )
+          )
+          : parse(Transport.decodeText(bytes), target)
+      ),
+      Effect.flatMap((json) =>
+        Effect.forEach(Array.isArray(json) ? json : [json], (message) => route(current, message, id, target))
+      ),
+      Effect.flatMap((answers): Effect.Effect<unknown, TransportError | ProtocolError> => {
+        const answer = answers.find(Option.isSome)
+        return answer === undefined
+          ? Effect.fail(Transport.transportError(target, "Decode", `the JSON answer holds no answer to request ${id}`))
+          : settle(answer.value, target)
+      })
+    )
+  }
+
+  const exchange = (
+    current: Wire,
+    id: JsonRpc.RequestId,
+    body: string,
+    method: string,
+    target: Transport.Target
+  ) =>
+    post(current, body, target, `"${method}"`).pipe(
+      Effect.flatMap((response) => readAnswer(current, response, id, target))
+    )
+
+  const initialize = (generation: number): Effect.Effect<Wire, TransportError | ProtocolError> =>
+    Effect.gen(function*() {
+      const fresh: Wire = { generation, sessionId: undefined, headers: baseHeaders }
+      const id = nextId++
+      const body = JsonRpc.encodeRequest(id, "initialize", {
+        protocolVersion: supportedProtocolVersions[0],
+        capabilities: {},
+        clientInfo
+      })
+      const response = yield* post(fresh, body, sessionTarget, `"initialize"`).pipe(expired(sessionTarget))
+      const sessionId = response.headers["mcp-session-id"]
+      const result = yield* readAnswer(fresh, response, id, sessionTarget).pipe(
+        Effect.flatMap(decode(McpSchema.InitializeResult, "the initialize result", sessionTarget))
+      )
+      if (!supportedProtocolVersions.includes(result.protocolVersion)) {
+        return yield* Transport.transportError(
+          sessionTarget,
+          "Decode",
+          `the server chose protocol version ${result.protocolVersion}; this client speaks ${
+            supportedProtocolVersions.join(", ")
+          }`
+        )
+      }
+      let headers = Headers.set(baseHeaders, "mcp-protocol-version", result.protocolVersion)
+      if (sessionId !== undefined) headers = Headers.set(headers, "mcp-session-id", sessionId)
+      const established: Wire = { generation, sessionId, headers }
+      wire = established
+      info = {
+        sessionId,
+        protocolVersion: result.protocolVersion,
+        serverInfo: result.serverInfo,
+        capabilities: result.capabilities,
+        instructions: result.instructions,
+        initializations: generation
+      }
+      yield* post(established, JsonRpc.encodeNotification("notifications/initialized", undefined), sessionTarget, `"notifications/initialized"`)
+        .pipe(expired(sessionTarget), Effect.flatMap(discard))
+      return established
+    }).pipe(
+      Effect.timeoutFail({
+        duration: defaultTimeout,
+        onTimeout: () =>
+          Transport.transportError(sessionTarget, "Timeout", `no answer to "initialize" within ${Duration.format(defaultTimeout)}`)
+      })
+    )
+
+  const reinitialize = (stale: Wire) =>
+    initializing.withPermits(1)(
+      Effect.suspend(() => wire.generation !== stale.generation ? Effect.succeed(wire) : initialize(stale.generation + 1))
+    )
+
+  const cancel = (id: JsonRpc.RequestId) =>
+    send(wire, JsonRpc.encodeNotification("notifications/cancelled", { requestId: id, reason: "The client stopped waiting" }), `"notifications/cancelled"`)
+      .pipe(
+        Effect.catchAllCause((cause) => Effect.logDebug("could not send notifications/cancelled", cause)),
+        Effect.forkIn(scope),
+        Effect.asVoid
+      )
+
+  const request = (
+    method: string,
+    params: unknown,
+    target: Transport.Target,
+    requestOptions: McpSession.RequestOptions | undefined
+  ): Effect.Effect<unknown, TransportError | ProtocolError> =>
+    Effect.suspend(() => {
+      if (closed) return Effect.fail(Transport.transportError(target, "Closed", "the session is closed"))
+      const timeout = requestOptions?.timeout === undefined ? defaultTimeout : Duration.decode(requestOptions.timeout)
+      const id = nextId++
+      const body = JsonRpc.encodeRequest(id, method, params)
+      const first = wire
+      return exchange(first, id, body, method, target).pipe(
+        Effect.catchTag("SessionExpired", () =>
+          reinitialize(first).pipe(
+            Effect.flatMap((renewed) => exchange(renewed, id, body, method, target)),
+            expired(target)
+          )),
+        Effect.onInterrupt(() => cancel(id)),
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () =>
+            Transport.transportError(target, "Timeout", `no answer to "${method}" within ${Duration.format(timeout)}`)
+        })
+      )
+    })
+
+  const close = Effect.suspend(() => {
+    if (closed) return Effect.void
+    closed = true
+    const current = wire
+    if (current.sessionId === undefined) return Effect.void
+    return http.execute(HttpClientRequest.del(url, { headers: current.headers })).pipe(
+      Effect.tap((response) =>
+        response.status < 300 || response.status === 404 || response.status === 405
+          ? Effect.void
+          : Effect.logDebug(`DELETE of the session was answered with HTTP ${response.status}`)
+      ),
+      Effect.flatMap(discard),
+      Effect.timeout(closeTimeout),
+      Effect.catchAllCause((cause) => Effect.logDebug("could not delete the session", cause)),
+      Effect.annotateLogs({ server })
+    )
+  })
+
+  yield* Effect.addFinalizer(() => close)
+  yield* initialize(1)
+
+  const listTools = Effect.fn("McpSession.listTools")(function*(requestOptions?: McpSession.RequestOptions) {
+    const tools: Array<McpSchema.Tool> = []
+    const seen = new Set<string>()
+    let cursor: string | undefined
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const result = yield* request("tools/list", cursor === undefined ? {} : { cursor }, sessionTarget, requestOptions)
+        .pipe(Effect.flatMap(decode(McpSchema.ListToolsResult, "the tools/list result", sessionTarget)))
+      tools.push(...result.tools)
+      cursor = result.nextCursor
+      if (cursor === undefined) return tools
+      if (seen.has(cursor)) {
+        return yield* Transport.transportError(sessionTarget, "Decode", `tools/list repeated the cursor ${JSON.stringify(cursor)}`)
+      }
+      seen.add(cursor)
+    }
+    return yield* Transport.transportError(sessionTarget, "Decode", `tools/list did not end within ${MAX_PAGES} pages`)
+  })
+
+  const callTool = Effect.fn("McpSession.callTool")(function*(
+    tool: string,
+    args: Readonly<Record<string, unknown>>,
+    requestOptions?: McpSession.RequestOptions
+  ) {
+    const target = { server, tool }
+    const result = yield* request("tools/call", { name: tool, arguments: args }, target, requestOptions).pipe(
+      Effect.flatMap(decode(McpSchema.CallToolResult, "the tools/call result", target))
+    )
+    if (result.isError === true) {
+      return yield* new ToolCallError({
+        server,
+        tool,
+        content: result.content,
+        ...(result.structuredContent === undefined ? {} : { structuredContent: result.structuredContent })
+      })
+    }
+    return result
+  })
+
+  const ping = Effect.fn("McpSession.ping")(function*(requestOptions?: McpSession.RequestOptions) {
+    yield* request("ping", undefined, sessionTarget, requestOptions)
+  })
+
+  return {
+    server,
+    info: Effect.sync(() => info!),
+    listTools,
+    callTool,
+    ping,
+    close
+  } satisfies McpSession.McpSession
+})
+
+const decode = <A, I>(schema: Schema.Schema<A, I>, what: string, target: Transport.Target) => {
+  const decodeUnknown = Schema.decodeUnknown(schema)
+  return (u: unknown): Effect.Effect<A, TransportError> =>
+    decodeUnknown(u).pipe(
+      Effect.mapError((error) =>
+        Transport.transportError(target, "Decode", `${what} has the wrong shape: ${excerpt(ParseResult.TreeFormatter.formatErrorSync(error))}`)
+      )
+    )
+}
+
+const excerpt = (text: string): string => text.length > 300 ? `${text.slice(0, 300)}…` : text

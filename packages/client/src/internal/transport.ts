@@ -1,0 +1,172 @@
+/**
+ * HTTP-level rules shared by every request of a session: how an `HttpClientError` becomes a
+ * `TransportError`, how a failed status is described, how `Retry-After` is read, and how a body
+ * is read without ever holding more than the size limit.
+ */
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import { TransportError } from "../McpError.js"
+
+/** @internal */
+export interface Target {
+  readonly server: string
+  readonly tool?: string | undefined
+}
+
+/** @internal */
+export const transportError = (
+  target: Target,
+  reason: TransportError["reason"],
+  detail: string,
+  extra?: { readonly status?: number; readonly retryAfter?: Duration.Duration | undefined }
+): TransportError =>
+  new TransportError({
+    server: target.server,
+    ...(target.tool === undefined ? {} : { tool: target.tool }),
+    reason,
+    detail,
+    ...(extra?.status === undefined ? {} : { status: extra.status }),
+    ...(extra?.retryAfter === undefined ? {} : { retryAfter: extra.retryAfter })
+  })
+
+const connectCodes = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "UND_ERR_CONNECT_TIMEOUT"
+])
+
+const errorCode = (u: unknown, depth = 0): string | undefined => {
+  if (typeof u !== "object" || u === null || depth > 4) return undefined
+  if ("code" in u && typeof u.code === "string") return u.code
+  return "cause" in u ? errorCode(u.cause, depth + 1) : undefined
+}
+
+const errorText = (u: unknown): string => {
+  const code = errorCode(u)
+  const message = u instanceof Error ? u.message : String(u)
+  return code === undefined || message.includes(code) ? message : `${code}: ${message}`
+}
+
+/**
+ * Only a refused or unroutable connection proves that the server never saw the request; every
+ * other network failure (a reset, a socket closed mid-answer) is `Closed`, because the server
+ * may already have acted on it.
+ *
+ * @internal
+ */
+export const fromHttpClientError = (target: Target, error: HttpClientError.HttpClientError): TransportError => {
+  if (error._tag === "RequestError") {
+    if (error.reason === "Transport") {
+      const code = errorCode(error.cause)
+      return code !== undefined && connectCodes.has(code)
+        ? transportError(target, "Connect", `cannot connect to ${error.request.url}: ${errorText(error.cause)}`)
+        : transportError(target, "Closed", `connection failed: ${errorText(error.cause)}`)
+    }
+    return transportError(target, "Connect", `cannot send the request: ${errorText(error.cause ?? error)}`)
+  }
+  return transportError(target, "Closed", `the answer was cut off: ${errorText(error.cause ?? error)}`, {
+    status: error.response.status
+  })
+}
+
+/**
+ * Reads `Retry-After` as either delay-seconds or an HTTP date relative to `now`.
+ *
+ * @internal
+ */
+export const parseRetryAfter = (value: string | undefined, now: number): Duration.Duration | undefined => {
+  if (value === undefined) return undefined
+  const trimmed = value.trim()
+  if (/^\d+$/.test(trimmed)) return Duration.seconds(Number(trimmed))
+  const date = Date.parse(trimmed)
+  return Number.isNaN(date) ? undefined : Duration.millis(Math.max(0, date - now))
+}
+
+/**
+ * Reads the whole body as bytes, failing as soon as it grows past `limit` (checked against
+ * `Content-Length` first, so an announced oversized body is not read at all).
+ *
+ * @internal
+ */
+export const readBody = (
+  target: Target,
+  response: HttpClientResponse.HttpClientResponse,
+  limit: number
+): Effect.Effect<Uint8Array, TransportError> => {
+  const tooLarge = () =>
+    transportError(target, "Decode", `the answer is larger than the limit of ${limit} bytes`, {
+      status: response.status
+    })
+  const announced = Number(response.headers["content-length"])
+  if (Number.isFinite(announced) && announced > limit) {
+    return Effect.zipRight(Effect.ignore(Stream.runHead(response.stream)), Effect.fail(tooLarge()))
+  }
+  return Effect.suspend(() => {
+    const chunks: Array<Uint8Array> = []
+    let size = 0
+    return response.stream.pipe(
+      Stream.mapError((error) => fromHttpClientError(target, error)),
+      Stream.runForEachChunk((chunk) => {
+        for (const bytes of chunk) {
+          size += bytes.length
+          chunks.push(bytes)
+        }
+        return size > limit ? Effect.fail(tooLarge()) : Effect.void
+      }),
+      Effect.map(() => {
+        if (chunks.length === 1) return chunks[0]!
+        const out = new Uint8Array(size)
+        let offset = 0
+        for (const bytes of chunks) {
+          out.set(bytes, offset)
+          offset += bytes.length
+        }
+        return out
+      })
+    )
+  })
+}
+
+const decoder = new TextDecoder()
+
+/**
+ * A short excerpt of an error body, for the message of a status error.
+ *
+ * @internal
+ */
+export const statusError = (
+  target: Target,
+  response: HttpClientResponse.HttpClientResponse,
+  what: string
+): Effect.Effect<TransportError> =>
+  readBody(target, response, 64 * 1024).pipe(
+    Effect.map((bytes) => excerpt(decoder.decode(bytes))),
+    Effect.orElseSucceed(() => ""),
+    Effect.zipWith(Clock.currentTimeMillis, (text, now) =>
+      transportError(
+        target,
+        "Status",
+        `${what} was answered with HTTP ${response.status}${text === "" ? "" : `: ${text}`}`,
+        {
+          status: response.status,
+          retryAfter: parseRetryAfter(response.headers["retry-after"], now)
+        }
+      )
+    )
+  )
+
+const excerpt = (text: string): string => {
+  const flat = text.replace(/\s+/g, " ").trim()
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat
+}
+
+/** @internal */
+export const decodeText = (bytes: Uint8Array): string => decoder.decode(bytes)

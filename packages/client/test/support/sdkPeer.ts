@@ -1,0 +1,218 @@
+/**
+ * The official `@modelcontextprotocol/sdk` server on an ephemeral loopback port, owned by the
+ * test's scope, with counters the tests read: live sessions, executions per tool, cancellations
+ * that reached a tool, the headers of every request.
+ */
+import { Server } from "@modelcontextprotocol/sdk/server/index.js"
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js"
+import {
+  CallToolRequestSchema,
+  EmptyResultSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError
+} from "@modelcontextprotocol/sdk/types.js"
+import * as Effect from "effect/Effect"
+import { randomUUID } from "node:crypto"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+
+/** How the server answers: stateful with SSE answers, stateful with JSON answers, or stateless. */
+export type SdkMode = "sse" | "json" | "stateless"
+
+export interface SdkPeer {
+  readonly url: string
+  readonly mode: SdkMode
+  /** Sessions the server currently holds. */
+  readonly liveSessions: () => number
+  /** Sessions ever created. */
+  readonly createdSessions: () => number
+  /** The server drops every session; requests carrying their ids now get 404. */
+  readonly forgetSessions: () => void
+  /** Times each tool ran. */
+  readonly executions: (tool: string) => number
+  /** Request ids whose `notifications/cancelled` aborted a running tool. */
+  readonly cancelled: ReadonlyArray<string | number>
+  /** Headers of every HTTP request, in order. */
+  readonly requests: ReadonlyArray<{ readonly method: string; readonly headers: Http.IncomingHttpHeaders }>
+}
+
+const PAGE_SIZE = 3
+
+const tools = [
+  {
+    name: "echo",
+    description: "Echoes the text back",
+    inputSchema: { type: "object" as const, properties: { text: { type: "string" } }, required: ["text"] },
+    annotations: { readOnlyHint: true }
+  },
+  {
+    name: "add",
+    description: "Adds two numbers",
+    inputSchema: { type: "object" as const, properties: { a: { type: "number" }, b: { type: "number" } } }
+  },
+  { name: "fail", description: "Reports an error result", inputSchema: { type: "object" as const } },
+  { name: "invalid", description: "Answers a JSON-RPC error", inputSchema: { type: "object" as const } },
+  { name: "slow", description: "Runs until cancelled", inputSchema: { type: "object" as const } },
+  { name: "chatty", description: "Notifies and pings the client first", inputSchema: { type: "object" as const } },
+  ...Array.from({ length: 4 }, (_, i) => ({
+    name: `filler_${i}`,
+    description: `Filler tool ${i}`,
+    inputSchema: { type: "object" as const }
+  }))
+]
+
+/** Names of every tool the SDK peer offers, in listing order. */
+export const sdkToolNames: ReadonlyArray<string> = tools.map((tool) => tool.name)
+
+const readJson = (req: Http.IncomingMessage): Promise<unknown> =>
+  new Promise((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    req.on("data", (chunk: Buffer) => chunks.push(chunk))
+    req.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8")
+      try {
+        resolve(text === "" ? undefined : JSON.parse(text))
+      } catch (error) {
+        reject(error)
+      }
+    })
+    req.on("error", reject)
+  })
+
+const isInitialize = (body: unknown): boolean =>
+  typeof body === "object" && body !== null && "method" in body && body.method === "initialize"
+
+/** Starts the SDK server in `mode`; it stops when the scope closes. */
+export const sdkPeer = (mode: SdkMode) =>
+  Effect.gen(function*() {
+    const sessions = new Map<string, StreamableHTTPServerTransport>()
+    const executions = new Map<string, number>()
+    const cancelled: Array<string | number> = []
+    const requests: Array<{ method: string; headers: Http.IncomingHttpHeaders }> = []
+    const openTransports = new Set<StreamableHTTPServerTransport>()
+    let created = 0
+
+    const makeServer = () => {
+      const server = new Server({ name: "sdk-peer", version: "1.0.0" }, { capabilities: { tools: { listChanged: true }, logging: {} } })
+      server.setRequestHandler(ListToolsRequestSchema, (request) => {
+        const start = request.params?.cursor === undefined ? 0 : Number(request.params.cursor)
+        const page = tools.slice(start, start + PAGE_SIZE)
+        const next = start + PAGE_SIZE
+        return next < tools.length ? { tools: page, nextCursor: String(next) } : { tools: page }
+      })
+      server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+        const name = request.params.name
+        executions.set(name, (executions.get(name) ?? 0) + 1)
+        const args = request.params.arguments ?? {}
+        switch (name) {
+          case "echo":
+            return {
+              content: [{ type: "text" as const, text: String(args.text) }],
+              structuredContent: { echo: args.text }
+            }
+          case "add":
+            return { content: [{ type: "text" as const, text: String(Number(args.a) + Number(args.b)) }] }
+          case "fail":
+            return { content: [{ type: "text" as const, text: "it failed on purpose" }], isError: true }
+          case "invalid":
+            throw new McpError(ErrorCode.InvalidParams, "the arguments are invalid on purpose")
+          case "slow":
+            return await new Promise((resolve) => {
+              const timer = setTimeout(() => resolve({ content: [{ type: "text" as const, text: "slow done" }] }), 20_000)
+              extra.signal.addEventListener("abort", () => {
+                clearTimeout(timer)
+                cancelled.push(extra.requestId)
+                resolve({ content: [] })
+              })
+            })
+          case "chatty":
+            await extra.sendNotification({ method: "notifications/message", params: { level: "info", data: "working" } })
+            await extra.sendRequest({ method: "ping" }, EmptyResultSchema)
+            return { content: [{ type: "text" as const, text: "chatty done" }] }
+          default:
+            return { content: [{ type: "text" as const, text: `${name} done` }] }
+        }
+      })
+      return server
+    }
+
+    const handleStateful = async (req: Http.IncomingMessage, res: Http.ServerResponse, body: unknown) => {
+      const sessionId = req.headers["mcp-session-id"]
+      if (typeof sessionId === "string") {
+        const transport = sessions.get(sessionId)
+        if (transport === undefined) {
+          res.writeHead(404, { "content-type": "application/json" }).end(
+            JSON.stringify({ jsonrpc: "2.0", error: { code: -32001, message: "Session not found" }, id: null })
+          )
+          return
+        }
+        await transport.handleRequest(req, res, body)
+        return
+      }
+      if (req.method !== "POST" || !isInitialize(body)) {
+        res.writeHead(400).end("a session id is required")
+        return
+      }
+      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        enableJsonResponse: mode === "json",
+        onsessioninitialized: (id) => {
+          created++
+          sessions.set(id, transport)
+        },
+        onsessionclosed: (id) => {
+          sessions.delete(id)
+        }
+      })
+      openTransports.add(transport)
+      await makeServer().connect(transport)
+      await transport.handleRequest(req, res, body)
+    }
+
+    const handleStateless = async (req: Http.IncomingMessage, res: Http.ServerResponse, body: unknown) => {
+      const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true })
+      const server = makeServer()
+      res.on("close", () => {
+        void transport.close()
+        void server.close()
+      })
+      await server.connect(transport)
+      await transport.handleRequest(req, res, body)
+    }
+
+    const http = Http.createServer((req, res) => {
+      requests.push({ method: req.method ?? "", headers: req.headers })
+      const body = req.method === "POST" ? readJson(req) : Promise.resolve(undefined)
+      body
+        .then((json) => mode === "stateless" ? handleStateless(req, res, json) : handleStateful(req, res, json))
+        .catch(() => {
+          if (!res.headersSent) res.writeHead(500).end()
+        })
+    })
+
+    yield* Effect.acquireRelease(
+      Effect.async<void>((resume) => {
+        http.listen(0, "127.0.0.1", () => resume(Effect.void))
+      }),
+      () =>
+        Effect.promise(async () => {
+          for (const transport of openTransports) await transport.close().catch(() => undefined)
+          http.closeAllConnections()
+          await new Promise<void>((resolve) => http.close(() => resolve()))
+        })
+    )
+    const { port } = http.address() as AddressInfo
+
+    const peer: SdkPeer = {
+      url: `http://127.0.0.1:${port}/mcp`,
+      mode,
+      liveSessions: () => sessions.size,
+      createdSessions: () => created,
+      forgetSessions: () => sessions.clear(),
+      executions: (tool) => executions.get(tool) ?? 0,
+      cancelled,
+      requests
+    }
+    return peer
+  })
