@@ -30,6 +30,9 @@ export const makeLineEndFolder = (): (chunk: string) => string => {
  * Decodes a byte stream into SSE events. `retry:` fields are dropped: reconnection is decided by
  * the session, not by the parser. Events with empty data (priming events) are dropped too.
  *
+ * The parser bounds only the event still pending at the end of a chunk; an event that arrives
+ * whole inside one chunk is measured here, so the limit holds however the body is split.
+ *
  * @internal
  */
 export const events = <E, R>(
@@ -38,15 +41,20 @@ export const events = <E, R>(
 ): Stream.Stream<Sse.Event, E | Sse.SseError, R> =>
   Stream.suspend(() => {
     let parsed: Array<Sse.Event> = []
+    let tooLarge: Sse.SseError | undefined
     const parser = Sse.makeParser((event) => {
-      if (event._tag === "Event" && event.data !== "") parsed.push(event)
+      if (event._tag !== "Event" || event.data === "") return
+      if (event.data.length > maxEventSize) {
+        tooLarge ??= new Sse.SseError({ cause: new Sse.EventTooLarge({ maxEventSize }) })
+      }
+      parsed.push(event)
     }, { maxEventSize })
     const fold = makeLineEndFolder()
     return body.pipe(
       Stream.decodeText(),
       Stream.mapChunksEffect((chunks) => {
         for (const text of chunks) {
-          const error = parser.feed(fold(text))
+          const error = parser.feed(fold(text)) ?? tooLarge
           if (error !== undefined) return Effect.fail(error)
         }
         const out = Chunk.unsafeFromArray(parsed)

@@ -1,0 +1,79 @@
+/**
+ * A `node:http` server on an ephemeral loopback port that answers `initialize` correctly and
+ * every later request however the test says: the misbehaving server of the decode tests.
+ */
+import * as Effect from "effect/Effect"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+
+export interface RawRequest {
+  readonly method: string
+  readonly headers: Http.IncomingHttpHeaders
+  /** The JSON-RPC message, when the body was one. */
+  readonly message: { readonly id?: string | number; readonly method?: string } | undefined
+}
+
+export type RawHandler = (request: RawRequest, res: Http.ServerResponse) => void
+
+export interface RawPeerOptions {
+  /** The protocol version the server answers `initialize` with. */
+  readonly protocolVersion?: string
+  /** Extra members of the initialize result. */
+  readonly initializeExtra?: Record<string, unknown>
+  readonly sessionId?: string
+}
+
+/** Writes one JSON-RPC success answer as `application/json`. */
+export const answerJson = (res: Http.ServerResponse, id: string | number | undefined, result: unknown): void => {
+  res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id, result }))
+}
+
+/** Starts a server whose non-initialize requests go to `handle`; it stops when the scope closes. */
+export const rawPeer = (handle: RawHandler, options: RawPeerOptions = {}) =>
+  Effect.gen(function*() {
+    const server = Http.createServer((req, res) => {
+      const chunks: Array<Buffer> = []
+      req.on("data", (chunk: Buffer) => chunks.push(chunk))
+      req.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8")
+        let message: RawRequest["message"]
+        try {
+          message = text === "" ? undefined : JSON.parse(text)
+        } catch {
+          message = undefined
+        }
+        if (message?.method === "initialize") {
+          const headers: Http.OutgoingHttpHeaders = { "content-type": "application/json" }
+          if (options.sessionId !== undefined) headers["mcp-session-id"] = options.sessionId
+          res.writeHead(200, headers).end(JSON.stringify({
+            jsonrpc: "2.0",
+            id: message.id,
+            result: {
+              protocolVersion: options.protocolVersion ?? "2025-06-18",
+              capabilities: { tools: {} },
+              serverInfo: { name: "raw-peer", version: "0.0.1" },
+              ...options.initializeExtra
+            }
+          }))
+          return
+        }
+        if (message?.method === "notifications/initialized" || req.method === "DELETE") {
+          res.writeHead(202).end()
+          return
+        }
+        handle({ method: req.method ?? "", headers: req.headers, message }, res)
+      })
+    })
+    yield* Effect.acquireRelease(
+      Effect.async<void>((resume) => {
+        server.listen(0, "127.0.0.1", () => resume(Effect.void))
+      }),
+      () =>
+        Effect.async<void>((resume) => {
+          server.closeAllConnections()
+          server.close(() => resume(Effect.void))
+        })
+    )
+    const { port } = server.address() as AddressInfo
+    return { url: `http://127.0.0.1:${port}/mcp`, port }
+  })
