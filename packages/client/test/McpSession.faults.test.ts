@@ -146,6 +146,12 @@ describe("McpSession with a misbehaving server", () => {
       expect(error.detail).toContain("ECONNREFUSED")
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
+  it.scopedLive("closing the scope finishes even when the server never answers DELETE", () =>
+    Effect.gen(function*() {
+      const peer = yield* rawPeer(() => undefined, { sessionId: "s-1", hangOnDelete: true })
+      yield* Effect.scoped(McpSession.make({ server: "raw", url: peer.url, closeTimeout: "100 millis" }))
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
   it.scopedLive("unknown fields, missing optional fields and non-object structuredContent are accepted", () =>
     withPeer((request, res) => {
       if (request.message?.method === "tools/list") {

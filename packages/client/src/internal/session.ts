@@ -308,6 +308,8 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
       ),
       Effect.flatMap(discard),
       Effect.timeout(closeTimeout),
+      // scope finalizers run uninterruptibly; the deadline has to be able to interrupt the DELETE
+      Effect.interruptible,
       Effect.catchAllCause((cause) => Effect.logDebug("could not delete the session", cause)),
       Effect.annotateLogs({ server })
     )

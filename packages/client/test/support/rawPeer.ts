@@ -21,6 +21,8 @@ export interface RawPeerOptions {
   /** Extra members of the initialize result. */
   readonly initializeExtra?: Record<string, unknown>
   readonly sessionId?: string
+  /** `DELETE` is never answered. */
+  readonly hangOnDelete?: boolean
 }
 
 /** Writes one JSON-RPC success answer as `application/json`. */
@@ -57,6 +59,7 @@ export const rawPeer = (handle: RawHandler, options: RawPeerOptions = {}) =>
           }))
           return
         }
+        if (req.method === "DELETE" && options.hangOnDelete === true) return
         if (message?.method === "notifications/initialized" || req.method === "DELETE") {
           res.writeHead(202).end()
           return

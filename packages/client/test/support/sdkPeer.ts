@@ -9,6 +9,7 @@ import {
   CallToolRequestSchema,
   EmptyResultSchema,
   ErrorCode,
+  ListRootsResultSchema,
   ListToolsRequestSchema,
   McpError
 } from "@modelcontextprotocol/sdk/types.js"
@@ -54,7 +55,11 @@ const tools = [
   { name: "fail", description: "Reports an error result", inputSchema: { type: "object" as const } },
   { name: "invalid", description: "Answers a JSON-RPC error", inputSchema: { type: "object" as const } },
   { name: "slow", description: "Runs until cancelled", inputSchema: { type: "object" as const } },
-  { name: "chatty", description: "Notifies and pings the client first", inputSchema: { type: "object" as const } },
+  {
+    name: "chatty",
+    description: "Notifies, pings and asks the client for roots before answering",
+    inputSchema: { type: "object" as const }
+  },
   ...Array.from({ length: 4 }, (_, i) => ({
     name: `filler_${i}`,
     description: `Filler tool ${i}`,
@@ -129,7 +134,12 @@ export const sdkPeer = (mode: SdkMode) =>
           case "chatty":
             await extra.sendNotification({ method: "notifications/message", params: { level: "info", data: "working" } })
             await extra.sendRequest({ method: "ping" }, EmptyResultSchema)
-            return { content: [{ type: "text" as const, text: "chatty done" }] }
+            return await extra.sendRequest({ method: "roots/list" }, ListRootsResultSchema).then(
+              () => ({ content: [{ type: "text" as const, text: "roots/list was answered" }] }),
+              (error: unknown) => ({
+                content: [{ type: "text" as const, text: `chatty done; roots/list: ${String(error)}` }]
+              })
+            )
           default:
             return { content: [{ type: "text" as const, text: `${name} done` }] }
         }
