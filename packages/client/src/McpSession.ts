@@ -82,6 +82,12 @@ export interface Options {
   readonly clientInfo?: { readonly name: string; readonly version: string } | undefined
   /** Called with each notification the server sends; failures are logged and ignored. */
   readonly onNotification?: ((notification: Notification) => Effect.Effect<void>) | undefined
+  /**
+   * Keep the server's GET stream open for notifications not tied to a request (such as
+   * `notifications/tools/list_changed`). Only stateful servers offer it; a 405 ends the attempt,
+   * any other end reconnects after a growing delay (1 s to 30 s). Default false.
+   */
+  readonly listen?: boolean | undefined
 }
 
 /**
@@ -93,6 +99,8 @@ export interface Options {
 export interface RequestOptions {
   /** Overrides the session's request deadline. */
   readonly timeout?: Duration.DurationInput | undefined
+  /** Extra headers for this request only. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
 }
 
 /**

@@ -3,6 +3,13 @@
  */
 
 /**
+ * The multi-server MCP client service and its Layers.
+ *
+ * @since 0.1.0
+ */
+export * as McpClient from "./McpClient.js"
+
+/**
  * The typed errors of effect-mcp.
  *
  * @since 0.1.0
@@ -15,3 +22,24 @@ export * as McpError from "./McpError.js"
  * @since 0.1.0
  */
 export * as McpSession from "./McpSession.js"
+
+/**
+ * The health of one server and its circuit breaker, as pure transitions.
+ *
+ * @since 0.1.0
+ */
+export * as McpHealth from "./McpHealth.js"
+
+/**
+ * When and how often a failed MCP call is tried again.
+ *
+ * @since 0.1.0
+ */
+export * as McpRetry from "./McpRetry.js"
+
+/**
+ * The configuration of one MCP server, and of a `mcpServers` JSON file.
+ *
+ * @since 0.1.0
+ */
+export * as McpServerConfig from "./McpServerConfig.js"

@@ -14,6 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { ProtocolError, ToolCallError, type TransportError } from "../McpError.js"
@@ -29,6 +30,13 @@ export const supportedProtocolVersions: ReadonlyArray<string> = ["2025-11-25", "
 export const defaultClientInfo = { name: "effect-mcp", version: "0.1.0" } as const
 
 const MAX_PAGES = 1000
+
+/** No request of ours has this id: messages on the GET stream are never answers. */
+const NO_ANSWER = 0
+
+const listenBackoff = Schedule.exponential(Duration.seconds(1)).pipe(
+  Schedule.modifyDelay((delay) => Duration.min(delay, Duration.seconds(30)))
+)
 
 class SessionExpired extends Data.TaggedError("SessionExpired") {}
 
@@ -75,9 +83,13 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
     current: Wire,
     body: string,
     target: Transport.Target,
-    what: string
+    what: string,
+    extraHeaders?: Readonly<Record<string, string>>
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | SessionExpired> =>
-    http.execute(HttpClientRequest.post(url, { headers: current.headers, body: HttpBody.text(body, "application/json") }))
+    http.execute(HttpClientRequest.post(url, {
+      headers: extraHeaders === undefined ? current.headers : Headers.merge(Headers.fromInput(extraHeaders), current.headers),
+      body: HttpBody.text(body, "application/json")
+    }))
       .pipe(
         Effect.mapError((error) => Transport.fromHttpClientError(target, error)),
         Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | SessionExpired> => {
@@ -106,6 +118,7 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
       `the answer to the server's "${request.method}"`
     ).pipe(
       Effect.catchAllCause((cause) => Effect.logDebug("could not answer a server request", cause)),
+      Effect.interruptible,
       Effect.forkIn(scope)
     )
 
@@ -203,9 +216,10 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
     id: JsonRpc.RequestId,
     body: string,
     method: string,
-    target: Transport.Target
+    target: Transport.Target,
+    extraHeaders: Readonly<Record<string, string>> | undefined
   ) =>
-    post(current, body, target, `"${method}"`).pipe(
+    post(current, body, target, `"${method}"`, extraHeaders).pipe(
       Effect.flatMap((response) => readAnswer(current, response, id, target))
     )
 
@@ -264,6 +278,7 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
     send(wire, JsonRpc.encodeNotification("notifications/cancelled", { requestId: id, reason: "The client stopped waiting" }), `"notifications/cancelled"`)
       .pipe(
         Effect.catchAllCause((cause) => Effect.logDebug("could not send notifications/cancelled", cause)),
+        Effect.interruptible,
         Effect.forkIn(scope),
         Effect.asVoid
       )
@@ -280,10 +295,11 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
       const id = nextId++
       const body = JsonRpc.encodeRequest(id, method, params)
       const first = wire
-      return exchange(first, id, body, method, target).pipe(
+      const extraHeaders = requestOptions?.headers
+      return exchange(first, id, body, method, target, extraHeaders).pipe(
         Effect.catchTag("SessionExpired", () =>
           reinitialize(first).pipe(
-            Effect.flatMap((renewed) => exchange(renewed, id, body, method, target)),
+            Effect.flatMap((renewed) => exchange(renewed, id, body, method, target, extraHeaders)),
             expired(target)
           )),
         Effect.onInterrupt(() => cancel(id)),
@@ -315,8 +331,47 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
     )
   })
 
+  /** The GET stream: `stop` when the server does not offer one, a failure when it should be retried. */
+  const listenOnce = Effect.gen(function*() {
+    const current = wire
+    if (current.sessionId === undefined || closed) return "stop" as const
+    const response = yield* http.execute(
+      HttpClientRequest.get(url, { headers: Headers.set(current.headers, "accept", "text/event-stream") })
+    ).pipe(Effect.mapError((error) => Transport.fromHttpClientError(sessionTarget, error)))
+    if (response.status === 405) {
+      yield* discard(response)
+      return "stop" as const
+    }
+    if (response.status < 200 || response.status >= 300 || !(response.headers["content-type"] ?? "").startsWith("text/event-stream")) {
+      return yield* Effect.flatMap(Transport.statusError(sessionTarget, response, "the GET stream"), Effect.fail)
+    }
+    yield* Sse.events(response.stream, maxMessageSize).pipe(
+      Stream.mapError((error) =>
+        error._tag === "SseError"
+          ? Transport.transportError(sessionTarget, "Decode", `an SSE event is larger than the limit of ${maxMessageSize}`)
+          : Transport.fromHttpClientError(sessionTarget, error)
+      ),
+      Stream.runForEach((event) =>
+        Effect.flatMap(parse(event.data, sessionTarget), (json) => route(current, json, NO_ANSWER, sessionTarget))
+      )
+    )
+    return yield* Transport.transportError(sessionTarget, "Closed", "the GET stream ended")
+  })
+
   yield* Effect.addFinalizer(() => close)
   yield* initialize(1)
+  if (options.listen === true) {
+    yield* listenOnce.pipe(
+      Effect.tapError((error) => Effect.logDebug("the GET stream will be reopened", error.message)),
+      Effect.retry(listenBackoff),
+      Effect.catchAllCause((cause) => Effect.logDebug("the GET stream stopped", cause)),
+      Effect.annotateLogs({ server }),
+      // the session may be built inside an uninterruptible region (an RcMap lookup): a fiber
+      // forked there would inherit it and keep the scope from closing
+      Effect.interruptible,
+      Effect.forkIn(scope)
+    )
+  }
 
   const listTools = Effect.fn("McpSession.listTools")(function*(requestOptions?: McpSession.RequestOptions) {
     const tools: Array<McpSchema.Tool> = []

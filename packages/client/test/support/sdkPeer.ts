@@ -36,11 +36,33 @@ export interface SdkPeer {
   readonly cancelled: ReadonlyArray<string | number>
   /** Headers of every HTTP request, in order. */
   readonly requests: ReadonlyArray<{ readonly method: string; readonly headers: Http.IncomingHttpHeaders }>
+  /** The next `times` POSTs of `method` (default `tools/call`) are answered with `status` instead. */
+  readonly failNext: (fault: Fault) => void
+  /** Stops listening and drops every connection and session, as if the process died. */
+  readonly stop: () => Promise<void>
+  /** Listens again on the same port. */
+  readonly start: () => Promise<void>
+  /** Adds a tool and announces `notifications/tools/list_changed` on every session. */
+  readonly addTool: (name: string) => Promise<void>
+  /** The `Authorization` header of each `tools/call`, in order. */
+  readonly callAuthorizations: ReadonlyArray<string | undefined>
+  /** How many POSTs carried each JSON-RPC method (faults included). */
+  readonly posts: (method: string) => number
+}
+
+export interface Fault {
+  readonly times: number
+  readonly status: number
+  readonly retryAfter?: string
+  /** Default `tools/call`. */
+  readonly method?: string
+  /** Count the tool as executed before answering the status, as a proxy failing after the fact would. */
+  readonly afterRun?: boolean
 }
 
 const PAGE_SIZE = 3
 
-const tools = [
+const baseTools = [
   {
     name: "echo",
     description: "Echoes the text back",
@@ -68,7 +90,7 @@ const tools = [
 ]
 
 /** Names of every tool the SDK peer offers, in listing order. */
-export const sdkToolNames: ReadonlyArray<string> = tools.map((tool) => tool.name)
+export const sdkToolNames: ReadonlyArray<string> = baseTools.map((tool) => tool.name)
 
 const readJson = (req: Http.IncomingMessage): Promise<unknown> =>
   new Promise((resolve, reject) => {
@@ -91,12 +113,16 @@ const isInitialize = (body: unknown): boolean =>
 /** Starts the SDK server in `mode`; it stops when the scope closes. */
 export const sdkPeer = (mode: SdkMode) =>
   Effect.gen(function*() {
+    const tools = [...baseTools]
     const sessions = new Map<string, StreamableHTTPServerTransport>()
     const executions = new Map<string, number>()
     const cancelled: Array<string | number> = []
     const requests: Array<{ method: string; headers: Http.IncomingHttpHeaders }> = []
     const openTransports = new Set<StreamableHTTPServerTransport>()
     let created = 0
+    const faults: Array<Fault & { remaining: number }> = []
+    const servers = new Set<Server>()
+    const callAuthorizations: Array<string | undefined> = []
 
     const makeServer = () => {
       const server = new Server({ name: "sdk-peer", version: "1.0.0" }, { capabilities: { tools: { listChanged: true }, logging: {} } })
@@ -108,6 +134,8 @@ export const sdkPeer = (mode: SdkMode) =>
       })
       server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
         const name = request.params.name
+        const authorization = extra.requestInfo?.headers.authorization
+        callAuthorizations.push(Array.isArray(authorization) ? authorization[0] : authorization)
         executions.set(name, (executions.get(name) ?? 0) + 1)
         const args = request.params.arguments ?? {}
         switch (name) {
@@ -144,6 +172,8 @@ export const sdkPeer = (mode: SdkMode) =>
             return { content: [{ type: "text" as const, text: `${name} done` }] }
         }
       })
+      servers.add(server)
+      server.onclose = () => servers.delete(server)
       return server
     }
 
@@ -191,28 +221,55 @@ export const sdkPeer = (mode: SdkMode) =>
       await transport.handleRequest(req, res, body)
     }
 
+    const posted = new Map<string, number>()
+    const injected = (req: Http.IncomingMessage, res: Http.ServerResponse, body: unknown): boolean => {
+      const method = typeof body === "object" && body !== null && "method" in body ? body.method : undefined
+      if (typeof method === "string") posted.set(method, (posted.get(method) ?? 0) + 1)
+      const fault = faults.find((f) => req.method === "POST" && method === (f.method ?? "tools/call") && f.remaining > 0)
+      if (fault === undefined) return false
+      fault.remaining--
+      if (fault.afterRun === true && typeof body === "object" && body !== null && "params" in body) {
+        const name = (body.params as { name?: string }).name ?? ""
+        executions.set(name, (executions.get(name) ?? 0) + 1)
+      }
+      const headers: Http.OutgoingHttpHeaders = { "content-type": "text/plain" }
+      if (fault.retryAfter !== undefined) headers["retry-after"] = fault.retryAfter
+      res.writeHead(fault.status, headers).end(`injected ${fault.status}`)
+      return true
+    }
+
     const http = Http.createServer((req, res) => {
       requests.push({ method: req.method ?? "", headers: req.headers })
       const body = req.method === "POST" ? readJson(req) : Promise.resolve(undefined)
       body
-        .then((json) => mode === "stateless" ? handleStateless(req, res, json) : handleStateful(req, res, json))
+        .then((json) =>
+          injected(req, res, json)
+            ? undefined
+            : mode === "stateless"
+            ? handleStateless(req, res, json)
+            : handleStateful(req, res, json)
+        )
         .catch(() => {
           if (!res.headersSent) res.writeHead(500).end()
         })
     })
 
-    yield* Effect.acquireRelease(
-      Effect.async<void>((resume) => {
-        http.listen(0, "127.0.0.1", () => resume(Effect.void))
-      }),
-      () =>
-        Effect.promise(async () => {
-          for (const transport of openTransports) await transport.close().catch(() => undefined)
-          http.closeAllConnections()
-          await new Promise<void>((resolve) => http.close(() => resolve()))
+    const stop = async () => {
+      sessions.clear()
+      for (const transport of openTransports) await transport.close().catch(() => undefined)
+      openTransports.clear()
+      http.closeAllConnections()
+      await new Promise<void>((resolve) => http.close(() => resolve()))
+    }
+    let port = 0
+    const start = () =>
+      new Promise<void>((resolve) => {
+        http.listen(port, "127.0.0.1", () => {
+          port = (http.address() as AddressInfo).port
+          resolve()
         })
-    )
-    const { port } = http.address() as AddressInfo
+      })
+    yield* Effect.acquireRelease(Effect.promise(start), () => Effect.promise(() => http.listening ? stop() : Promise.resolve()))
 
     const peer: SdkPeer = {
       url: `http://127.0.0.1:${port}/mcp`,
@@ -222,7 +279,16 @@ export const sdkPeer = (mode: SdkMode) =>
       forgetSessions: () => sessions.clear(),
       executions: (tool) => executions.get(tool) ?? 0,
       cancelled,
-      requests
+      requests,
+      failNext: (fault) => faults.push({ ...fault, remaining: fault.times }),
+      stop,
+      start,
+      addTool: async (name) => {
+        tools.push({ name, description: `Added later: ${name}`, inputSchema: { type: "object" as const } })
+        for (const server of servers) await server.sendToolListChanged().catch(() => undefined)
+      },
+      callAuthorizations,
+      posts: (method) => posted.get(method) ?? 0
     }
     return peer
   })

@@ -1,0 +1,236 @@
+/**
+ * The multi-server MCP client: one service that calls tools on named servers, owns their
+ * sessions, retries what is safe to retry, keeps their health current and shuts everything down
+ * with its scope.
+ *
+ * - Sessions are opened lazily, one per (server, bearer token), and kept in an `RcMap` until idle
+ *   for `sessionIdleTimeToLive`. Two tokens never share a session.
+ * - Each attempt is bounded by the server's `timeout` (or the call's), runs behind a per-server
+ *   concurrency limit, and feeds the server's health. Retries follow `McpRetry`.
+ * - A scoped fiber probes every server each `healthInterval` (HTTP GET of `healthPath`, else MCP
+ *   `ping`) and publishes the states in `health`. A server down at start does not fail the Layer.
+ * - When the scope closes, the health fiber stops, in-flight calls are interrupted and every
+ *   session is deleted at once (each `DELETE` bounded by one second).
+ *
+ * @since 0.1.0
+ */
+import type * as McpSchema from "@effect/ai/McpSchema"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Undici from "@effect/platform-node/Undici"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import type * as SubscriptionRef from "effect/SubscriptionRef"
+import * as internal from "./internal/client.js"
+import { McpConfigError, type McpClientError, type UnknownServerError } from "./McpError.js"
+import type * as McpHealth from "./McpHealth.js"
+import type * as McpRetry from "./McpRetry.js"
+import * as McpServerConfig from "./McpServerConfig.js"
+
+/**
+ * A tool of one server under a name unique across all servers (`server__tool`, ≤ 64 characters).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface QualifiedTool {
+  readonly server: string
+  readonly name: string
+  readonly qualifiedName: string
+  readonly tool: McpSchema.Tool
+}
+
+/**
+ * Per-call settings.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CallOptions {
+  /** Bearer token for this call, e.g. the end user's JWT. Calls with different tokens never share a session. */
+  readonly auth?: Redacted.Redacted<string> | string | undefined
+  /** Extra headers for this call only. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** Deadline of each attempt; default the server's `timeout`. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** `false` for a single attempt; otherwise overrides fields of the server's retry settings. */
+  readonly retry?: false | McpRetry.RetryOptions | undefined
+  /** Overrides the tool's hints: `true` lets any transient failure be retried, `false` forbids it. */
+  readonly idempotent?: boolean | undefined
+}
+
+/**
+ * What `status` reports of one configured server. Never contains a credential.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ServerStatus {
+  readonly server: string
+  /** `undefined` for an unsupported entry. */
+  readonly url: string | undefined
+  /** Why effect-mcp cannot talk to this server (a stdio entry), or `undefined`. */
+  readonly unsupported: string | undefined
+  readonly health: McpHealth.ServerHealth | undefined
+  /** Names of the tools last listed, or `undefined` before the first listing. */
+  readonly tools: ReadonlyArray<string> | undefined
+  readonly expectedTools: ReadonlyArray<string>
+  /** Expected tools the last listing did not contain. */
+  readonly missingTools: ReadonlyArray<string>
+  /** The shared session's negotiation, when one is open. */
+  readonly session:
+    | {
+      readonly protocolVersion: string
+      readonly stateful: boolean
+      readonly serverInfo: { readonly name: string; readonly version: string }
+    }
+    | undefined
+  /** Sessions open to this server, one per credential. */
+  readonly openSessions: number
+}
+
+/**
+ * Settings of the client.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface McpClientOptions {
+  /** The servers, in order. */
+  readonly servers: ReadonlyArray<McpServerConfig.Input>
+  /** Configured servers that cannot be used (stdio), listed in `status`. */
+  readonly unsupported?: ReadonlyArray<McpServerConfig.Unsupported> | undefined
+  /** Where `servers` came from, for error messages. Default `"options"`. */
+  readonly source?: string | undefined
+  /** Time between health rounds. Default 30 seconds. */
+  readonly healthInterval?: Duration.DurationInput | undefined
+  /** Consecutive failures that open a server's circuit. Default 5. */
+  readonly failureThreshold?: number | undefined
+  /** How long an open circuit fails calls fast before a trial call. Default 30 seconds. */
+  readonly circuitResetAfter?: Duration.DurationInput | undefined
+  /** How long an unused session stays open. Default 5 minutes. */
+  readonly sessionIdleTimeToLive?: Duration.DurationInput | undefined
+  /** Name and version announced to servers. */
+  readonly clientInfo?: { readonly name: string; readonly version: string } | undefined
+}
+
+/**
+ * The service.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** Calls a tool; retries as `McpRetry` allows; a result with `isError: true` fails with `ToolCallError`. */
+  readonly callTool: (
+    server: string,
+    tool: string,
+    args: unknown,
+    options?: CallOptions
+  ) => Effect.Effect<McpSchema.CallToolResult, McpClientError>
+  /** The server's tools, every page; cached until the server announces a change. */
+  readonly listTools: (server: string) => Effect.Effect<ReadonlyArray<McpSchema.Tool>, McpClientError>
+  /** The tools of every reachable server; a failing server is left out, never the others. */
+  readonly availableTools: Effect.Effect<ReadonlyArray<QualifiedTool>>
+  /** Probes the server now and records the outcome. */
+  readonly checkHealth: (server: string) => Effect.Effect<McpHealth.ServerHealth, UnknownServerError>
+  /** Probes every server concurrently. */
+  readonly checkAllHealth: Effect.Effect<ReadonlyMap<string, McpHealth.ServerHealth>>
+  /** Every server's health, kept current by the health fiber and by calls. */
+  readonly health: SubscriptionRef.SubscriptionRef<ReadonlyMap<string, McpHealth.ServerHealth>>
+  readonly isHealthy: (server: string) => Effect.Effect<boolean, UnknownServerError>
+  readonly healthyServers: Effect.Effect<ReadonlyArray<string>>
+  /** Configuration, health, tools and session of every server, in configuration order. */
+  readonly status: Effect.Effect<ReadonlyArray<ServerStatus>>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class McpClient extends Context.Tag("@effect-mcp/client/McpClient")<McpClient, Service>() {}
+
+/**
+ * Builds the service in the current scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: (
+  options: McpClientOptions
+) => Effect.Effect<Service, McpConfigError, HttpClient.HttpClient | Scope.Scope> = internal.make
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: McpClientOptions): Layer.Layer<McpClient, McpConfigError, HttpClient.HttpClient> =>
+  Layer.scoped(McpClient, make(options))
+
+/**
+ * An undici `HttpClient` whose agent is closed (every socket with it) when the scope closes.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerUndici: Layer.Layer<HttpClient.HttpClient> = NodeHttpClient.layerUndiciWithoutDispatcher.pipe(
+  Layer.provide(Layer.scoped(
+    NodeHttpClient.Dispatcher,
+    Effect.acquireRelease(
+      Effect.sync(() => new Undici.Agent({ keepAliveTimeout: 4_000 })),
+      (agent) => Effect.promise(() => agent.destroy())
+    )
+  ))
+)
+
+/**
+ * `layer` with its own undici `HttpClient`: ready to use on Node.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerNode = (options: McpClientOptions): Layer.Layer<McpClient, McpConfigError> =>
+  layer(options).pipe(Layer.provide(layerUndici))
+
+/**
+ * Settings of `layerConfig`: the client options but the servers, which come from a file.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LayerConfigOptions extends Omit<McpClientOptions, "servers" | "unsupported" | "source"> {
+  /** The file, or the JSON itself when it starts with `{`. Default: `Config.string("MCP_CONFIG")`. */
+  readonly config?: Config.Config<string> | undefined
+}
+
+/**
+ * Servers from a `mcpServers` JSON file named by `MCP_CONFIG` (or the given `Config`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: LayerConfigOptions = {}
+): Layer.Layer<McpClient, McpConfigError, HttpClient.HttpClient | FileSystem.FileSystem> =>
+  Layer.scoped(
+    McpClient,
+    Effect.gen(function*() {
+      const value = yield* (options.config ?? Config.string("MCP_CONFIG")).pipe(
+        Effect.mapError((error) => McpConfigError.at("env", "MCP_CONFIG", `names no configuration file: ${error.message}`))
+      )
+      const inline = value.trimStart().startsWith("{")
+      const file = inline ? yield* McpServerConfig.parseFile(value, "MCP_CONFIG") : yield* McpServerConfig.loadFile(value)
+      return yield* make({
+        ...options,
+        servers: file.servers,
+        unsupported: file.unsupported,
+        source: inline ? "MCP_CONFIG" : value
+      })
+    })
+  )

@@ -1,0 +1,157 @@
+/**
+ * When and how often a failed MCP call is tried again.
+ *
+ * Delays grow exponentially from `base`, are jittered by ±20 %, and always stay within
+ * `[base, max]`; a `Retry-After` from the server lengthens the delay but never past `max`.
+ * `times` counts attempts in all, the first included, as the original manager's
+ * `stop_after_attempt(3)` did.
+ *
+ * Which failures are retried depends on whether the tool is safe to repeat:
+ * a safe tool (`readOnlyHint` or `idempotentHint`, or `idempotent: true` on the call) is retried
+ * on every transient failure; an unsafe tool only when the server provably did not run it.
+ *
+ * @since 0.1.0
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
+import * as Schedule from "effect/Schedule"
+import type { McpClientError } from "./McpError.js"
+
+/**
+ * Retry settings as written in configuration; every field is optional.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetryOptions {
+  /** Attempts in all, the first included. Default 3. */
+  readonly times?: number | undefined
+  /** Delay before the first retry. Default 1 second. */
+  readonly base?: Duration.DurationInput | undefined
+  /** Longest delay between attempts. Default 10 seconds. */
+  readonly max?: Duration.DurationInput | undefined
+}
+
+/**
+ * Retry settings with every default filled in.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Policy {
+  readonly times: number
+  readonly base: Duration.Duration
+  readonly max: Duration.Duration
+}
+
+/**
+ * 3 attempts, exponential from 1 second, capped at 10 seconds.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultPolicy: Policy = { times: 3, base: Duration.seconds(1), max: Duration.seconds(10) }
+
+/**
+ * Fills in the defaults of `options` from `fallback`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const policy = (options: RetryOptions | undefined, fallback: Policy = defaultPolicy): Policy => ({
+  times: options?.times ?? fallback.times,
+  base: options?.base === undefined ? fallback.base : Duration.decode(options.base),
+  max: options?.max === undefined ? fallback.max : Duration.decode(options.max)
+})
+
+const JITTER = 0.2
+
+/**
+ * The delay before retry number `retry` (1 for the first retry), given a uniform `random` in
+ * [0, 1) and the server's `Retry-After`, if any.
+ *
+ * @since 0.1.0
+ * @category delays
+ */
+export const delay = (
+  policy: Policy,
+  retry: number,
+  random: number,
+  retryAfter?: Duration.Duration | undefined
+): Duration.Duration => {
+  const base = Duration.toMillis(policy.base)
+  const max = Duration.toMillis(policy.max)
+  const exponential = base * Math.pow(2, retry - 1) * (1 - JITTER + 2 * JITTER * random)
+  const wanted = retryAfter === undefined ? exponential : Math.max(exponential, Duration.toMillis(retryAfter))
+  return Duration.millis(Math.round(Math.min(max, Math.max(base, wanted))))
+}
+
+/**
+ * The schedule of `policy` over failures of type `E`: at most `times - 1` retries, each after
+ * `delay`. `onRetry` runs before each wait, with the retry number, the delay and the failure.
+ *
+ * @since 0.1.0
+ * @category delays
+ */
+export const schedule = <E>(
+  policy: Policy,
+  options: {
+    readonly retryAfter: (error: E) => Duration.Duration | undefined
+    readonly onRetry?: ((retry: number, delay: Duration.Duration, error: E) => Effect.Effect<void>) | undefined
+  }
+): Schedule.Schedule<[E, number], E> =>
+  Schedule.identity<E>().pipe(
+    Schedule.intersect(Schedule.count),
+    Schedule.whileOutput(([, count]) => count < policy.times - 1),
+    Schedule.addDelayEffect(([error, count]) =>
+      Effect.flatMap(Random.next, (random) => {
+        const wait = delay(policy, count + 1, random, options.retryAfter(error))
+        return options.onRetry === undefined ? Effect.succeed(wait) : Effect.as(options.onRetry(count + 1, wait, error), wait)
+      })
+    )
+  )
+
+const transientStatus = new Set([408, 429, 500, 502, 503, 504])
+
+/**
+ * A failure that may pass if the same request is sent again: no connection, a timeout, a cut
+ * connection, or HTTP 408, 429, 500, 502, 503, 504.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isTransient = (error: McpClientError): boolean => {
+  if (error._tag !== "TransportError") return false
+  switch (error.reason) {
+    case "Connect":
+    case "Timeout":
+    case "Closed":
+      return true
+    case "Status":
+      return error.status !== undefined && transientStatus.has(error.status)
+    case "Decode":
+      return false
+  }
+}
+
+/**
+ * A failure that proves the server did not run the request: the connection was refused, or the
+ * server declined it with 429 or 503.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const provablyNotRun = (error: McpClientError): boolean =>
+  error._tag === "TransportError" &&
+  (error.reason === "Connect" || (error.reason === "Status" && (error.status === 429 || error.status === 503)))
+
+/**
+ * Whether a failed attempt is retried: any transient failure for a tool safe to repeat, only a
+ * provably-not-run failure otherwise.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const shouldRetry = (error: McpClientError, safeToRepeat: boolean): boolean =>
+  safeToRepeat ? isTransient(error) : provablyNotRun(error)

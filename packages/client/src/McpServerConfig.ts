@@ -1,0 +1,343 @@
+/**
+ * The configuration of one MCP server, and of a Claude-Desktop / VS-Code style `mcpServers`
+ * JSON file.
+ *
+ * In a file, `${VAR}` and `${env:VAR}` in any string are replaced from the environment (through
+ * the current `ConfigProvider`); `timeout` and retry delays are milliseconds or a duration string
+ * (`"30 seconds"`). The `servers` key is accepted as well as `mcpServers`. Entries with `command`
+ * (stdio) or `"type": "sse"` are kept as unsupported: listed in `McpClient.status`, never fatal.
+ *
+ * @since 0.1.0
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Config from "effect/Config"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { McpConfigError } from "./McpError.js"
+import * as McpRetry from "./McpRetry.js"
+
+/**
+ * One server as written by a user.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Input {
+  /** Unique name, used in calls, errors, logs and qualified tool names. */
+  readonly name: string
+  /** The MCP endpoint (Streamable HTTP). */
+  readonly url: string
+  /** Deadline of each attempt. Default 30 seconds. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Default: 3 attempts, exponential from 1 second, capped at 10 seconds. */
+  readonly retry?: McpRetry.RetryOptions | undefined
+  /** Probed with HTTP GET (relative to the URL) instead of MCP `ping` when set, e.g. `/health`. */
+  readonly healthPath?: string | undefined
+  /** Sent with every request to this server. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** Tool names the server is expected to offer; `status` reports the missing ones. */
+  readonly tools?: ReadonlyArray<string> | undefined
+  /** Calls in flight to this server at once; more wait. Default 32. */
+  readonly maxConcurrency?: number | undefined
+}
+
+/**
+ * One server with every default filled in and every field checked.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface McpServerConfig {
+  readonly name: string
+  readonly url: string
+  readonly timeout: Duration.Duration
+  readonly retry: McpRetry.Policy
+  readonly healthUrl: string | undefined
+  readonly headers: Readonly<Record<string, string>>
+  readonly tools: ReadonlyArray<string>
+  readonly maxConcurrency: number
+}
+
+/**
+ * A configured server effect-mcp cannot talk to (stdio, legacy SSE), kept for `status`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Unsupported {
+  readonly name: string
+  readonly reason: string
+  /** The entry as written, so that encoding the file gives it back. */
+  readonly entry: unknown
+}
+
+/**
+ * The servers of a configuration file.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConfigFile {
+  readonly servers: ReadonlyArray<Input>
+  readonly unsupported: ReadonlyArray<Unsupported>
+}
+
+const DEFAULT_TIMEOUT = Duration.seconds(30)
+const DEFAULT_MAX_CONCURRENCY = 32
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const positiveInteger = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u) && u >= 1
+
+/**
+ * Checks one server and fills in its defaults. `source` and `path` locate it in error messages.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (input: Input, source = "options", path = input.name): Effect.Effect<McpServerConfig, McpConfigError> =>
+  Effect.suspend(() => {
+    const fail = (field: string, problem: string) =>
+      Effect.fail(McpConfigError.at(source, field === "" ? path : `${path}.${field}`, problem))
+    if (typeof input.name !== "string" || input.name.trim() === "") return fail("name", "must be a non-empty string")
+    let url: URL
+    try {
+      url = new URL(input.url)
+    } catch {
+      return fail("url", `is not a URL: ${JSON.stringify(input.url)}`)
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      return fail("url", `must be http or https, got ${url.protocol}`)
+    }
+    const timeout = input.timeout === undefined ? Option.some(DEFAULT_TIMEOUT) : Duration.decodeUnknown(input.timeout)
+    if (Option.isNone(timeout) || !Duration.greaterThan(timeout.value, Duration.zero) || !Duration.isFinite(timeout.value)) {
+      return fail("timeout", "must be a positive, finite duration")
+    }
+    const retryInput = input.retry ?? {}
+    if (retryInput.times !== undefined && !positiveInteger(retryInput.times)) {
+      return fail("retry.times", "must be a whole number of attempts, at least 1")
+    }
+    const base = retryInput.base === undefined ? Option.some(McpRetry.defaultPolicy.base) : Duration.decodeUnknown(retryInput.base)
+    const max = retryInput.max === undefined ? Option.some(McpRetry.defaultPolicy.max) : Duration.decodeUnknown(retryInput.max)
+    if (Option.isNone(base) || !Duration.isFinite(base.value)) return fail("retry.base", "must be a finite duration")
+    if (Option.isNone(max) || !Duration.isFinite(max.value)) return fail("retry.max", "must be a finite duration")
+    if (Duration.lessThan(max.value, base.value)) return fail("retry.max", "must not be shorter than retry.base")
+    if (input.maxConcurrency !== undefined && !positiveInteger(input.maxConcurrency)) {
+      return fail("maxConcurrency", "must be a whole number, at least 1")
+    }
+    if (input.headers !== undefined && (!isRecord(input.headers) || Object.values(input.headers).some((v) => typeof v !== "string"))) {
+      return fail("headers", "must map header names to strings")
+    }
+    if (input.tools !== undefined && (!Array.isArray(input.tools) || input.tools.some((t) => typeof t !== "string"))) {
+      return fail("tools", "must be a list of tool names")
+    }
+    let healthUrl: string | undefined
+    if (input.healthPath !== undefined) {
+      try {
+        healthUrl = new URL(input.healthPath, url).toString()
+      } catch {
+        return fail("healthPath", `is not a path or URL: ${JSON.stringify(input.healthPath)}`)
+      }
+    }
+    return Effect.succeed({
+      name: input.name,
+      url: url.toString(),
+      timeout: timeout.value,
+      retry: { times: retryInput.times ?? McpRetry.defaultPolicy.times, base: base.value, max: max.value },
+      healthUrl,
+      headers: input.headers ?? {},
+      tools: input.tools ?? [],
+      maxConcurrency: input.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY
+    })
+  })
+
+/**
+ * Checks every server; names must be unique.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeAll = (
+  inputs: ReadonlyArray<Input>,
+  source = "options",
+  pathOf: (input: Input, index: number) => string = (_, index) => `servers[${index}]`
+): Effect.Effect<ReadonlyArray<McpServerConfig>, McpConfigError> =>
+  Effect.gen(function*() {
+    const seen = new Set<string>()
+    const out: Array<McpServerConfig> = []
+    for (const [index, input] of inputs.entries()) {
+      const config = yield* make(input, source, pathOf(input, index))
+      if (seen.has(config.name)) {
+        return yield* McpConfigError.at(source, `${pathOf(input, index)}.name`, `duplicate server name "${config.name}"`)
+      }
+      seen.add(config.name)
+      out.push(config)
+    }
+    return out
+  })
+
+const VARIABLE = /\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)\}/g
+
+const expand = (
+  value: unknown,
+  source: string,
+  path: string
+): Effect.Effect<unknown, McpConfigError> => {
+  if (typeof value === "string") {
+    const names = [...value.matchAll(VARIABLE)].map((match) => match[1]!)
+    if (names.length === 0) return Effect.succeed(value)
+    return Effect.forEach(names, (name) =>
+      Config.string(name).pipe(
+        Effect.mapError(() => McpConfigError.at(source, path, `environment variable ${name} is not set`)),
+        Effect.map((resolved) => [name, resolved] as const)
+      )).pipe(
+        Effect.map((pairs) => {
+          const values = new Map(pairs)
+          return value.replace(VARIABLE, (_, name: string) => values.get(name)!)
+        })
+      )
+  }
+  if (Array.isArray(value)) return Effect.forEach(value, (item, i) => expand(item, source, `${path}[${i}]`))
+  if (isRecord(value)) {
+    return Effect.map(
+      Effect.forEach(Object.entries(value), ([key, item]) => Effect.map(expand(item, source, `${path}.${key}`), (v) => [key, v] as const)),
+      Object.fromEntries
+    )
+  }
+  return Effect.succeed(value)
+}
+
+const durationField = (value: unknown, source: string, path: string) => {
+  if (value === undefined) return Effect.succeed(undefined)
+  const decoded = typeof value === "number" || typeof value === "string" ? Duration.decodeUnknown(value) : Option.none()
+  return Option.isSome(decoded)
+    ? Effect.succeed(decoded.value)
+    : Effect.fail(McpConfigError.at(source, path, `must be milliseconds or a duration such as "30 seconds", got ${JSON.stringify(value)}`))
+}
+
+const optionalField = <A>(
+  value: unknown,
+  check: (u: unknown) => u is A,
+  source: string,
+  path: string,
+  expected: string
+): Effect.Effect<A | undefined, McpConfigError> =>
+  value === undefined || check(value)
+    ? Effect.succeed(value)
+    : Effect.fail(McpConfigError.at(source, path, `must be ${expected}, got ${JSON.stringify(value)}`))
+
+const isString = (u: unknown): u is string => typeof u === "string"
+const isStringArray = (u: unknown): u is ReadonlyArray<string> => Array.isArray(u) && u.every(isString)
+const isStringRecord = (u: unknown): u is Record<string, string> => isRecord(u) && Object.values(u).every(isString)
+
+const decodeEntry = (name: string, raw: unknown, source: string, path: string) =>
+  Effect.gen(function*() {
+    if (!isRecord(raw)) return yield* McpConfigError.at(source, path, "must be an object")
+    if (raw.command !== undefined || raw.type === "stdio") {
+      return { _tag: "Unsupported" as const, name, entry: raw, reason: `stdio server (command ${JSON.stringify(raw.command)}); effect-mcp speaks Streamable HTTP only` }
+    }
+    if (raw.type === "sse") {
+      return { _tag: "Unsupported" as const, name, entry: raw, reason: "legacy HTTP+SSE transport; effect-mcp speaks Streamable HTTP only" }
+    }
+    if (raw.type !== undefined && raw.type !== "http" && raw.type !== "streamable-http") {
+      return yield* McpConfigError.at(source, `${path}.type`, `must be "http" or "streamable-http", got ${JSON.stringify(raw.type)}`)
+    }
+    const entry = yield* expand(raw, source, path)
+    if (!isRecord(entry)) return yield* McpConfigError.at(source, path, "must be an object")
+    if (typeof entry.url !== "string") return yield* McpConfigError.at(source, `${path}.url`, "is missing")
+    const retryRaw = entry.retry
+    if (retryRaw !== undefined && !isRecord(retryRaw)) return yield* McpConfigError.at(source, `${path}.retry`, "must be an object")
+    const input: Input = {
+      name,
+      url: entry.url,
+      timeout: yield* durationField(entry.timeout, source, `${path}.timeout`),
+      retry: retryRaw === undefined ? undefined : {
+        times: yield* optionalField(retryRaw.times, positiveInteger, source, `${path}.retry.times`, "a whole number of attempts, at least 1"),
+        base: yield* durationField(retryRaw.base, source, `${path}.retry.base`),
+        max: yield* durationField(retryRaw.max, source, `${path}.retry.max`)
+      },
+      healthPath: yield* optionalField(entry.healthPath, isString, source, `${path}.healthPath`, "a string"),
+      headers: yield* optionalField(entry.headers, isStringRecord, source, `${path}.headers`, "an object of strings"),
+      tools: yield* optionalField(entry.tools, isStringArray, source, `${path}.tools`, "a list of tool names"),
+      maxConcurrency: yield* optionalField(entry.maxConcurrency, positiveInteger, source, `${path}.maxConcurrency`, "a whole number, at least 1")
+    }
+    yield* make(input, source, path)
+    return { _tag: "Supported" as const, input: withoutUndefined(input) }
+  })
+
+const withoutUndefined = (input: Input): Input => {
+  const retry = input.retry === undefined ? undefined : Object.fromEntries(Object.entries(input.retry).filter(([, v]) => v !== undefined))
+  const out = Object.fromEntries(Object.entries({ ...input, retry }).filter(([, v]) => v !== undefined))
+  return out as unknown as Input
+}
+
+/**
+ * Decodes a parsed configuration file. `source` names the file in errors.
+ *
+ * @since 0.1.0
+ * @category config file
+ */
+export const decodeFile = (json: unknown, source: string): Effect.Effect<ConfigFile, McpConfigError> =>
+  Effect.gen(function*() {
+    if (!isRecord(json)) return yield* McpConfigError.at(source, "", "must be a JSON object with a \"mcpServers\" key")
+    const key = json.mcpServers !== undefined ? "mcpServers" : json.servers !== undefined ? "servers" : undefined
+    if (key === undefined) return yield* McpConfigError.at(source, "", "has neither a \"mcpServers\" nor a \"servers\" key")
+    const entries = json[key]
+    if (!isRecord(entries)) return yield* McpConfigError.at(source, key, "must map server names to their settings")
+    const servers: Array<Input> = []
+    const unsupported: Array<Unsupported> = []
+    for (const [name, raw] of Object.entries(entries)) {
+      const decoded = yield* decodeEntry(name, raw, source, `${key}.${name}`)
+      if (decoded._tag === "Supported") servers.push(decoded.input)
+      else unsupported.push({ name: decoded.name, reason: decoded.reason, entry: decoded.entry })
+    }
+    return { servers, unsupported }
+  })
+
+/**
+ * Parses and decodes the text of a configuration file.
+ *
+ * @since 0.1.0
+ * @category config file
+ */
+export const parseFile = (text: string, source: string): Effect.Effect<ConfigFile, McpConfigError> =>
+  Effect.try({
+    try: (): unknown => JSON.parse(text),
+    catch: (error) => McpConfigError.at(source, "", `is not valid JSON: ${error instanceof Error ? error.message : String(error)}`)
+  }).pipe(Effect.flatMap((json) => decodeFile(json, source)))
+
+/**
+ * Reads and decodes a configuration file.
+ *
+ * @since 0.1.0
+ * @category config file
+ */
+export const loadFile = (path: string): Effect.Effect<ConfigFile, McpConfigError, FileSystem.FileSystem> =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFileString(path)).pipe(
+    Effect.mapError((error) => McpConfigError.at(path, "", `cannot be read: ${error.message}`)),
+    Effect.flatMap((text) => parseFile(text, path))
+  )
+
+const millis = (duration: Duration.DurationInput | undefined) =>
+  duration === undefined ? undefined : Duration.toMillis(Duration.decode(duration))
+
+/**
+ * Encodes servers back into the `mcpServers` file format (durations as milliseconds).
+ *
+ * @since 0.1.0
+ * @category config file
+ */
+export const encodeFile = (file: ConfigFile): { readonly mcpServers: Record<string, unknown> } => {
+  const mcpServers: Record<string, unknown> = {}
+  for (const server of file.servers) {
+    const { name, retry, timeout, ...rest } = server
+    mcpServers[name] = JSON.parse(JSON.stringify({
+      ...rest,
+      timeout: millis(timeout),
+      retry: retry === undefined ? undefined : { times: retry.times, base: millis(retry.base), max: millis(retry.max) }
+    }))
+  }
+  for (const entry of file.unsupported) mcpServers[entry.name] = entry.entry
+  return { mcpServers }
+}

@@ -1,0 +1,171 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Scope from "effect/Scope"
+import { McpClient } from "../src/index.js"
+import { effectPeer } from "./support/effectPeer.js"
+import { eventuallyValue, failureOf } from "./support/effects.js"
+import { sdkPeer, sdkToolNames } from "./support/sdkPeer.js"
+
+const fastRetry = { base: "5 millis", max: "20 millis" } as const
+
+/** Builds the client in the test's scope (closed with it). */
+const client = (options: McpClient.McpClientOptions) =>
+  Effect.flatMap(Layer.build(McpClient.layerNode(options)), (context) => Effect.succeed(context.unsafeMap.get(McpClient.McpClient.key) as McpClient.Service))
+
+describe("McpClient against real servers", () => {
+  it.scopedLive("calls tools on several servers by name and qualifies their tools", () =>
+    Effect.gen(function*() {
+      const sse = yield* sdkPeer("sse")
+      const stateless = yield* sdkPeer("stateless")
+      const effect = yield* effectPeer
+      const mcp = yield* client({
+        servers: [
+          { name: "sse", url: sse.url },
+          { name: "stateless", url: stateless.url },
+          { name: "effect", url: effect.url }
+        ]
+      })
+      const a = yield* mcp.callTool("sse", "echo", { text: "a" })
+      const b = yield* mcp.callTool("stateless", "add", { a: 1, b: 2 })
+      const c = yield* mcp.callTool("effect", "list_items", { prefix: "ap" })
+      expect(a.content).toEqual([{ type: "text", text: "a" }])
+      expect(b.content).toEqual([{ type: "text", text: "3" }])
+      expect(c.structuredContent).toEqual(["apple", "apricot"])
+      const tools = yield* mcp.availableTools
+      expect(tools.map((tool) => tool.qualifiedName)).toEqual([
+        ...sdkToolNames.map((name) => `sse__${name}`),
+        ...sdkToolNames.map((name) => `stateless__${name}`),
+        "effect__list_items",
+        "effect__greet"
+      ])
+    }))
+
+  it.scopedLive("names the known servers and the available tools when a name is wrong", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({ servers: [{ name: "one", url: peer.url }] })
+      const server = yield* failureOf(mcp.callTool("two", "echo", {}))
+      expect(server.message).toBe(`Unknown MCP server "two"; configured servers: one`)
+      const listed = peer.posts("tools/list")
+      const tool = yield* failureOf(mcp.callTool("one", "nope", {}))
+      expect(tool._tag).toBe("UnknownToolError")
+      expect(tool.message).toBe(`MCP server "one" offers no tool "nope"; available: ${sdkToolNames.join(", ")}`)
+      expect(peer.posts("tools/list")).toBeGreaterThan(listed)
+    }))
+
+  it.scopedLive("refuses arguments that are not an object and bad tokens without sending anything", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({ servers: [{ name: "one", url: peer.url }] })
+      const before = peer.posts("tools/call")
+      const array = yield* failureOf(mcp.callTool("one", "echo", ["x"]))
+      expect(array._tag === "ProtocolError" && array.code).toBe(-32602)
+      expect(array.message).toContain("arguments must be a JSON object, got an array")
+      const token = yield* failureOf(mcp.callTool("one", "echo", { text: "x" }, { auth: "bad token\n" }))
+      expect(token.message).toContain("the bearer token is empty or has characters not allowed")
+      expect(token.message).not.toContain("bad token")
+      expect(peer.posts("tools/call")).toBe(before)
+    }))
+
+  it.scopedLive("forwards each caller's token in its own session and never shows it", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("sse")
+      const mcp = yield* client({ servers: [{ name: "one", url: peer.url }] })
+      yield* mcp.callTool("one", "echo", { text: "1" }, { auth: Redacted.make("jwt-alice") })
+      yield* mcp.callTool("one", "echo", { text: "2" }, { auth: "jwt-bob" })
+      yield* mcp.callTool("one", "echo", { text: "3" }, { auth: "jwt-alice" })
+      expect(peer.callAuthorizations).toEqual(["Bearer jwt-alice", "Bearer jwt-bob", "Bearer jwt-alice"])
+      const sessionsByToken = new Map<string, Set<string>>()
+      for (const request of peer.requests) {
+        const auth = request.headers.authorization
+        const session = request.headers["mcp-session-id"]
+        if (typeof auth === "string" && typeof session === "string") {
+          sessionsByToken.set(auth, (sessionsByToken.get(auth) ?? new Set()).add(session))
+        }
+      }
+      const alice = [...(sessionsByToken.get("Bearer jwt-alice") ?? [])]
+      const bob = [...(sessionsByToken.get("Bearer jwt-bob") ?? [])]
+      expect(alice.length).toBe(1)
+      expect(bob.length).toBe(1)
+      expect(alice[0]).not.toBe(bob[0])
+      const status = JSON.stringify(yield* mcp.status)
+      expect(status).not.toContain("jwt-")
+    }))
+
+  it.scopedLive("retries 503 bursts, even for an unsafe tool, and 500 only for a safe one", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({ servers: [{ name: "one", url: peer.url, retry: fastRetry }] })
+      peer.failNext({ times: 2, status: 503 })
+      const unsafe = yield* mcp.callTool("one", "add", { a: 1, b: 1 })
+      expect(unsafe.content).toEqual([{ type: "text", text: "2" }])
+      expect(peer.executions("add")).toBe(1)
+      peer.failNext({ times: 1, status: 500 })
+      const refused = yield* failureOf(mcp.callTool("one", "add", { a: 1, b: 1 }))
+      expect(refused._tag === "TransportError" && refused.status).toBe(500)
+      peer.failNext({ times: 2, status: 500 })
+      const safe = yield* mcp.callTool("one", "echo", { text: "ok" })
+      expect(safe.content).toEqual([{ type: "text", text: "ok" }])
+      peer.failNext({ times: 1, status: 502, afterRun: true })
+      const idempotent = yield* mcp.callTool("one", "add", { a: 2, b: 2 }, { idempotent: true })
+      expect(idempotent.content).toEqual([{ type: "text", text: "4" }])
+    }))
+
+  it.scopedLive("survives a server killed and restarted on the same port", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("sse")
+      const mcp = yield* client({ servers: [{ name: "one", url: peer.url, retry: fastRetry }] })
+      yield* mcp.callTool("one", "echo", { text: "before" })
+      yield* Effect.promise(() => peer.stop())
+      const down = yield* failureOf(mcp.callTool("one", "echo", { text: "down" }))
+      expect(down._tag === "TransportError" && down.reason).toBe("Connect")
+      expect((yield* mcp.checkHealth("one")).status).toBe("unhealthy")
+      yield* Effect.promise(() => peer.start())
+      expect((yield* mcp.checkHealth("one")).status).toBe("healthy")
+      const after = yield* mcp.callTool("one", "echo", { text: "after" })
+      expect(after.content).toEqual([{ type: "text", text: "after" }])
+    }))
+
+  it.scopedLive("a server down at start does not fail the Layer and turns healthy when it comes up", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      yield* Effect.promise(() => peer.stop())
+      const mcp = yield* client({ servers: [{ name: "late", url: peer.url }], healthInterval: "20 millis" })
+      const down = yield* eventuallyValue(mcp.health.get, (states) => states.get("late")?.status === "unhealthy")
+      expect(down.get("late")?.error).toContain("ECONNREFUSED")
+      yield* Effect.promise(() => peer.start())
+      yield* eventuallyValue(mcp.isHealthy("late"), (healthy) => healthy)
+      expect(yield* mcp.healthyServers).toEqual(["late"])
+    }))
+
+  it.scopedLive("refreshes the tool cache when the server announces tools/list_changed", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("sse")
+      const mcp = yield* client({ servers: [{ name: "one", url: peer.url }] })
+      const before = yield* mcp.listTools("one")
+      expect(before.map((tool) => tool.name)).toEqual(sdkToolNames)
+      yield* Effect.promise(() => peer.addTool("late_tool"))
+      const after = yield* eventuallyValue(mcp.listTools("one"), (tools) => tools.some((tool) => tool.name === "late_tool"))
+      expect(after.map((tool) => tool.name)).toEqual([...sdkToolNames, "late_tool"])
+    }))
+
+  it.scopedLive("closing the scope deletes every session on every server", () =>
+    Effect.gen(function*() {
+      const a = yield* sdkPeer("sse")
+      const b = yield* sdkPeer("json")
+      const scope = yield* Scope.make()
+      const mcp = yield* client({ servers: [{ name: "a", url: a.url }, { name: "b", url: b.url }] }).pipe(Scope.extend(scope))
+      yield* mcp.callTool("a", "echo", { text: "x" }, { auth: "u1" })
+      yield* mcp.callTool("a", "echo", { text: "x" }, { auth: "u2" })
+      yield* mcp.callTool("b", "echo", { text: "x" })
+      yield* mcp.checkAllHealth
+      expect(a.liveSessions()).toBe(3)
+      expect(b.liveSessions()).toBe(1)
+      yield* Scope.close(scope, Exit.void)
+      expect(a.liveSessions()).toBe(0)
+      expect(b.liveSessions()).toBe(0)
+    }))
+})
