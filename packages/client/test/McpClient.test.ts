@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as FastCheck from "effect/FastCheck"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -168,4 +169,33 @@ describe("McpClient against real servers", () => {
       expect(a.liveSessions()).toBe(0)
       expect(b.liveSessions()).toBe(0)
     }))
+
+  it.scopedLive.prop(
+    "an unsafe tool runs at most once per call whatever the faults; a safe one succeeds when they clear in time",
+    {
+      faults: FastCheck.array(
+        // 429 and 503 say the server declined the request, so they never come after a run
+        FastCheck.record({ status: FastCheck.constantFrom(408, 429, 500, 502, 503, 504), afterRun: FastCheck.boolean() })
+          .map((fault) => ({ ...fault, afterRun: fault.afterRun && fault.status !== 429 && fault.status !== 503 })),
+        { maxLength: 4 }
+      )
+    },
+    ({ faults }) =>
+      Effect.gen(function*() {
+        const peer = yield* sdkPeer("json")
+        const mcp = yield* client({
+          servers: [{ name: "one", url: peer.url, retry: { ...fastRetry, times: 5 } }],
+          failureThreshold: 100
+        })
+        yield* mcp.listTools("one")
+        for (const fault of faults) peer.failNext({ times: 1, ...fault })
+        yield* Effect.either(mcp.callTool("one", "add", { a: 1, b: 1 }))
+        expect(peer.executions("add")).toBeLessThanOrEqual(1)
+        peer.clearFaults()
+        for (const fault of faults) peer.failNext({ times: 1, ...fault })
+        const safe = yield* mcp.callTool("one", "echo", { text: "through" })
+        expect(safe.content).toEqual([{ type: "text", text: "through" }])
+      }),
+    { fastCheck: { numRuns: 25 } }
+  )
 })

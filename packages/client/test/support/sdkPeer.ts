@@ -38,6 +38,8 @@ export interface SdkPeer {
   readonly requests: ReadonlyArray<{ readonly method: string; readonly headers: Http.IncomingHttpHeaders }>
   /** The next `times` POSTs of `method` (default `tools/call`) are answered with `status` instead. */
   readonly failNext: (fault: Fault) => void
+  /** Drops every pending fault. */
+  readonly clearFaults: () => void
   /** Stops listening and drops every connection and session, as if the process died. */
   readonly stop: () => Promise<void>
   /** Listens again on the same port. */
@@ -281,6 +283,7 @@ export const sdkPeer = (mode: SdkMode) =>
       cancelled,
       requests,
       failNext: (fault) => faults.push({ ...fault, remaining: fault.times }),
+      clearFaults: () => faults.splice(0),
       stop,
       start,
       addTool: async (name) => {

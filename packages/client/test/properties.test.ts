@@ -1,0 +1,211 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FastCheck from "effect/FastCheck"
+import * as Fiber from "effect/Fiber"
+import * as TestClock from "effect/TestClock"
+import { McpHealth, McpRetry, McpServerConfig } from "../src/index.js"
+import { TransportError } from "../src/McpError.js"
+import { MAX_QUALIFIED_LENGTH, qualify } from "../src/internal/toolNames.js"
+
+describe("health state machine", () => {
+  type Step =
+    | { readonly kind: "probe" | "call"; readonly ok: boolean }
+    | { readonly kind: "wait"; readonly millis: number }
+
+  const step: FastCheck.Arbitrary<Step> = FastCheck.oneof(
+    FastCheck.record({ kind: FastCheck.constantFrom("probe" as const, "call" as const), ok: FastCheck.boolean() }),
+    FastCheck.record({ kind: FastCheck.constant("wait" as const), millis: FastCheck.integer({ min: 0, max: 20_000 }) })
+  )
+
+  /** The reference: a counter, a circuit flag and a reopening time, written without McpHealth. */
+  interface Model {
+    failures: number
+    status: McpHealth.Status
+    circuit: McpHealth.Circuit
+    reopensAt: number
+    calls: number
+  }
+
+  it.prop(
+    "for any sequence of probes, calls and waits the state equals the reference model",
+    {
+      steps: FastCheck.array(step, { maxLength: 60 }),
+      threshold: FastCheck.integer({ min: 1, max: 5 }),
+      reset: FastCheck.integer({ min: 1, max: 15_000 })
+    },
+    ({ reset, steps, threshold }) => {
+      const options: McpHealth.CircuitOptions = { failureThreshold: threshold, resetAfter: Duration.millis(reset) }
+      let now = 0
+      let health = McpHealth.unknown("s")
+      const model: Model = { failures: 0, status: "unknown", circuit: "closed", reopensAt: 0, calls: 0 }
+      const outcome = (ok: boolean) => {
+        if (ok) {
+          model.failures = 0
+          model.status = "healthy"
+          model.circuit = "closed"
+          return
+        }
+        model.failures += 1
+        model.status = "unhealthy"
+        if (model.circuit === "half-open" || (model.circuit === "closed" && model.failures >= threshold)) {
+          model.circuit = "open"
+          model.reopensAt = now + reset
+        }
+      }
+      for (const s of steps) {
+        const at = DateTime.unsafeMake(now)
+        if (s.kind === "wait") {
+          now += s.millis
+          continue
+        }
+        if (s.kind === "probe") {
+          health = McpHealth.observe(health, s.ok ? { _tag: "Success", source: "probe", responseTimeMs: 1 } : { _tag: "Failure", source: "probe", error: "down" }, at, options)
+          outcome(s.ok)
+        } else {
+          const [admission, admitted] = McpHealth.admit(health, at)
+          const modelAdmits = model.circuit === "closed" || (model.circuit === "open" && now >= model.reopensAt)
+          expect(admission !== "reject").toBe(modelAdmits)
+          if (modelAdmits) {
+            if (model.circuit === "open") model.circuit = "half-open"
+            health = McpHealth.observe(admitted, s.ok ? { _tag: "Success", source: "call" } : { _tag: "Failure", source: "call", error: "down" }, at, options)
+            outcome(s.ok)
+            model.calls += 1
+          }
+        }
+        expect(health.consecutiveFailures).toBe(model.failures)
+        expect(health.status).toBe(model.status)
+        expect(health.circuit).toBe(model.circuit)
+        if (model.circuit === "open") expect(health.retryAt?.epochMillis).toBe(model.reopensAt)
+      }
+    }
+  )
+})
+
+describe("retry policy", () => {
+  const policy = FastCheck.record({
+    times: FastCheck.integer({ min: 1, max: 8 }),
+    base: FastCheck.integer({ min: 1, max: 5_000 }),
+    extra: FastCheck.integer({ min: 0, max: 60_000 })
+  }).map(({ base, extra, times }): McpRetry.Policy => ({ times, base: Duration.millis(base), max: Duration.millis(base + extra) }))
+
+  it.effect.prop(
+    "delays stay within [base, max] and there are never more attempts than configured",
+    {
+      policy,
+      failures: FastCheck.array(FastCheck.option(FastCheck.integer({ min: 0, max: 120 }), { nil: undefined }), { minLength: 1, maxLength: 12 })
+    },
+    ({ failures, policy }) =>
+      Effect.gen(function*() {
+        let attempts = 0
+        const waits: Array<Duration.Duration> = []
+        const attempt = Effect.suspend(() => {
+          const index = attempts++
+          const retryAfter = failures[index]
+          return index >= failures.length
+            ? Effect.void
+            : Effect.fail(new TransportError({
+              server: "s",
+              reason: "Status",
+              detail: "busy",
+              status: 503,
+              ...(retryAfter === undefined ? {} : { retryAfter: Duration.seconds(retryAfter) })
+            }))
+        })
+        const retried = yield* Effect.fork(Effect.retry(
+          attempt,
+          McpRetry.schedule<TransportError>(policy, {
+            retryAfter: (error) => error.retryAfter,
+            onRetry: (_, wait) => Effect.sync(() => waits.push(wait))
+          })
+        ))
+        for (let i = 0; i < policy.times; i++) yield* TestClock.adjust(policy.max)
+        yield* Fiber.await(retried)
+        const failing = failures.length
+        expect(attempts).toBe(Math.min(policy.times, failing + 1))
+        expect(attempts).toBeLessThanOrEqual(policy.times)
+        expect(waits.length).toBe(attempts - 1)
+        for (const wait of waits) {
+          expect(Duration.lessThan(wait, policy.base)).toBe(false)
+          expect(Duration.greaterThan(wait, policy.max)).toBe(false)
+        }
+      })
+  )
+
+  it.prop(
+    "a delay is exponential with ±20 % jitter before clamping, and Retry-After is a floor",
+    { policy, retry: FastCheck.integer({ min: 1, max: 10 }), random: FastCheck.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), after: FastCheck.integer({ min: 0, max: 100_000 }) },
+    ({ after, policy, random, retry }) => {
+      const base = Duration.toMillis(policy.base)
+      const max = Duration.toMillis(policy.max)
+      const exponential = base * 2 ** (retry - 1)
+      const plain = Duration.toMillis(McpRetry.delay(policy, retry, random))
+      expect(plain).toBeGreaterThanOrEqual(Math.min(max, Math.max(base, Math.floor(exponential * 0.8))))
+      expect(plain).toBeLessThanOrEqual(Math.min(max, Math.ceil(exponential * 1.2)))
+      const withAfter = Duration.toMillis(McpRetry.delay(policy, retry, random, Duration.millis(after)))
+      expect(withAfter).toBe(Math.min(max, Math.max(plain, after)))
+    }
+  )
+})
+
+describe("qualified tool names", () => {
+  const name = FastCheck.oneof(
+    FastCheck.string({ minLength: 1, maxLength: 80 }),
+    FastCheck.stringMatching(/^[a-z_]{1,70}$/),
+    FastCheck.constantFrom("search", "search_restaurants_by_district", "a.b", "a_b", "a-b")
+  )
+
+  it.prop(
+    "are unique, at most 64 characters of [A-Za-z0-9_-], for any servers and tools",
+    { pairs: FastCheck.uniqueArray(FastCheck.record({ server: name, tool: name }), { maxLength: 40, selector: (p) => `${p.server}\u0000${p.tool}` }) },
+    ({ pairs }) => {
+      const names = qualify(pairs)
+      expect(new Set(names).size).toBe(pairs.length)
+      for (const qualified of names) {
+        expect(qualified.length).toBeLessThanOrEqual(MAX_QUALIFIED_LENGTH)
+        expect(qualified).toMatch(/^[A-Za-z0-9_-]+$/)
+      }
+    }
+  )
+
+  it("keeps short names readable", () => {
+    expect(qualify([{ server: "restaurant-search", tool: "search_restaurants_by_district" }])).toEqual([
+      "restaurant-search__search_restaurants_by_district"
+    ])
+  })
+})
+
+describe("config file", () => {
+  const word = FastCheck.stringMatching(/^[a-z][a-z0-9-]{0,11}$/)
+  const input: FastCheck.Arbitrary<McpServerConfig.Input> = FastCheck.record({
+    name: word,
+    url: word.map((host) => `http://${host}.example:8080/mcp`),
+    timeout: FastCheck.integer({ min: 1, max: 120_000 }).map(Duration.millis),
+    retry: FastCheck.record({
+      times: FastCheck.integer({ min: 1, max: 6 }),
+      base: FastCheck.integer({ min: 0, max: 1000 }).map(Duration.millis),
+      max: FastCheck.integer({ min: 1000, max: 20_000 }).map(Duration.millis)
+    }, { requiredKeys: [] }),
+    healthPath: FastCheck.constantFrom("/health", "/status"),
+    headers: FastCheck.dictionary(FastCheck.stringMatching(/^x-[a-z]{1,8}$/), word),
+    tools: FastCheck.array(word, { maxLength: 4 }),
+    maxConcurrency: FastCheck.integer({ min: 1, max: 64 })
+  }, { requiredKeys: ["name", "url"] })
+
+  it.effect.prop(
+    "decoding then encoding is stable",
+    { servers: FastCheck.uniqueArray(input, { maxLength: 5, selector: (server) => server.name }) },
+    ({ servers }) =>
+      Effect.gen(function*() {
+        const encoded = McpServerConfig.encodeFile({ servers, unsupported: [{ name: "zz-local", reason: "", entry: { command: "npx", args: ["x"] } }] })
+        const decoded = yield* McpServerConfig.decodeFile(JSON.parse(JSON.stringify(encoded)), "test.json")
+        expect(McpServerConfig.encodeFile(decoded)).toEqual(encoded)
+        const again = yield* McpServerConfig.decodeFile(McpServerConfig.encodeFile(decoded), "test.json")
+        expect(again).toEqual(decoded)
+        expect(decoded.servers.map((server) => server.name)).toEqual(servers.map((server) => server.name))
+        expect(decoded.unsupported.map((entry) => entry.name)).toEqual(["zz-local"])
+      }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map())))
+  )
+})
