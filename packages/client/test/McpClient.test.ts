@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
@@ -42,6 +43,59 @@ describe("McpClient against real servers", () => {
         "effect__list_items",
         "effect__greet"
       ])
+    }))
+
+  it.scopedLive("one dead server never hides the tools of the others", () =>
+    Effect.gen(function*() {
+      const alive = yield* sdkPeer("json")
+      const dead = yield* sdkPeer("json")
+      yield* Effect.promise(() => dead.stop())
+      const mcp = yield* client({ servers: [{ name: "dead", url: dead.url, retry: fastRetry }, { name: "alive", url: alive.url }] })
+      const tools = yield* mcp.availableTools
+      expect(tools.map((tool) => tool.server)).toEqual(sdkToolNames.map(() => "alive"))
+    }))
+
+  it.scopedLive("re-initializes transparently when a server forgets its sessions", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("sse")
+      const mcp = yield* client({ servers: [{ name: "one", url: peer.url }] })
+      yield* mcp.callTool("one", "add", { a: 1, b: 2 }, { auth: "u" })
+      const created = peer.createdSessions()
+      peer.forgetSessions()
+      expect((yield* mcp.callTool("one", "add", { a: 1, b: 2 }, { auth: "u" })).content).toEqual([{ type: "text", text: "3" }])
+      expect(peer.executions("add")).toBe(2)
+      expect(peer.createdSessions()).toBe(created + 1)
+    }))
+
+  it.scopedLive("holds calls to a server to its concurrency limit", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({ servers: [{ name: "one", url: peer.url, maxConcurrency: 2 }] })
+      yield* mcp.listTools("one")
+      const calls = yield* Effect.fork(Effect.all(Array.from({ length: 5 }, () => mcp.callTool("one", "gate", {})), { concurrency: "unbounded" }))
+      for (let released = 0; released < 5; released++) {
+        yield* eventuallyValue(
+          Effect.sync(() => [peer.executions("gate"), peer.gate.running()] as const),
+          ([started, running]) => started === Math.min(5, 2 + released) && running === Math.min(2, 5 - released)
+        )
+        peer.gate.release()
+      }
+      expect((yield* Fiber.join(calls)).length).toBe(5)
+      expect(peer.gate.maxRunning()).toBe(2)
+      expect(peer.executions("gate")).toBe(5)
+    }))
+
+  it.scopedLive("probes the health path with GET when one is configured", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({ servers: [{ name: "one", url: peer.url, healthPath: "/health" }] })
+      expect((yield* mcp.checkHealth("one")).status).toBe("healthy")
+      peer.setHealthStatus(503)
+      const down = yield* mcp.checkHealth("one")
+      expect(down.status).toBe("unhealthy")
+      expect(down.error).toContain("GET http://127.0.0.1:")
+      expect(down.error).toContain("/health was answered with HTTP 503: down")
+      expect(peer.posts("ping")).toBe(0)
     }))
 
   it.scopedLive("names the known servers and the available tools when a name is wrong", () =>

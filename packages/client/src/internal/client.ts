@@ -277,7 +277,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
   /** Runs `effect` as a child of the client's scope, so closing the client interrupts it. */
   function interruptOnClose<A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> {
     return Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(FiberSet.run(inFlight, effect), (fiber) =>
+      Effect.flatMap(FiberSet.run(inFlight, Effect.interruptible(effect)), (fiber) =>
         restore(Fiber.join(fiber)).pipe(Effect.onInterrupt(() => Fiber.interrupt(fiber))))
     )
   }

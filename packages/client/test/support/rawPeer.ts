@@ -33,6 +33,7 @@ export const answerJson = (res: Http.ServerResponse, id: string | number | undef
 /** Starts a server whose non-initialize requests go to `handle`; it stops when the scope closes. */
 export const rawPeer = (handle: RawHandler, options: RawPeerOptions = {}) =>
   Effect.gen(function*() {
+    const requests: Array<RawRequest> = []
     const server = Http.createServer((req, res) => {
       const chunks: Array<Buffer> = []
       req.on("data", (chunk: Buffer) => chunks.push(chunk))
@@ -44,6 +45,7 @@ export const rawPeer = (handle: RawHandler, options: RawPeerOptions = {}) =>
         } catch {
           message = undefined
         }
+        requests.push({ method: req.method ?? "", headers: req.headers, message })
         if (message?.method === "initialize") {
           const headers: Http.OutgoingHttpHeaders = { "content-type": "application/json" }
           if (options.sessionId !== undefined) headers["mcp-session-id"] = options.sessionId
@@ -78,5 +80,5 @@ export const rawPeer = (handle: RawHandler, options: RawPeerOptions = {}) =>
         })
     )
     const { port } = server.address() as AddressInfo
-    return { url: `http://127.0.0.1:${port}/mcp`, port }
+    return { url: `http://127.0.0.1:${port}/mcp`, port, requests: requests as ReadonlyArray<RawRequest> }
   })

@@ -50,6 +50,10 @@ export interface SdkPeer {
   readonly callAuthorizations: ReadonlyArray<string | undefined>
   /** How many POSTs carried each JSON-RPC method (faults included). */
   readonly posts: (method: string) => number
+  /** `gate` calls running now, and the most ever running at once. */
+  readonly gate: { readonly running: () => number; readonly maxRunning: () => number; readonly release: () => void }
+  /** The status `GET /health` answers (200 by default). */
+  readonly setHealthStatus: (status: number) => void
 }
 
 export interface Fault {
@@ -79,6 +83,7 @@ const baseTools = [
   { name: "fail", description: "Reports an error result", inputSchema: { type: "object" as const } },
   { name: "invalid", description: "Answers a JSON-RPC error", inputSchema: { type: "object" as const } },
   { name: "slow", description: "Runs until cancelled", inputSchema: { type: "object" as const } },
+  { name: "gate", description: "Runs until the test opens the gate", inputSchema: { type: "object" as const } },
   {
     name: "chatty",
     description: "Notifies, pings and asks the client for roots before answering",
@@ -122,6 +127,10 @@ export const sdkPeer = (mode: SdkMode) =>
     const requests: Array<{ method: string; headers: Http.IncomingHttpHeaders }> = []
     const openTransports = new Set<StreamableHTTPServerTransport>()
     let created = 0
+    let gateRunning = 0
+    let gateMax = 0
+    const gateWaiters: Array<() => void> = []
+    let healthStatus = 200
     const faults: Array<Fault & { remaining: number }> = []
     const servers = new Set<Server>()
     const callAuthorizations: Array<string | undefined> = []
@@ -161,6 +170,12 @@ export const sdkPeer = (mode: SdkMode) =>
                 resolve({ content: [] })
               })
             })
+          case "gate":
+            gateRunning++
+            gateMax = Math.max(gateMax, gateRunning)
+            await new Promise<void>((resolve) => gateWaiters.push(resolve))
+            gateRunning--
+            return { content: [{ type: "text" as const, text: "through the gate" }] }
           case "chatty":
             await extra.sendNotification({ method: "notifications/message", params: { level: "info", data: "working" } })
             await extra.sendRequest({ method: "ping" }, EmptyResultSchema)
@@ -242,6 +257,10 @@ export const sdkPeer = (mode: SdkMode) =>
 
     const http = Http.createServer((req, res) => {
       requests.push({ method: req.method ?? "", headers: req.headers })
+      if (req.url === "/health") {
+        res.writeHead(healthStatus, { "content-type": "text/plain" }).end(healthStatus === 200 ? "ok" : "down")
+        return
+      }
       const body = req.method === "POST" ? readJson(req) : Promise.resolve(undefined)
       body
         .then((json) =>
@@ -291,7 +310,11 @@ export const sdkPeer = (mode: SdkMode) =>
         for (const server of servers) await server.sendToolListChanged().catch(() => undefined)
       },
       callAuthorizations,
-      posts: (method) => posted.get(method) ?? 0
+      posts: (method) => posted.get(method) ?? 0,
+      gate: { running: () => gateRunning, maxRunning: () => gateMax, release: () => gateWaiters.shift()?.() },
+      setHealthStatus: (status) => {
+        healthStatus = status
+      }
     }
     return peer
   })
