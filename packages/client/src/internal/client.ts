@@ -29,6 +29,7 @@ import * as McpHealth from "../McpHealth.js"
 import * as McpRetry from "../McpRetry.js"
 import * as McpServerConfig from "../McpServerConfig.js"
 import * as McpSession from "../McpSession.js"
+import * as HealthRegistry from "./healthRegistry.js"
 import { qualify } from "./toolNames.js"
 import * as Transport from "./transport.js"
 
@@ -69,9 +70,8 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
   }
   const healthInterval = Duration.decode(options.healthInterval ?? Duration.seconds(30))
 
-  const health = yield* SubscriptionRef.make<ReadonlyMap<string, McpHealth.ServerHealth>>(
-    new Map(configs.map((config) => [config.name, McpHealth.unknown(config.name)]))
-  )
+  const registry = yield* HealthRegistry.make(probed, circuit)
+  const health = registry.states
   const bulkheads = new Map(configs.map((config) => [config.name, Effect.unsafeMakeSemaphore(config.maxConcurrency)]))
   const toolCache = new Map<string, ReadonlyArray<McpSchema.Tool>>()
   const sharedSessions = new Map<string, McpSession.McpSession>()
@@ -127,52 +127,21 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     )
   }
 
-  const record = (server: string, observation: McpHealth.Observation) =>
-    Effect.gen(function*() {
-      const current = (yield* SubscriptionRef.get(health)).get(server)!
-      const quiet = observation._tag === "Success" && observation.source === "call" && current.status === "healthy" &&
-        current.circuit === "closed"
-      if (quiet) return
-      const now = yield* DateTime.now
-      yield* SubscriptionRef.update(health, (states) => new Map(states).set(server, McpHealth.observe(states.get(server)!, observation, now, circuit)))
-    })
-
-  const admit = (server: string) =>
-    Effect.gen(function*() {
-      const current = (yield* SubscriptionRef.get(health)).get(server)!
-      if (current.circuit === "closed") return "allow" as const
-      const now = yield* DateTime.now
-      return yield* SubscriptionRef.modify(health, (states) => {
-        const [admission, next] = McpHealth.admit(states.get(server)!, now)
-        return [admission, admission === "trial" ? new Map(states).set(server, next) : states]
-      })
-    })
-
-  const unavailable = (server: string) =>
-    Effect.flatMap(Effect.zip(SubscriptionRef.get(health), DateTime.now), ([states, now]) => {
-      const state = states.get(server)!
-      return new ServerUnavailableError({ server, consecutiveFailures: state.consecutiveFailures, retryAt: state.retryAt ?? now })
-    })
-
   /** One attempt: circuit admission, the concurrency limit, and the outcome fed to health. */
   const guarded = <A, E extends McpClientError>(
     config: McpServerConfig.McpServerConfig,
     attempt: Effect.Effect<A, E | NotSent>
   ): Effect.Effect<A, E | NotSent | ServerUnavailableError> =>
     Effect.gen(function*() {
-      const admission = yield* admit(config.name)
-      if (admission === "reject") return yield* unavailable(config.name)
+      const admission = yield* registry.admit(config.name)
+      if (admission === "reject") return yield* registry.unavailable(config.name)
       return yield* bulkheads.get(config.name)!.withPermits(1)(attempt).pipe(
         Effect.onExit((exit) => {
-          if (Exit.isSuccess(exit)) return record(config.name, { _tag: "Success", source: "call" })
+          if (Exit.isSuccess(exit)) return registry.record(config.name, { _tag: "Success", source: "call" })
           const failure = Option.getOrUndefined(Cause.failureOption(exit.cause))
-          if (failure === undefined) {
-            return admission === "trial"
-              ? Effect.flatMap(DateTime.now, (now) => SubscriptionRef.update(health, (states) => new Map(states).set(config.name, McpHealth.abandonTrial(states.get(config.name)!, now))))
-              : Effect.void
-          }
+          if (failure === undefined) return admission === "trial" ? registry.abandonTrial(config.name) : Effect.void
           const error = healthFailure(unwrap(failure))
-          return record(config.name, error === undefined ? { _tag: "Success", source: "call" } : { _tag: "Failure", source: "call", error })
+          return registry.record(config.name, error === undefined ? { _tag: "Success", source: "call" } : { _tag: "Failure", source: "call", error })
         })
       )
     })
@@ -295,7 +264,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
         })
       ))
       const responseTimeMs = (yield* Clock.currentTimeMillis) - start
-      yield* record(
+      yield* registry.record(
         config.name,
         Exit.isSuccess(exit)
           ? { _tag: "Success", source: "probe", responseTimeMs }

@@ -11,16 +11,15 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { ProtocolError, ToolCallError, type TransportError } from "../McpError.js"
+import { type ProtocolError, ToolCallError, type TransportError } from "../McpError.js"
 import type * as McpSession from "../McpSession.js"
+import * as Answer from "./answer.js"
 import * as JsonRpc from "./jsonRpc.js"
-import * as Sse from "./sse.js"
 import * as Transport from "./transport.js"
 
 /** @internal */
@@ -109,107 +108,33 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
       Effect.timeout(defaultTimeout)
     )
 
-  const answerServerRequest = (current: Wire, request: Extract<JsonRpc.Incoming, { _tag: "Request" }>) =>
-    send(
+  /** Server requests get an answer (only `ping` is supported); notifications go to `onNotification`. */
+  const handleOther = (current: Wire) => (message: Answer.Other): Effect.Effect<void> => {
+    if (message._tag === "Notification") {
+      return onNotification === undefined ? Effect.void : onNotification({ method: message.method, params: message.params }).pipe(
+        Effect.catchAllCause((cause) => Effect.logWarning("notification handler failed", cause))
+      )
+    }
+    return send(
       current,
-      request.method === "ping"
-        ? JsonRpc.encodeSuccess(request.id, {})
-        : JsonRpc.encodeFailure(request.id, JsonRpc.METHOD_NOT_FOUND, `Method not supported by this client: ${request.method}`),
-      `the answer to the server's "${request.method}"`
+      message.method === "ping"
+        ? JsonRpc.encodeSuccess(message.id, {})
+        : JsonRpc.encodeFailure(message.id, JsonRpc.METHOD_NOT_FOUND, `Method not supported by this client: ${message.method}`),
+      `the answer to the server's "${message.method}"`
     ).pipe(
       Effect.catchAllCause((cause) => Effect.logDebug("could not answer a server request", cause)),
       Effect.interruptible,
-      Effect.forkIn(scope)
+      Effect.forkIn(scope),
+      Effect.asVoid
     )
-
-  /** Routes one message of an answer body; `Some` when it is the answer to `id`. */
-  const route = (current: Wire, message: unknown, id: JsonRpc.RequestId, target: Transport.Target) => {
-    const incoming = JsonRpc.classify(message)
-    if (typeof incoming === "string") {
-      return Effect.fail(Transport.transportError(target, "Decode", incoming))
-    }
-    switch (incoming._tag) {
-      case "Success":
-      case "Failure":
-        return Effect.succeed(
-          incoming.id === null || String(incoming.id) === String(id) ? Option.some(incoming) : Option.none()
-        )
-      case "Request":
-        return Effect.as(answerServerRequest(current, incoming), Option.none())
-      case "Notification":
-        return onNotification === undefined
-          ? Effect.succeed(Option.none())
-          : onNotification({ method: incoming.method, params: incoming.params }).pipe(
-            Effect.catchAllCause((cause) => Effect.logWarning("notification handler failed", cause)),
-            Effect.as(Option.none())
-          )
-    }
   }
-
-  const parse = (text: string, target: Transport.Target) =>
-    Effect.try({
-      try: (): unknown => JSON.parse(text),
-      catch: () =>
-        Transport.transportError(target, "Decode", `the answer is not valid JSON: ${excerpt(text)}`)
-    })
-
-  const settle = (
-    answer: Extract<JsonRpc.Incoming, { _tag: "Success" | "Failure" }>,
-    target: Transport.Target
-  ): Effect.Effect<unknown, ProtocolError> =>
-    answer._tag === "Success"
-      ? Effect.succeed(answer.result)
-      : Effect.fail(ProtocolError.fromAnswer({ ...target, code: answer.code, message: answer.message, data: answer.data }))
 
   const readAnswer = (
     current: Wire,
     response: HttpClientResponse.HttpClientResponse,
     id: JsonRpc.RequestId,
     target: Transport.Target
-  ): Effect.Effect<unknown, TransportError | ProtocolError> => {
-    const contentType = response.headers["content-type"] ?? ""
-    if (contentType.startsWith("text/event-stream")) {
-      return Sse.events(response.stream, maxMessageSize).pipe(
-        Stream.mapError((error) =>
-          error._tag === "SseError"
-            ? Transport.transportError(target, "Decode", `an SSE event is larger than the limit of ${maxMessageSize}`)
-            : Transport.fromHttpClientError(target, error)
-        ),
-        Stream.mapEffect((event) => Effect.flatMap(parse(event.data, target), (json) => route(current, json, id, target))),
-        Stream.filterMap((answer) => answer),
-        Stream.runHead,
-        Effect.flatMap((answer): Effect.Effect<unknown, TransportError | ProtocolError> =>
-          Option.isSome(answer)
-            ? settle(answer.value, target)
-            : Effect.fail(
-              Transport.transportError(target, "Closed", `the SSE stream ended before the answer to request ${id}`)
-            )
-        )
-      )
-    }
-    return Transport.readBody(target, response, maxMessageSize).pipe(
-      Effect.flatMap((bytes) =>
-        bytes.length === 0
-          ? Effect.fail(
-            Transport.transportError(
-              target,
-              "Decode",
-              `the server accepted request ${id} with HTTP ${response.status} but sent no answer`
-            )
-          )
-          : parse(Transport.decodeText(bytes), target)
-      ),
-      Effect.flatMap((json) =>
-        Effect.forEach(Array.isArray(json) ? json : [json], (message) => route(current, message, id, target))
-      ),
-      Effect.flatMap((answers): Effect.Effect<unknown, TransportError | ProtocolError> => {
-        const answer = answers.find(Option.isSome)
-        return answer === undefined
-          ? Effect.fail(Transport.transportError(target, "Decode", `the JSON answer holds no answer to request ${id}`))
-          : settle(answer.value, target)
-      })
-    )
-  }
+  ) => Answer.read(response, id, { target, maxMessageSize, onOther: handleOther(current) })
 
   const exchange = (
     current: Wire,
@@ -345,15 +270,9 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
     if (response.status < 200 || response.status >= 300 || !(response.headers["content-type"] ?? "").startsWith("text/event-stream")) {
       return yield* Effect.flatMap(Transport.statusError(sessionTarget, response, "the GET stream"), Effect.fail)
     }
-    yield* Sse.events(response.stream, maxMessageSize).pipe(
-      Stream.mapError((error) =>
-        error._tag === "SseError"
-          ? Transport.transportError(sessionTarget, "Decode", `an SSE event is larger than the limit of ${maxMessageSize}`)
-          : Transport.fromHttpClientError(sessionTarget, error)
-      ),
-      Stream.runForEach((event) =>
-        Effect.flatMap(parse(event.data, sessionTarget), (json) => route(current, json, NO_ANSWER, sessionTarget))
-      )
+    const options = { target: sessionTarget, maxMessageSize, onOther: handleOther(current) }
+    yield* Answer.sseMessages(response, sessionTarget, maxMessageSize).pipe(
+      Stream.runForEach((message) => Answer.route(message, NO_ANSWER, options))
     )
     return yield* Transport.transportError(sessionTarget, "Closed", "the GET stream ended")
   })
@@ -430,9 +349,8 @@ const decode = <A, I>(schema: Schema.Schema<A, I>, what: string, target: Transpo
   return (u: unknown): Effect.Effect<A, TransportError> =>
     decodeUnknown(u).pipe(
       Effect.mapError((error) =>
-        Transport.transportError(target, "Decode", `${what} has the wrong shape: ${excerpt(ParseResult.TreeFormatter.formatErrorSync(error))}`)
+        Transport.transportError(target, "Decode", `${what} has the wrong shape: ${Transport.excerpt(ParseResult.TreeFormatter.formatErrorSync(error))}`)
       )
     )
 }
 
-const excerpt = (text: string): string => text.length > 300 ? `${text.slice(0, 300)}…` : text

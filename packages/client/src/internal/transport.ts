@@ -163,9 +163,14 @@ export const statusError = (
     )
   )
 
-const excerpt = (text: string): string => {
+/**
+ * A bounded, single-line excerpt of text from a server, for error messages.
+ *
+ * @internal
+ */
+export const excerpt = (text: string): string => {
   const flat = text.replace(/\s+/g, " ").trim()
-  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat
+  return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat
 }
 
 /** @internal */
