@@ -20,16 +20,18 @@ import { sdkPeer } from "./support/sdkPeer.js"
 interface Retry {
   readonly delay: unknown
   readonly attempt: unknown
+  readonly fields: Record<string, unknown>
+  readonly level: string
 }
 
 /** The client, with its retry log lines captured, jitter pinned to 1.0. */
 const client = (options: McpClient.McpClientOptions) =>
   Effect.gen(function*() {
     const retries: Array<Retry> = []
-    const logger = Logger.make(({ annotations, message }) => {
+    const logger = Logger.make(({ annotations, logLevel, message }) => {
       if (String(message).includes("retrying")) {
         const fields = Object.fromEntries(annotations)
-        retries.push({ delay: fields.delay, attempt: fields.attempt })
+        retries.push({ delay: fields.delay, attempt: fields.attempt, fields, level: logLevel.label })
       }
     })
     const context = yield* Layer.build(McpClient.layerNode(options).pipe(Layer.provide(Logger.replace(Logger.defaultLogger, logger))))
@@ -56,12 +58,19 @@ describe("McpClient timing under TestClock", () => {
       const call = yield* Effect.fork(mcp.callTool("one", "echo", { text: "x" }))
       yield* waitFor(() => retries.length === 1)
       expect(peer.posts("tools/call")).toBe(1)
-      expect(retries[0]).toEqual({ delay: "1s", attempt: "1/3" })
+      expect(retries[0]).toMatchObject({ delay: "1s", attempt: "1/3", level: "WARN" })
+      expect(retries[0]?.fields).toEqual({
+        server: "one",
+        tool: "echo",
+        attempt: "1/3",
+        delay: "1s",
+        cause: `MCP server "one", tool "echo": Status (HTTP 503): "tools/call" was answered with HTTP 503: injected 503`
+      })
       expect(yield* pendingWaits).toContain(1000)
       yield* TestClock.adjust("1 second")
       yield* waitFor(() => retries.length === 2)
       expect(peer.posts("tools/call")).toBe(2)
-      expect(retries[1]).toEqual({ delay: "2s", attempt: "2/3" })
+      expect(retries[1]).toMatchObject({ delay: "2s", attempt: "2/3" })
       expect(yield* pendingWaits).toContain(2000)
       yield* TestClock.adjust("2 seconds")
       const error = yield* failureOf(Fiber.join(call))
