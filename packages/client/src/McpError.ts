@@ -8,6 +8,7 @@
  *
  * @since 0.1.0
  */
+import * as DateTime from "effect/DateTime"
 import * as Schema from "effect/Schema"
 
 const where = (server: string, tool?: string): string =>
@@ -160,7 +161,7 @@ export class ServerUnavailableError extends Schema.TaggedError<ServerUnavailable
 }) {
   override get message(): string {
     return `${where(this.server)} is unavailable after ${this.consecutiveFailures} consecutive failures; next trial at ${
-      this.retryAt.toString()
+      DateTime.formatIso(this.retryAt)
     }`
   }
 }

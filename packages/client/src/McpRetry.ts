@@ -89,7 +89,8 @@ export const delay = (
 
 /**
  * The schedule of `policy` over failures of type `E`: at most `times - 1` retries, each after
- * `delay`. `onRetry` runs before each wait, with the retry number, the delay and the failure.
+ * `delay`, and only of failures that pass `while`. `onRetry` runs before each wait that really
+ * happens, with the retry number, the delay and the failure.
  *
  * @since 0.1.0
  * @category delays
@@ -98,12 +99,13 @@ export const schedule = <E>(
   policy: Policy,
   options: {
     readonly retryAfter: (error: E) => Duration.Duration | undefined
+    readonly while?: ((error: E) => boolean) | undefined
     readonly onRetry?: ((retry: number, delay: Duration.Duration, error: E) => Effect.Effect<void>) | undefined
   }
 ): Schedule.Schedule<[E, number], E> =>
   Schedule.identity<E>().pipe(
     Schedule.intersect(Schedule.count),
-    Schedule.whileOutput(([, count]) => count < policy.times - 1),
+    Schedule.whileOutput(([error, count]) => count < policy.times - 1 && (options.while === undefined || options.while(error))),
     Schedule.addDelayEffect(([error, count]) =>
       Effect.flatMap(Random.next, (random) => {
         const wait = delay(policy, count + 1, random, options.retryAfter(error))

@@ -77,6 +77,11 @@ describe("McpClient timing under TestClock", () => {
       expect(error._tag === "TransportError" && error.status).toBe(503)
       expect(peer.posts("tools/call")).toBe(3)
       expect(retries.length).toBe(2)
+      peer.clearFaults()
+      peer.failNext({ times: 1, status: 500 })
+      const unsafe = yield* failureOf(mcp.callTool("one", "add", { a: 1, b: 1 }))
+      expect(unsafe._tag === "TransportError" && unsafe.status).toBe(500)
+      expect(retries.length).toBe(2)
     })))
 
   it.scoped("retries with custom settings: 4 attempts from 200 ms, capped at 500 ms", () =>

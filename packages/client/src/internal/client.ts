@@ -169,10 +169,10 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
                 delay: Duration.format(delay),
                 cause: unwrap(error).message
               })
-            )
-        }),
-        while: (error) =>
-          error instanceof NotSent ? McpRetry.isTransient(error.error) : McpRetry.shouldRetry(error, safeToRepeat)
+            ),
+          while: (error) =>
+            error instanceof NotSent ? McpRetry.isTransient(error.error) : McpRetry.shouldRetry(error, safeToRepeat)
+        })
       }),
       Effect.mapError(unwrap)
     )
