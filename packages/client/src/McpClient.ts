@@ -16,8 +16,7 @@
  */
 import type * as McpSchema from "@effect/ai/McpSchema"
 import type * as FileSystem from "@effect/platform/FileSystem"
-import type * as HttpClient from "@effect/platform/HttpClient"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as Undici from "@effect/platform-node/Undici"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
@@ -28,6 +27,7 @@ import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type * as SubscriptionRef from "effect/SubscriptionRef"
 import * as internal from "./internal/client.js"
+import * as UndiciClient from "./internal/undiciClient.js"
 import { McpConfigError, type McpClientError, type UnknownServerError } from "./McpError.js"
 import type * as McpHealth from "./McpHealth.js"
 import type * as McpRetry from "./McpRetry.js"
@@ -174,19 +174,23 @@ export const layer = (options: McpClientOptions): Layer.Layer<McpClient, McpConf
   Layer.scoped(McpClient, make(options))
 
 /**
- * An undici `HttpClient` whose agent is closed (every socket with it) when the scope closes.
+ * A lean `HttpClient` over its own undici agent, closed (every socket with it) when the scope
+ * closes. It implements the plain `HttpClient` interface without per-request tracing spans, which
+ * cost more than an MCP request on loopback; use `layer` with any other `HttpClient` (such as
+ * `NodeHttpClient.layerUndici`) to get those spans back.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerUndici: Layer.Layer<HttpClient.HttpClient> = NodeHttpClient.layerUndiciWithoutDispatcher.pipe(
-  Layer.provide(Layer.scoped(
-    NodeHttpClient.Dispatcher,
+export const layerUndici: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
+  HttpClient.HttpClient,
+  Effect.map(
     Effect.acquireRelease(
       Effect.sync(() => new Undici.Agent({ keepAliveTimeout: 4_000 })),
       (agent) => Effect.promise(() => agent.destroy())
-    )
-  ))
+    ),
+    UndiciClient.make
+  )
 )
 
 /**

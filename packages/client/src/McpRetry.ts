@@ -2,7 +2,8 @@
  * When and how often a failed MCP call is tried again.
  *
  * Delays grow exponentially from `base`, are jittered by ±20 %, and always stay within
- * `[base, max]`; a `Retry-After` from the server lengthens the delay but never past `max`.
+ * `[base, max]`. A `Retry-After` from the server lengthens the delay; one longer than `max` ends
+ * the retries, and the caller gets the failure with its `retryAfter`.
  * `times` counts attempts in all, the first included, as the original manager's
  * `stop_after_attempt(3)` did.
  *
@@ -105,7 +106,12 @@ export const schedule = <E>(
 ): Schedule.Schedule<[E, number], E> =>
   Schedule.identity<E>().pipe(
     Schedule.intersect(Schedule.count),
-    Schedule.whileOutput(([error, count]) => count < policy.times - 1 && (options.while === undefined || options.while(error))),
+    Schedule.whileOutput(([error, count]) => {
+      if (count >= policy.times - 1 || (options.while !== undefined && !options.while(error))) return false
+      // a server that asks for more patience than `max` would refuse an earlier retry anyway
+      const retryAfter = options.retryAfter(error)
+      return retryAfter === undefined || !Duration.greaterThan(retryAfter, policy.max)
+    }),
     Schedule.addDelayEffect(([error, count]) =>
       Effect.flatMap(Random.next, (random) => {
         const wait = delay(policy, count + 1, random, options.retryAfter(error))

@@ -16,6 +16,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { McpConfigError } from "./McpError.js"
 import * as McpRetry from "./McpRetry.js"
+import * as Transport from "./internal/transport.js"
 
 /**
  * One server as written by a user.
@@ -90,6 +91,10 @@ const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "obj
 
 const positiveInteger = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u) && u >= 1
 
+/** What a value is, for error messages that must not quote it (it may hold an expanded secret). */
+const kind = (u: unknown): string =>
+  u === null ? "null" : Array.isArray(u) ? "a list" : typeof u === "object" ? "an object" : `a ${typeof u}`
+
 /**
  * Checks one server and fills in its defaults. `source` and `path` locate it in error messages.
  *
@@ -105,7 +110,7 @@ export const make = (input: Input, source = "options", path = input.name): Effec
     try {
       url = new URL(input.url)
     } catch {
-      return fail("url", `is not a URL: ${JSON.stringify(input.url)}`)
+      return fail("url", "is not a URL")
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       return fail("url", `must be http or https, got ${url.protocol}`)
@@ -126,8 +131,13 @@ export const make = (input: Input, source = "options", path = input.name): Effec
     if (input.maxConcurrency !== undefined && !positiveInteger(input.maxConcurrency)) {
       return fail("maxConcurrency", "must be a whole number, at least 1")
     }
-    if (input.headers !== undefined && (!isRecord(input.headers) || Object.values(input.headers).some((v) => typeof v !== "string"))) {
-      return fail("headers", "must map header names to strings")
+    if (input.headers !== undefined) {
+      if (!isRecord(input.headers)) return fail("headers", "must map header names to strings")
+      for (const [header, value] of Object.entries(input.headers)) {
+        if (!Transport.isHeaderName(header)) return fail("headers", `has an invalid header name ${JSON.stringify(header)}`)
+        if (typeof value !== "string") return fail(`headers.${header}`, `must be a string, got ${kind(value)}`)
+        if (!Transport.isHeaderValue(value)) return fail(`headers.${header}`, "has characters not allowed in an HTTP header value")
+      }
     }
     if (input.tools !== undefined && (!Array.isArray(input.tools) || input.tools.some((t) => typeof t !== "string"))) {
       return fail("tools", "must be a list of tool names")
@@ -137,7 +147,7 @@ export const make = (input: Input, source = "options", path = input.name): Effec
       try {
         healthUrl = new URL(input.healthPath, url).toString()
       } catch {
-        return fail("healthPath", `is not a path or URL: ${JSON.stringify(input.healthPath)}`)
+        return fail("healthPath", "is not a path or URL")
       }
     }
     return Effect.succeed({
@@ -225,11 +235,10 @@ const optionalField = <A>(
 ): Effect.Effect<A | undefined, McpConfigError> =>
   value === undefined || check(value)
     ? Effect.succeed(value)
-    : Effect.fail(McpConfigError.at(source, path, `must be ${expected}, got ${JSON.stringify(value)}`))
+    : Effect.fail(McpConfigError.at(source, path, `must be ${expected}, got ${kind(value)}`))
 
 const isString = (u: unknown): u is string => typeof u === "string"
 const isStringArray = (u: unknown): u is ReadonlyArray<string> => Array.isArray(u) && u.every(isString)
-const isStringRecord = (u: unknown): u is Record<string, string> => isRecord(u) && Object.values(u).every(isString)
 
 const decodeEntry = (name: string, raw: unknown, source: string, path: string) =>
   Effect.gen(function*() {
@@ -242,6 +251,11 @@ const decodeEntry = (name: string, raw: unknown, source: string, path: string) =
     }
     if (raw.type !== undefined && raw.type !== "http" && raw.type !== "streamable-http") {
       return yield* McpConfigError.at(source, `${path}.type`, `must be "http" or "streamable-http", got ${JSON.stringify(raw.type)}`)
+    }
+    // shapes are checked before `${VAR}` expansion, so that no message can quote a secret
+    yield* optionalField(raw.headers, isRecord, source, `${path}.headers`, "an object of header names and values")
+    for (const [header, value] of Object.entries(isRecord(raw.headers) ? raw.headers : {})) {
+      if (typeof value !== "string") return yield* McpConfigError.at(source, `${path}.headers.${header}`, `must be a string, got ${kind(value)}`)
     }
     const entry = yield* expand(raw, source, path)
     if (!isRecord(entry)) return yield* McpConfigError.at(source, path, "must be an object")
@@ -258,7 +272,7 @@ const decodeEntry = (name: string, raw: unknown, source: string, path: string) =
         max: yield* durationField(retryRaw.max, source, `${path}.retry.max`)
       },
       healthPath: yield* optionalField(entry.healthPath, isString, source, `${path}.healthPath`, "a string"),
-      headers: yield* optionalField(entry.headers, isStringRecord, source, `${path}.headers`, "an object of strings"),
+      headers: entry.headers as Readonly<Record<string, string>> | undefined,
       tools: yield* optionalField(entry.tools, isStringArray, source, `${path}.tools`, "a list of tool names"),
       maxConcurrency: yield* optionalField(entry.maxConcurrency, positiveInteger, source, `${path}.maxConcurrency`, "a whole number, at least 1")
     }

@@ -97,7 +97,7 @@ export interface Options {
  * @category models
  */
 export interface RequestOptions {
-  /** Overrides the session's request deadline. */
+  /** Overrides the session's request deadline; `Duration.infinity` for none (the caller keeps its own). */
   readonly timeout?: Duration.DurationInput | undefined
   /** Extra headers for this request only. */
   readonly headers?: Readonly<Record<string, string>> | undefined

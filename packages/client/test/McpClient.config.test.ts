@@ -55,7 +55,7 @@ describe("McpClient.layerConfig", () => {
       expect(status[0]?.missingTools).toEqual(["not_there"])
       expect(status[0]?.session?.protocolVersion).toBe("2025-11-25")
       const local = yield* failureOf(mcp.callTool("local", "anything", {}))
-      expect(local.message).toContain(`MCP server "local": Connect: cannot be used: stdio server`)
+      expect(local.message).toContain(`MCP server "local", tool "anything": Connect: cannot be used: stdio server`)
     }))
 
   it.scopedLive("accepts the servers key and inline JSON in MCP_CONFIG", () =>
@@ -72,7 +72,8 @@ describe("McpClient.layerConfig", () => {
         [{ mcpServers: { a: {} } }, "at mcpServers.a.url: is missing"],
         [{ mcpServers: { a: { url: "http://x/mcp", timeout: "soon" } } }, `at mcpServers.a.timeout: must be milliseconds or a duration`],
         [{ mcpServers: { a: { url: "http://x/mcp", retry: { times: 0 } } } }, "at mcpServers.a.retry.times: must be a whole number of attempts"],
-        [{ mcpServers: { a: { url: "http://x/mcp", headers: { A: 1 } } } }, "at mcpServers.a.headers: must be an object of strings"],
+        [{ mcpServers: { a: { url: "http://x/mcp", headers: { A: 1 } } } }, "at mcpServers.a.headers.A: must be a string, got a number"],
+        [{ mcpServers: { a: { url: "http://x/mcp", headers: { "Bad Name": "x" } } } }, `at mcpServers.a.headers: has an invalid header name "Bad Name"`],
         [{ mcpServers: { a: { url: "http://x/mcp", type: "websocket" } } }, `at mcpServers.a.type: must be "http" or "streamable-http"`],
         [{ mcpServers: { a: { url: "${MISSING_VAR}/mcp" } } }, "at mcpServers.a.url: environment variable MISSING_VAR is not set"],
         [{ other: {} }, `has neither a "mcpServers" nor a "servers" key`],
@@ -85,6 +86,14 @@ describe("McpClient.layerConfig", () => {
         expect(error.message).toContain(path)
         expect(error.message).toContain(expected)
       }
+      const secret = writeConfig({ mcpServers: { a: { url: "http://x/mcp", headers: { Authorization: "Bearer ${TOKEN}", "X-Retries": 3 } } } })
+      const leak = yield* failureOf(fromConfig({ MCP_CONFIG: secret, TOKEN: "s3cret" }))
+      expect(leak.message).toContain("at mcpServers.a.headers.X-Retries: must be a string, got a number")
+      expect(leak.message).not.toContain("s3cret")
+      const badValue = writeConfig({ mcpServers: { a: { url: "http://x/mcp", headers: { "X-Key": "${KEY}" } } } })
+      const injected = yield* failureOf(fromConfig({ MCP_CONFIG: badValue, KEY: "k\r\nX-Evil: 1" }))
+      expect(injected.message).toContain("at mcpServers.a.headers.X-Key: has characters not allowed in an HTTP header value")
+      expect(injected.message).not.toContain("Evil")
       const missing = yield* failureOf(fromConfig({}))
       expect(missing.message).toContain("env at MCP_CONFIG: names no configuration file")
       const unreadable = yield* failureOf(fromConfig({ MCP_CONFIG: "/nonexistent/mcp.json" }))

@@ -9,6 +9,7 @@ import * as Scope from "effect/Scope"
 import { McpClient } from "../src/index.js"
 import { effectPeer } from "./support/effectPeer.js"
 import { eventuallyValue, failureOf } from "./support/effects.js"
+import { rawPeer } from "./support/rawPeer.js"
 import { sdkPeer, sdkToolNames } from "./support/sdkPeer.js"
 
 const fastRetry = { base: "5 millis", max: "20 millis" } as const
@@ -96,6 +97,80 @@ describe("McpClient against real servers", () => {
       expect(down.error).toContain("GET http://127.0.0.1:")
       expect(down.error).toContain("/health was answered with HTTP 503: down")
       expect(peer.posts("ping")).toBe(0)
+    }))
+
+  it.scopedLive("never repeats an unsafe tool after a timeout or a connection cut after it ran", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({ servers: [{ name: "one", url: peer.url, retry: fastRetry }] })
+      yield* mcp.listTools("one")
+      const slow = yield* failureOf(mcp.callTool("one", "slow", {}, { timeout: "200 millis" }))
+      expect(slow._tag === "TransportError" && slow.reason).toBe("Timeout")
+      expect(peer.executions("slow")).toBe(1)
+      expect(peer.posts("tools/call")).toBe(1)
+      peer.failNext({ times: 1, status: 200, cut: true })
+      const cut = yield* failureOf(mcp.callTool("one", "add", { a: 1, b: 1 }))
+      expect(cut._tag === "TransportError" && cut.reason).toBe("Closed")
+      expect(peer.executions("add")).toBe(1)
+      expect(peer.posts("tools/call")).toBe(2)
+      peer.failNext({ times: 1, status: 200, cut: true })
+      const safe = yield* mcp.callTool("one", "echo", { text: "again" })
+      expect(safe.content).toEqual([{ type: "text", text: "again" }])
+      expect(peer.executions("echo")).toBe(2)
+    }))
+
+  it.scopedLive("bounds a call by its own timeout, opening the session included, with retry false", () =>
+    Effect.gen(function*() {
+      const peer = yield* rawPeer(() => undefined, { hangOnInitialize: true })
+      const mcp = yield* client({ servers: [{ name: "hang", url: peer.url, timeout: "1 hour" }], healthInterval: "1 hour" })
+      const error = yield* failureOf(mcp.callTool("hang", "anything", {}, { timeout: "100 millis", retry: false }))
+      expect(error._tag === "TransportError" && error.reason).toBe("Timeout")
+      expect(error.message).toBe(`MCP server "hang", tool "anything": Timeout: no answer within 100ms`)
+    }))
+
+  it.scopedLive("keeps each token's tool list apart", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({ servers: [{ name: "one", url: peer.url }] })
+      const done = yield* mcp.callTool("one", "admin_only", {}, { auth: "admin" })
+      expect(done.content).toEqual([{ type: "text", text: "admin_only done" }])
+      expect((yield* mcp.listTools("one")).map((tool) => tool.name)).not.toContain("admin_only")
+      expect((yield* mcp.availableTools).map((tool) => tool.name)).not.toContain("admin_only")
+      const denied = yield* failureOf(mcp.callTool("one", "admin_only", {}, { auth: "someone" }))
+      expect(denied._tag).toBe("UnknownToolError")
+    }))
+
+  it.scopedLive("a server that refuses token-less probes stays healthy for callers with a token", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json", { requireAuth: true })
+      const mcp = yield* client({ servers: [{ name: "one", url: peer.url }], failureThreshold: 1 })
+      const probed = yield* mcp.checkHealth("one")
+      expect(probed.status).toBe("healthy")
+      expect(probed.circuit).toBe("closed")
+      const result = yield* mcp.callTool("one", "echo", { text: "with token" }, { auth: "user" })
+      expect(result.content).toEqual([{ type: "text", text: "with token" }])
+    }))
+
+  it.scopedLive("refuses a bad per-call header without a request or a mark on the server's health", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({ servers: [{ name: "one", url: peer.url }], failureThreshold: 1 })
+      yield* mcp.listTools("one")
+      const before = peer.posts("tools/call")
+      const error = yield* failureOf(mcp.callTool("one", "echo", { text: "x" }, { headers: { "x-trace": "a\nb" } }))
+      expect(error._tag === "ProtocolError" && error.code).toBe(-32602)
+      expect(peer.posts("tools/call")).toBe(before)
+      expect((yield* mcp.callTool("one", "echo", { text: "fine" })).content).toEqual([{ type: "text", text: "fine" }])
+    }))
+
+  it.scopedLive("a call after the client closed is a Closed error, not an interruption", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const scope = yield* Scope.make()
+      const mcp = yield* client({ servers: [{ name: "one", url: peer.url }] }).pipe(Scope.extend(scope))
+      yield* Scope.close(scope, Exit.void)
+      const error = yield* failureOf(mcp.callTool("one", "echo", { text: "late" }))
+      expect(error.message).toBe(`MCP server "one", tool "echo": Closed: the MCP client is closed`)
     }))
 
   it.scopedLive("names the known servers and the available tools when a name is wrong", () =>
@@ -229,8 +304,14 @@ describe("McpClient against real servers", () => {
     {
       faults: FastCheck.array(
         // 429 and 503 say the server declined the request, so they never come after a run
-        FastCheck.record({ status: FastCheck.constantFrom(408, 429, 500, 502, 503, 504), afterRun: FastCheck.boolean() })
-          .map((fault) => ({ ...fault, afterRun: fault.afterRun && fault.status !== 429 && fault.status !== 503 })),
+        FastCheck.record({
+          status: FastCheck.constantFrom(408, 429, 500, 502, 503, 504),
+          afterRun: FastCheck.boolean(),
+          cut: FastCheck.boolean()
+        }).map((fault) => {
+          const declined = fault.status === 429 || fault.status === 503
+          return { ...fault, afterRun: fault.afterRun && !declined, cut: fault.cut && !declined }
+        }),
         { maxLength: 4 }
       )
     },

@@ -128,14 +128,16 @@ describe("McpSession with a misbehaving server", () => {
         expect(error.reason).toBe("Closed")
       })))
 
-  it.scopedLive("a server that picks an unsupported protocol version is refused", () =>
+  it.scopedLive("a server that picks an unsupported protocol version is refused, and its session deleted", () =>
     Effect.gen(function*() {
-      const peer = yield* rawPeer(() => undefined, { protocolVersion: "2024-11-05" })
-      const error = transportFailure(yield* failureOf(McpSession.make({ server: "raw", url: peer.url })))
+      const peer = yield* rawPeer(() => undefined, { protocolVersion: "2024-11-05", sessionId: "s-orphan" })
+      const error = transportFailure(yield* failureOf(Effect.scoped(McpSession.make({ server: "raw", url: peer.url }))))
       expect(error.reason).toBe("Decode")
       expect(error.detail).toBe(
         "the server chose protocol version 2024-11-05; this client speaks 2025-11-25, 2025-06-18, 2025-03-26"
       )
+      const deleted = peer.requests.filter((request) => request.method === "DELETE")
+      expect(deleted.map((request) => request.headers["mcp-session-id"])).toEqual(["s-orphan"])
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
   it.scopedLive("a refused connection is a Connect error", () =>

@@ -153,6 +153,19 @@ describe("McpSession SSE answers", () => {
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 })
 
+describe("McpSession resuming an answer stream", () => {
+  it.scopedLive("reconnects with Last-Event-ID when the server closes the stream before the answer", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("sse", { resumable: true })
+      const session = yield* McpSession.make({ server: "sdk", url: peer.url })
+      const result = yield* session.callTool("reconnect", {})
+      expect(result.content).toEqual([{ type: "text", text: "answered after the reconnection" }])
+      expect(peer.executions("reconnect")).toBe(1)
+      const resumed = peer.requests.filter((request) => request.method === "GET" && request.headers["last-event-id"] !== undefined)
+      expect(resumed.length).toBeGreaterThanOrEqual(1)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+})
+
 describe("McpSession against an @effect/ai McpServer", () => {
   it.scopedLive("lists tools and accepts array-shaped structuredContent", () =>
     Effect.gen(function*() {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as Sse from "../src/internal/sse.js"
 
@@ -64,7 +65,7 @@ describe("SSE decoding", () => {
       Effect.gen(function*() {
         const bytes = new TextEncoder().encode(render(body.events, body.newline))
         const decoded = yield* Sse.events(Stream.fromIterable(split(bytes, body.cuts)), 1024 * 1024).pipe(
-          Stream.map((event) => JSON.parse(event.data) as unknown),
+          Stream.filterMap((event) => event._tag === "Event" ? Option.some(JSON.parse(event.data) as unknown) : Option.none()),
           Stream.runCollect
         )
         expect(Chunk.toReadonlyArray(decoded)).toEqual(body.events.map((event) => event.message))

@@ -4,6 +4,7 @@
  * not the answer go to the session's handler.
  */
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
@@ -24,6 +25,8 @@ export interface ReadOptions {
   readonly maxMessageSize: number
   /** Called with each server request and notification met before the answer. */
   readonly onOther: (message: Other) => Effect.Effect<void>
+  /** Reopens an SSE answer stream after `lastEventId`. */
+  readonly resume?: ((lastEventId: string) => Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError>) | undefined
 }
 
 
@@ -34,14 +37,27 @@ const parse = (text: string, target: Transport.Target) =>
   })
 
 /**
- * The JSON messages of an SSE body, decoded as they arrive.
+ * Where an SSE answer stream got to: the last event id (to resume from) and the server's
+ * reconnection delay, if it sent one.
+ *
+ * @internal
+ */
+export interface SseCursor {
+  lastEventId: string | undefined
+  retry: Duration.Duration | undefined
+}
+
+/**
+ * The JSON messages of an SSE body, decoded as they arrive; event ids and `retry:` go to `cursor`.
+ * Events with no data (priming events) carry no message.
  *
  * @internal
  */
 export const sseMessages = (
   response: HttpClientResponse.HttpClientResponse,
   target: Transport.Target,
-  maxMessageSize: number
+  maxMessageSize: number,
+  cursor: SseCursor = { lastEventId: undefined, retry: undefined }
 ): Stream.Stream<unknown, TransportError> =>
   Sse.events(response.stream, maxMessageSize).pipe(
     Stream.mapError((error) =>
@@ -49,7 +65,14 @@ export const sseMessages = (
         ? Transport.transportError(target, "Decode", `an SSE event is larger than the limit of ${maxMessageSize}`)
         : Transport.fromHttpClientError(target, error)
     ),
-    Stream.mapEffect((event) => parse(event.data, target))
+    Stream.filterMapEffect((event) => {
+      if (event._tag === "Retry") {
+        cursor.retry = event.duration
+        return Option.none()
+      }
+      if (event.id !== undefined) cursor.lastEventId = event.id
+      return event.data === "" ? Option.none() : Option.some(parse(event.data, target))
+    })
   )
 
 /**
@@ -80,8 +103,14 @@ const settle = (answer: Answer, target: Transport.Target): Effect.Effect<unknown
     ? Effect.succeed(answer.result)
     : Effect.fail(ProtocolError.fromAnswer({ ...target, code: answer.code, message: answer.message, data: answer.data }))
 
+/** How many times one answer stream may be resumed after the server closed it early. */
+const MAX_RESUMES = 8
+
 /**
- * The result of request `id`, from a JSON or SSE answer; a JSON-RPC error fails with `ProtocolError`.
+ * The result of request `id`, from a JSON or SSE answer; a JSON-RPC error fails with
+ * `ProtocolError`. An SSE stream that ends before the answer but after an event id is resumed
+ * with `resume` (a GET with `Last-Event-ID`, as the 2025-11-25 revision lets servers ask for),
+ * after the server's `retry:` delay (1 s when it gave none).
  *
  * @internal
  */
@@ -91,25 +120,34 @@ export const read = (
   options: ReadOptions
 ): Effect.Effect<unknown, TransportError | ProtocolError> => {
   const { maxMessageSize, target } = options
-  if ((response.headers["content-type"] ?? "").startsWith("text/event-stream")) {
-    return sseMessages(response, target, maxMessageSize).pipe(
-      Stream.mapEffect((message) => route(message, id, options)),
-      Stream.filterMap((answer) => answer),
-      Stream.runHead,
-      Effect.flatMap((answer): Effect.Effect<unknown, TransportError | ProtocolError> =>
-        Option.isSome(answer)
-          ? settle(answer.value, target)
-          : Effect.fail(Transport.transportError(target, "Closed", `the SSE stream ended before the answer to request ${id}`))
+  if (isEventStream(response)) {
+    const cursor: SseCursor = { lastEventId: undefined, retry: undefined }
+    const follow = (current: HttpClientResponse.HttpClientResponse, resumes: number): Effect.Effect<unknown, TransportError | ProtocolError> =>
+      sseMessages(current, target, maxMessageSize, cursor).pipe(
+        Stream.mapEffect((message) => route(message, id, options)),
+        Stream.filterMap((answer) => answer),
+        Stream.runHead,
+        Effect.flatMap((answer): Effect.Effect<unknown, TransportError | ProtocolError> => {
+          if (Option.isSome(answer)) return settle(answer.value, target)
+          const lastEventId = cursor.lastEventId
+          if (lastEventId === undefined || options.resume === undefined || resumes >= MAX_RESUMES) {
+            return Effect.fail(Transport.transportError(target, "Closed", `the SSE stream ended before the answer to request ${id}`))
+          }
+          return Effect.sleep(cursor.retry ?? Duration.seconds(1)).pipe(
+            Effect.zipRight(options.resume(lastEventId)),
+            Effect.flatMap((resumed) => follow(resumed, resumes + 1))
+          )
+        })
       )
-    )
+    return follow(response, 0)
   }
-  return Transport.readBody(target, response, maxMessageSize).pipe(
-    Effect.flatMap((bytes) =>
-      bytes.length === 0
+  return Transport.readText(target, response, maxMessageSize).pipe(
+    Effect.flatMap((text) =>
+      text === ""
         ? Effect.fail(
           Transport.transportError(target, "Decode", `the server accepted request ${id} with HTTP ${response.status} but sent no answer`)
         )
-        : parse(Transport.decodeText(bytes), target)
+        : parse(text, target)
     ),
     Effect.flatMap((json) => Effect.forEach(Array.isArray(json) ? json : [json], (message) => route(message, id, options))),
     Effect.flatMap((answers): Effect.Effect<unknown, TransportError | ProtocolError> => {
@@ -120,3 +158,7 @@ export const read = (
     })
   )
 }
+
+/** @internal */
+export const isEventStream = (response: HttpClientResponse.HttpClientResponse): boolean =>
+  (response.headers["content-type"] ?? "").startsWith("text/event-stream")

@@ -3,7 +3,6 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
-import * as Data from "effect/Data"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -11,7 +10,6 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberSet from "effect/FiberSet"
 import * as Option from "effect/Option"
-import * as RcMap from "effect/RcMap"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
@@ -20,7 +18,7 @@ import type * as McpClient from "../McpClient.js"
 import {
   type McpClientError,
   ProtocolError,
-  ServerUnavailableError,
+  type ServerUnavailableError,
   type TransportError,
   UnknownServerError,
   UnknownToolError
@@ -28,22 +26,24 @@ import {
 import * as McpHealth from "../McpHealth.js"
 import * as McpRetry from "../McpRetry.js"
 import * as McpServerConfig from "../McpServerConfig.js"
-import * as McpSession from "../McpSession.js"
+import type * as McpSession from "../McpSession.js"
 import * as HealthRegistry from "./healthRegistry.js"
+import { NotSent } from "./sessionPool.js"
+import * as SessionPool from "./sessionPool.js"
 import { qualify } from "./toolNames.js"
 import * as Transport from "./transport.js"
 
-class SessionKey extends Data.Class<{
-  readonly server: string
-  readonly auth: Redacted.Redacted<string> | undefined
-}> {}
+const unwrap = <E>(error: E | NotSent): Exclude<E, NotSent> | McpSessionFailure =>
+  error instanceof NotSent ? error.error : error as Exclude<E, NotSent>
 
-/** A failure to open a session: the call itself never left, so any transient cause may be retried. */
-class NotSent extends Data.TaggedError("NotSent")<{ readonly error: TransportError | ProtocolError }> {}
+type McpSessionFailure = NotSent["error"]
 
-const unwrap = <E>(error: E | NotSent): E | TransportError | ProtocolError => error instanceof NotSent ? error.error : error
-
-/** Only transport failures say the server is unwell; any answer, even an error, says it is alive. */
+/**
+ * Only a transport failure says a server is unwell (no connection, a timeout, a cut, bytes that
+ * are not MCP, HTTP 5xx, 408, 429); any other answer, even a JSON-RPC error or a 401, proves it
+ * alive. Probes and calls are judged alike, so that a token-less probe of a server that demands
+ * a token does not open the circuit for callers that have one.
+ */
 const healthFailure = (error: McpClientError): string | undefined => {
   if (error._tag !== "TransportError") return undefined
   if (error.reason === "Status" && error.status !== undefined && error.status < 500 && error.status !== 408 && error.status !== 429) {
@@ -53,6 +53,9 @@ const healthFailure = (error: McpClientError): string | undefined => {
 }
 
 const TOKEN = /^[\x21-\x7e]+$/
+
+/** Lets the client's deadline, which also covers opening the session, be the only timer. */
+const untimed: McpSession.RequestOptions = { timeout: Duration.infinity }
 
 /** @internal */
 export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOptions) {
@@ -73,93 +76,70 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
   const registry = yield* HealthRegistry.make(probed, circuit)
   const health = registry.states
   const bulkheads = new Map(configs.map((config) => [config.name, Effect.unsafeMakeSemaphore(config.maxConcurrency)]))
-  const toolCache = new Map<string, ReadonlyArray<McpSchema.Tool>>()
-  const sharedSessions = new Map<string, McpSession.McpSession>()
-  const openSessions = new Set<McpSession.McpSession>()
+  const pool = yield* SessionPool.make(configs, {
+    idleTimeToLive: options.sessionIdleTimeToLive ?? Duration.minutes(5),
+    clientInfo: options.clientInfo
+  })
+  const inFlight = yield* FiberSet.make<unknown, unknown>()
+  let closed = false
+  yield* Effect.addFinalizer(() => Effect.sync(() => (closed = true)))
 
-  const sessions = yield* RcMap.make({
-    lookup: (key: SessionKey) =>
-      Effect.gen(function*() {
-        const config = byName.get(key.server)!
-        const shared = key.auth === undefined
-        const session = yield* McpSession.make({
-          server: config.name,
-          url: config.url,
-          headers: config.headers,
-          auth: key.auth,
-          timeout: config.timeout,
-          clientInfo: options.clientInfo,
-          listen: shared,
-          onNotification: (notification) =>
-            notification.method === "notifications/tools/list_changed"
-              ? Effect.sync(() => toolCache.delete(config.name))
-              : Effect.void
-        })
-        openSessions.add(session)
-        if (shared) sharedSessions.set(config.name, session)
-        yield* Effect.addFinalizer(() =>
-          Effect.sync(() => {
-            openSessions.delete(session)
-            if (sharedSessions.get(config.name) === session) sharedSessions.delete(config.name)
+  const closedError = (server: string, tool?: string) =>
+    Transport.transportError({ server, tool }, "Closed", "the MCP client is closed")
+
+  /**
+   * One attempt: circuit admission, the concurrency limit, the deadline (which covers waiting for
+   * a turn and opening the session too), and its outcome fed to health. `markSent` is called by
+   * the attempt just before the request leaves; a deadline reached before that is `NotSent`.
+   */
+  const guarded = <A, E extends McpClientError | NotSent>(
+    config: McpServerConfig.McpServerConfig,
+    tool: string | undefined,
+    timeout: Duration.Duration,
+    attempt: (markSent: () => void) => Effect.Effect<A, E>
+  ): Effect.Effect<A, E | TransportError | NotSent | ServerUnavailableError> =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(registry.admit(config.name), (admission): Effect.Effect<A, E | TransportError | NotSent | ServerUnavailableError> => {
+        if (admission === "reject") return registry.unavailable(config.name)
+        let sent = false
+        return restore(
+          bulkheads.get(config.name)!.withPermits(1)(attempt(() => (sent = true))).pipe(
+            Effect.timeoutFail({
+              duration: timeout,
+              onTimeout: () => {
+                const error = Transport.transportError({ server: config.name, tool }, "Timeout", `no answer within ${Duration.format(timeout)}`)
+                return sent ? error : new NotSent({ error })
+              }
+            })
+          )
+        ).pipe(
+          Effect.onExit((exit) => {
+            if (Exit.isSuccess(exit)) return registry.record(config.name, { _tag: "Success", source: "call" })
+            const failure = Option.getOrUndefined(Cause.failureOption(exit.cause))
+            if (failure === undefined) return admission === "trial" ? registry.abandonTrial(config.name) : Effect.void
+            const error = healthFailure(unwrap(failure))
+            return registry.record(config.name, error === undefined ? { _tag: "Success", source: "call" } : { _tag: "Failure", source: "call", error })
           })
         )
-        return session
-      }),
-    idleTimeToLive: options.sessionIdleTimeToLive ?? Duration.minutes(5)
-  })
-  // RcMap releases its entries one after another; delete them all at once, before it does.
-  yield* Effect.addFinalizer(() => Effect.forEach(openSessions, (session) => session.close, { concurrency: "unbounded", discard: true }))
-  const inFlight = yield* FiberSet.make<unknown, unknown>()
-
-  const withSession = <A, E>(
-    server: string,
-    auth: Redacted.Redacted<string> | undefined,
-    use: (session: McpSession.McpSession) => Effect.Effect<A, E>
-  ): Effect.Effect<A, E | NotSent> => {
-    const key = new SessionKey({ server, auth })
-    return Effect.scoped(
-      RcMap.get(sessions, key).pipe(
-        // RcMap keeps a failed acquisition until it idles out; the next call must try afresh
-        Effect.tapError(() => RcMap.invalidate(sessions, key)),
-        Effect.mapError((error) => new NotSent({ error })),
-        Effect.flatMap(use)
-      )
+      })
     )
-  }
 
-  /** One attempt: circuit admission, the concurrency limit, and the outcome fed to health. */
-  const guarded = <A, E extends McpClientError>(
-    config: McpServerConfig.McpServerConfig,
-    attempt: Effect.Effect<A, E | NotSent>
-  ): Effect.Effect<A, E | NotSent | ServerUnavailableError> =>
-    Effect.gen(function*() {
-      const admission = yield* registry.admit(config.name)
-      if (admission === "reject") return yield* registry.unavailable(config.name)
-      return yield* bulkheads.get(config.name)!.withPermits(1)(attempt).pipe(
-        Effect.onExit((exit) => {
-          if (Exit.isSuccess(exit)) return registry.record(config.name, { _tag: "Success", source: "call" })
-          const failure = Option.getOrUndefined(Cause.failureOption(exit.cause))
-          if (failure === undefined) return admission === "trial" ? registry.abandonTrial(config.name) : Effect.void
-          const error = healthFailure(unwrap(failure))
-          return registry.record(config.name, error === undefined ? { _tag: "Success", source: "call" } : { _tag: "Failure", source: "call", error })
-        })
-      )
-    })
-
-  const withRetries = <A, E extends McpClientError>(
+  const withRetries = <A, E extends McpClientError | NotSent>(
     config: McpServerConfig.McpServerConfig,
     tool: string | undefined,
     policy: McpRetry.Policy,
-    safeToRepeat: boolean,
-    attempt: Effect.Effect<A, E | NotSent>
-  ): Effect.Effect<A, E | TransportError | ProtocolError | ServerUnavailableError> =>
-    guarded(config, attempt).pipe(
+    safeToRepeat: () => boolean,
+    attempt: Effect.Effect<A, E>
+  ): Effect.Effect<A, Exclude<E, NotSent> | McpSessionFailure> =>
+    (policy.times <= 1 ? attempt : attempt.pipe(
       Effect.retry({
-        schedule: McpRetry.schedule<E | NotSent | ServerUnavailableError>(policy, {
+        schedule: McpRetry.schedule<E>(policy, {
           retryAfter: (error) => {
             const cause = unwrap(error)
             return cause._tag === "TransportError" ? cause.retryAfter : undefined
           },
+          while: (error) =>
+            error instanceof NotSent ? McpRetry.isTransient(error.error) : McpRetry.shouldRetry(error as McpClientError, safeToRepeat()),
           onRetry: (retry, delay, error) =>
             Effect.logWarning(`MCP call failed; retrying in ${Duration.format(delay)}`).pipe(
               Effect.annotateLogs({
@@ -169,117 +149,97 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
                 delay: Duration.format(delay),
                 cause: unwrap(error).message
               })
-            ),
-          while: (error) =>
-            error instanceof NotSent ? McpRetry.isTransient(error.error) : McpRetry.shouldRetry(error, safeToRepeat)
+            )
         })
-      }),
-      Effect.mapError(unwrap)
-    )
+      })
+    )).pipe(Effect.mapError(unwrap))
 
-  const lookup = (server: string): Effect.Effect<McpServerConfig.McpServerConfig, UnknownServerError | TransportError> => {
+  const lookup = (server: string, tool?: string): Effect.Effect<McpServerConfig.McpServerConfig, UnknownServerError | TransportError> => {
+    if (closed) return Effect.fail(closedError(server, tool))
     const config = byName.get(server)
     if (config !== undefined) return Effect.succeed(config)
     const entry = unsupportedByName.get(server)
     return entry === undefined
       ? Effect.fail(new UnknownServerError({ server, known }))
-      : Effect.fail(Transport.transportError({ server }, "Connect", `cannot be used: ${entry.reason}`))
+      : Effect.fail(Transport.transportError({ server, tool }, "Connect", `cannot be used: ${entry.reason}`))
   }
 
-  const fetchTools = (config: McpServerConfig.McpServerConfig, auth: Redacted.Redacted<string> | undefined, policy: McpRetry.Policy) =>
-    withRetries(config, undefined, policy, true, withSession(config.name, auth, (session) => session.listTools())).pipe(
-      Effect.tap((tools) => Effect.sync(() => toolCache.set(config.name, tools)))
+  const toolsOf = (session: McpSession.McpSession) => {
+    const cached = pool.cachedTools(session)
+    return cached === undefined ? pool.fetchTools(session, untimed) : Effect.succeed(cached)
+  }
+
+  /** The tool's definition, from the session's list, listed once more before giving up on it. */
+  const definition = (session: McpSession.McpSession, tool: string) => {
+    const found = pool.cachedTools(session)?.find((candidate) => candidate.name === tool)
+    if (found !== undefined) return Effect.succeed(found)
+    return pool.fetchTools(session, untimed).pipe(
+      Effect.mapError((error) => new NotSent({ error })),
+      Effect.flatMap((tools) => {
+        const fresh = tools.find((candidate) => candidate.name === tool)
+        return fresh !== undefined
+          ? Effect.succeed(fresh)
+          : Effect.fail(new UnknownToolError({ server: session.server, tool, available: tools.map((t) => t.name) }))
+      })
     )
-
-  const listTools = (server: string) =>
-    Effect.flatMap(lookup(server), (config) => {
-      const cached = toolCache.get(server)
-      return cached === undefined ? fetchTools(config, undefined, config.retry) : Effect.succeed(cached)
-    })
-
-  /** The tool's definition: from the cache, else listed once more; `undefined` when listing fails. */
-  const findTool = (config: McpServerConfig.McpServerConfig, tool: string, auth: Redacted.Redacted<string> | undefined) =>
-    Effect.gen(function*() {
-      const cached = toolCache.get(config.name)?.find((candidate) => candidate.name === tool)
-      if (cached !== undefined) return cached
-      const tools = yield* fetchTools(config, auth, config.retry).pipe(
-        Effect.catchIf((error) => error._tag !== "ServerUnavailableError", (error) =>
-          Effect.as(Effect.logDebug("could not list tools before a call", error.message), undefined))
-      )
-      if (tools === undefined) return undefined
-      const found = tools.find((candidate) => candidate.name === tool)
-      if (found !== undefined) return found
-      return yield* new UnknownToolError({ server: config.name, tool, available: tools.map((t) => t.name) })
-    })
+  }
 
   const invalidInput = (server: string, tool: string, message: string) =>
     Effect.fail(ProtocolError.fromAnswer({ server, tool, code: -32602, message }))
 
+  const checkInput = (server: string, tool: string, args: unknown, callOptions: McpClient.CallOptions) => {
+    if (typeof args !== "object" || args === null || Array.isArray(args)) {
+      return invalidInput(server, tool, `arguments must be a JSON object, got ${Array.isArray(args) ? "an array" : args === null ? "null" : typeof args}`)
+    }
+    const raw = callOptions.auth
+    const auth = raw === undefined ? undefined : typeof raw === "string" ? Redacted.make(raw) : raw
+    if (auth !== undefined && !TOKEN.test(Redacted.value(auth))) {
+      return invalidInput(server, tool, "the bearer token is empty or has characters not allowed in an HTTP header")
+    }
+    for (const [name, value] of Object.entries(callOptions.headers ?? {})) {
+      if (!Transport.isHeaderName(name) || typeof value !== "string" || !Transport.isHeaderValue(value)) {
+        return invalidInput(server, tool, `the header ${JSON.stringify(name)} is not a valid HTTP header name and value`)
+      }
+    }
+    return Effect.succeed(auth)
+  }
+
   const callTool = (server: string, tool: string, args: unknown, callOptions: McpClient.CallOptions = {}) =>
     Effect.gen(function*() {
-      const config = yield* lookup(server)
-      if (typeof args !== "object" || args === null || Array.isArray(args)) {
-        return yield* invalidInput(server, tool, `arguments must be a JSON object, got ${Array.isArray(args) ? "an array" : args === null ? "null" : typeof args}`)
-      }
-      const raw = callOptions.auth
-      const auth = raw === undefined ? undefined : typeof raw === "string" ? Redacted.make(raw) : raw
-      if (auth !== undefined && !TOKEN.test(Redacted.value(auth))) {
-        return yield* invalidInput(server, tool, "the bearer token is empty or has characters not allowed in an HTTP header")
-      }
-      const definition = yield* findTool(config, tool, auth)
-      const hints = definition?.annotations
-      const safeToRepeat = callOptions.idempotent ?? (hints?.readOnlyHint === true || hints?.idempotentHint === true)
+      const config = yield* lookup(server, tool)
+      const auth = yield* checkInput(server, tool, args, callOptions)
+      const timeout = callOptions.timeout === undefined ? config.timeout : Duration.decode(callOptions.timeout)
       const policy = callOptions.retry === false ? { ...config.retry, times: 1 } : McpRetry.policy(callOptions.retry, config.retry)
-      const requestOptions = { timeout: callOptions.timeout ?? config.timeout, headers: callOptions.headers }
-      return yield* withRetries(
-        config,
-        tool,
-        policy,
-        safeToRepeat,
-        withSession(server, auth, (session) => session.callTool(tool, args as Readonly<Record<string, unknown>>, requestOptions))
-      )
+      const requestOptions: McpSession.RequestOptions = { timeout: Duration.infinity, headers: callOptions.headers }
+      let safeToRepeat = callOptions.idempotent === true
+      const attempt = guarded(config, tool, timeout, (markSent) =>
+        pool.use(config, auth, (session) =>
+          Effect.flatMap(definition(session, tool), (found) => {
+            if (callOptions.idempotent === undefined) {
+              safeToRepeat = found.annotations?.readOnlyHint === true || found.annotations?.idempotentHint === true
+            }
+            markSent()
+            return session.callTool(tool, args as Readonly<Record<string, unknown>>, requestOptions)
+          })))
+      return yield* withRetries(config, tool, policy, () => safeToRepeat, attempt)
     }).pipe(
-      Effect.withSpan("McpClient.callTool", { attributes: { "mcp.server": server, "mcp.tool": tool } }),
+      Effect.withSpan("McpClient.callTool", { attributes: { "mcp.server": server, "mcp.tool": tool }, captureStackTrace: false }),
       interruptOnClose
     )
 
   /** Runs `effect` as a child of the client's scope, so closing the client interrupts it. */
   function interruptOnClose<A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> {
     return Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(FiberSet.run(inFlight, Effect.interruptible(effect)), (fiber) =>
-        restore(Fiber.join(fiber)).pipe(Effect.onInterrupt(() => Fiber.interrupt(fiber))))
+      closed
+        ? restore(effect) // it fails at once with a `Closed` error, where a closed FiberSet would interrupt
+        : Effect.flatMap(FiberSet.run(inFlight, Effect.interruptible(effect)), (fiber) =>
+          restore(Fiber.join(fiber)).pipe(Effect.onInterrupt(() => Fiber.interrupt(fiber))))
     )
   }
 
-  const probe = (config: McpServerConfig.McpServerConfig) =>
-    Effect.gen(function*() {
-      const start = yield* Clock.currentTimeMillis
-      const check = config.healthUrl === undefined
-        ? withSession(config.name, undefined, (session) => session.ping({ timeout: config.timeout })).pipe(Effect.mapError(unwrap))
-        : probeHttp(config, config.healthUrl)
-      const exit = yield* Effect.exit(check.pipe(
-        Effect.timeoutFail({
-          duration: config.timeout,
-          onTimeout: () => Transport.transportError({ server: config.name }, "Timeout", `no answer to the health probe within ${Duration.format(config.timeout)}`)
-        })
-      ))
-      const responseTimeMs = (yield* Clock.currentTimeMillis) - start
-      yield* registry.record(
-        config.name,
-        Exit.isSuccess(exit)
-          ? { _tag: "Success", source: "probe", responseTimeMs }
-          : {
-            _tag: "Failure",
-            source: "probe",
-            responseTimeMs,
-            error: Option.match(Cause.failureOption(exit.cause), {
-              onNone: () => "the probe ended without an answer",
-              onSome: (error) => error.message
-            })
-          }
-      )
-      return (yield* SubscriptionRef.get(health)).get(config.name)!
-    })
+  const listTools = (server: string) =>
+    Effect.flatMap(lookup(server), (config) =>
+      withRetries(config, undefined, config.retry, () => true, guarded(config, undefined, config.timeout, () => pool.use(config, undefined, toolsOf))))
 
   const probeHttp = (config: McpServerConfig.McpServerConfig, url: string) =>
     http.execute(HttpClientRequest.get(url, { headers: config.headers })).pipe(
@@ -291,11 +251,35 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
       )
     )
 
-  const checkHealth = (server: string) => Effect.flatMap(checkKnown(server), probe)
+  const probe = (config: McpServerConfig.McpServerConfig) =>
+    Effect.gen(function*() {
+      const start = yield* Clock.currentTimeMillis
+      const check = config.healthUrl === undefined
+        ? pool.use(config, undefined, (session) => session.ping(untimed)).pipe(Effect.mapError(unwrap))
+        : probeHttp(config, config.healthUrl)
+      const exit = yield* Effect.exit(check.pipe(
+        Effect.timeoutFail({
+          duration: config.timeout,
+          onTimeout: () => Transport.transportError({ server: config.name }, "Timeout", `no answer to the health probe within ${Duration.format(config.timeout)}`)
+        })
+      ))
+      const responseTimeMs = (yield* Clock.currentTimeMillis) - start
+      const failure = Exit.isSuccess(exit)
+        ? undefined
+        : Option.match(Cause.failureOption(exit.cause), { onNone: () => "the probe ended without an answer", onSome: healthFailure })
+      yield* registry.record(
+        config.name,
+        failure === undefined ? { _tag: "Success", source: "probe", responseTimeMs } : { _tag: "Failure", source: "probe", responseTimeMs, error: failure }
+      )
+      return (yield* SubscriptionRef.get(health)).get(config.name)!
+    })
 
-  const checkAllHealth = Effect.forEach(configs, probe, { concurrency: "unbounded" }).pipe(
-    Effect.flatMap(() => SubscriptionRef.get(health))
-  )
+  const checkKnown = (server: string): Effect.Effect<McpServerConfig.McpServerConfig, UnknownServerError> => {
+    const config = byName.get(server)
+    return config === undefined ? Effect.fail(new UnknownServerError({ server, known: probed })) : Effect.succeed(config)
+  }
+
+  const checkAllHealth = Effect.forEach(configs, probe, { concurrency: "unbounded" }).pipe(Effect.zipRight(SubscriptionRef.get(health)))
 
   yield* checkAllHealth.pipe(
     Effect.repeat(Schedule.fixed(healthInterval)),
@@ -304,15 +288,14 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
   )
 
   const availableTools = Effect.gen(function*() {
+    if (closed) return []
     const now = yield* DateTime.now
     const states = yield* SubscriptionRef.get(health)
     const listed = yield* Effect.forEach(configs, (config) => {
-      const state = states.get(config.name)!
-      if (McpHealth.admit(state, now)[0] === "reject") return Effect.succeed([])
-      const cached = toolCache.get(config.name)
-      return (cached === undefined ? fetchTools(config, undefined, { ...config.retry, times: 1 }) : Effect.succeed(cached)).pipe(
+      if (McpHealth.admit(states.get(config.name)!, now)[0] === "reject") return Effect.succeed([])
+      return guarded(config, undefined, config.timeout, () => pool.use(config, undefined, toolsOf)).pipe(
         Effect.map((tools) => tools.map((tool) => ({ server: config.name, tool }))),
-        Effect.catchAll((error) => Effect.as(Effect.logDebug("left out of availableTools", error.message), []))
+        Effect.catchAll((error) => Effect.as(Effect.logDebug("left out of availableTools", unwrap(error).message), []))
       )
     }, { concurrency: "unbounded" })
     const flat = listed.flat()
@@ -322,13 +305,12 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
 
   const status = Effect.gen(function*() {
     const states = yield* SubscriptionRef.get(health)
-    const counts = new Map<string, number>()
-    for (const session of openSessions) counts.set(session.server, (counts.get(session.server) ?? 0) + 1)
+    const counts = pool.openCounts()
     const supported = yield* Effect.forEach(configs, (config) =>
       Effect.gen(function*() {
-        const shared = sharedSessions.get(config.name)
+        const shared = pool.shared(config.name)
         const info = shared === undefined ? undefined : yield* shared.info
-        const tools = toolCache.get(config.name)?.map((tool) => tool.name)
+        const tools = shared === undefined ? undefined : pool.cachedTools(shared)?.map((tool: McpSchema.Tool) => tool.name)
         return {
           server: config.name,
           url: config.url,
@@ -363,7 +345,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     callTool,
     listTools: (server) => interruptOnClose(listTools(server)),
     availableTools: interruptOnClose(availableTools),
-    checkHealth,
+    checkHealth: (server) => Effect.flatMap(checkKnown(server), probe),
     checkAllHealth,
     health,
     isHealthy: (server) =>
@@ -371,11 +353,5 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     healthyServers: Effect.map(SubscriptionRef.get(health), (states) => probed.filter((name) => states.get(name)?.status === "healthy")),
     status
   }
-
-  function checkKnown(server: string): Effect.Effect<McpServerConfig.McpServerConfig, UnknownServerError> {
-    const config = byName.get(server)
-    return config === undefined ? Effect.fail(new UnknownServerError({ server, known: probed })) : Effect.succeed(config)
-  }
-
   return service
 })

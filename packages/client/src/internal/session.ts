@@ -34,7 +34,9 @@ const MAX_PAGES = 1000
 const NO_ANSWER = 0
 
 const listenBackoff = Schedule.exponential(Duration.seconds(1)).pipe(
-  Schedule.modifyDelay((delay) => Duration.min(delay, Duration.seconds(30)))
+  Schedule.modifyDelay((delay) => Duration.min(delay, Duration.seconds(30))),
+  // a stream that stayed open a while was healthy: start the next wait short again
+  Schedule.resetAfter(Duration.minutes(1))
 )
 
 class SessionExpired extends Data.TaggedError("SessionExpired") {}
@@ -129,12 +131,28 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
     )
   }
 
+  /** A GET of the SSE stream after `lastEventId`: how a server that closed an answer stream early is resumed. */
+  const resume = (current: Wire, target: Transport.Target) => (lastEventId: string) =>
+    http.execute(HttpClientRequest.get(url, {
+      headers: Headers.setAll(current.headers, { accept: "text/event-stream", "last-event-id": lastEventId })
+    })).pipe(
+      Effect.mapError((error) => Transport.fromHttpClientError(target, error)),
+      Effect.flatMap((response) =>
+        response.status >= 200 && response.status < 300 && Answer.isEventStream(response)
+          ? Effect.succeed(response)
+          : Effect.zipRight(
+            discard(response),
+            Effect.fail(Transport.transportError(target, "Closed", `the answer stream could not be resumed (HTTP ${response.status})`, { status: response.status }))
+          )
+      )
+    )
+
   const readAnswer = (
     current: Wire,
     response: HttpClientResponse.HttpClientResponse,
     id: JsonRpc.RequestId,
     target: Transport.Target
-  ) => Answer.read(response, id, { target, maxMessageSize, onOther: handleOther(current) })
+  ) => Answer.read(response, id, { target, maxMessageSize, onOther: handleOther(current), resume: resume(current, target) })
 
   const exchange = (
     current: Wire,
@@ -159,6 +177,10 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
       })
       const response = yield* post(fresh, body, sessionTarget, `"initialize"`).pipe(expired(sessionTarget))
       const sessionId = response.headers["mcp-session-id"]
+      if (sessionId !== undefined) {
+        // the server holds a session from now on: if anything below fails, `close` deletes it
+        wire = { generation, sessionId, headers: Headers.set(baseHeaders, "mcp-session-id", sessionId) }
+      }
       const result = yield* readAnswer(fresh, response, id, sessionTarget).pipe(
         Effect.flatMap(decode(McpSchema.InitializeResult, "the initialize result", sessionTarget))
       )
@@ -228,11 +250,14 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
             expired(target)
           )),
         Effect.onInterrupt(() => cancel(id)),
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () =>
-            Transport.transportError(target, "Timeout", `no answer to "${method}" within ${Duration.format(timeout)}`)
-        })
+        (self) =>
+          Duration.isFinite(timeout)
+            ? Effect.timeoutFail(self, {
+              duration: timeout,
+              onTimeout: () =>
+                Transport.transportError(target, "Timeout", `no answer to "${method}" within ${Duration.format(timeout)}`)
+            })
+            : self
       )
     })
 
@@ -263,8 +288,15 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
     const response = yield* http.execute(
       HttpClientRequest.get(url, { headers: Headers.set(current.headers, "accept", "text/event-stream") })
     ).pipe(Effect.mapError((error) => Transport.fromHttpClientError(sessionTarget, error)))
-    if (response.status === 405) {
+    if (response.status === 404) {
       yield* discard(response)
+      yield* reinitialize(current)
+      return yield* Transport.transportError(sessionTarget, "Status", "the session had expired; re-initialized", { status: 404 })
+    }
+    if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
+      // 405: the server offers no GET stream; 401, 403, …: it never will for these credentials
+      yield* discard(response)
+      yield* Effect.logDebug(`no GET stream: HTTP ${response.status}`)
       return "stop" as const
     }
     if (response.status < 200 || response.status >= 300 || !(response.headers["content-type"] ?? "").startsWith("text/event-stream")) {

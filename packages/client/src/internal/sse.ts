@@ -27,8 +27,8 @@ export const makeLineEndFolder = (): (chunk: string) => string => {
 }
 
 /**
- * Decodes a byte stream into SSE events. `retry:` fields are dropped: reconnection is decided by
- * the session, not by the parser. Events with empty data (priming events) are dropped too.
+ * Decodes a byte stream into SSE events, `retry:` fields included (reconnection is the session's
+ * decision, not the parser's).
  *
  * The parser bounds only the event still pending at the end of a chunk; an event that arrives
  * whole inside one chunk is measured here, so the limit holds however the body is split.
@@ -38,13 +38,12 @@ export const makeLineEndFolder = (): (chunk: string) => string => {
 export const events = <E, R>(
   body: Stream.Stream<Uint8Array, E, R>,
   maxEventSize: number
-): Stream.Stream<Sse.Event, E | Sse.SseError, R> =>
+): Stream.Stream<Sse.AnyEvent, E | Sse.SseError, R> =>
   Stream.suspend(() => {
-    let parsed: Array<Sse.Event> = []
+    let parsed: Array<Sse.AnyEvent> = []
     let tooLarge: Sse.SseError | undefined
     const parser = Sse.makeParser((event) => {
-      if (event._tag !== "Event" || event.data === "") return
-      if (event.data.length > maxEventSize) {
+      if (event._tag === "Event" && event.data.length > maxEventSize) {
         tooLarge ??= new Sse.SseError({ cause: new Sse.EventTooLarge({ maxEventSize }) })
       }
       parsed.push(event)

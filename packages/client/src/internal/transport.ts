@@ -91,23 +91,28 @@ export const parseRetryAfter = (value: string | undefined, now: number): Duratio
 }
 
 /**
- * Reads the whole body as bytes, failing as soon as it grows past `limit` (checked against
- * `Content-Length` first, so an announced oversized body is not read at all).
+ * Reads the whole body as text, never holding more than `limit` bytes: a body whose
+ * `Content-Length` is within the limit is read in one go (the HTTP parser holds the server to
+ * that length), an announced oversized body is refused unread, and a body of unknown length is
+ * streamed and refused as soon as it grows past the limit.
  *
  * @internal
  */
-export const readBody = (
+export const readText = (
   target: Target,
   response: HttpClientResponse.HttpClientResponse,
   limit: number
-): Effect.Effect<Uint8Array, TransportError> => {
+): Effect.Effect<string, TransportError> => {
   const tooLarge = () =>
     transportError(target, "Decode", `the answer is larger than the limit of ${limit} bytes`, {
       status: response.status
     })
-  const announced = Number(response.headers["content-length"])
-  if (Number.isFinite(announced) && announced > limit) {
-    return Effect.zipRight(Effect.ignore(Stream.runHead(response.stream)), Effect.fail(tooLarge()))
+  const length = response.headers["content-length"]
+  const announced = length === undefined ? Number.NaN : Number(length)
+  if (Number.isFinite(announced)) {
+    return announced > limit
+      ? Effect.zipRight(Effect.ignore(Stream.runHead(response.stream)), Effect.fail(tooLarge()))
+      : Effect.mapError(response.text, (error) => fromHttpClientError(target, error))
   }
   return Effect.suspend(() => {
     const chunks: Array<Uint8Array> = []
@@ -121,21 +126,10 @@ export const readBody = (
         }
         return size > limit ? Effect.fail(tooLarge()) : Effect.void
       }),
-      Effect.map(() => {
-        if (chunks.length === 1) return chunks[0]!
-        const out = new Uint8Array(size)
-        let offset = 0
-        for (const bytes of chunks) {
-          out.set(bytes, offset)
-          offset += bytes.length
-        }
-        return out
-      })
+      Effect.map(() => Buffer.concat(chunks, size).toString("utf8"))
     )
   })
 }
-
-const decoder = new TextDecoder()
 
 /**
  * A short excerpt of an error body, for the message of a status error.
@@ -147,8 +141,8 @@ export const statusError = (
   response: HttpClientResponse.HttpClientResponse,
   what: string
 ): Effect.Effect<TransportError> =>
-  readBody(target, response, 64 * 1024).pipe(
-    Effect.map((bytes) => excerpt(decoder.decode(bytes))),
+  readText(target, response, 64 * 1024).pipe(
+    Effect.map(excerpt),
     Effect.orElseSucceed(() => ""),
     Effect.zipWith(Clock.currentTimeMillis, (text, now) =>
       transportError(
@@ -173,5 +167,19 @@ export const excerpt = (text: string): string => {
   return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat
 }
 
-/** @internal */
-export const decodeText = (bytes: Uint8Array): string => decoder.decode(bytes)
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
+
+/**
+ * Whether a header name is an HTTP token.
+ *
+ * @internal
+ */
+export const isHeaderName = (name: string): boolean => HEADER_NAME.test(name)
+
+/**
+ * Whether a header value has no control characters (CR and LF above all).
+ *
+ * @internal
+ */
+export const isHeaderValue = (value: string): boolean => HEADER_VALUE.test(value)

@@ -23,6 +23,8 @@ export interface RawPeerOptions {
   readonly sessionId?: string
   /** `DELETE` is never answered. */
   readonly hangOnDelete?: boolean
+  /** `initialize` is never answered. */
+  readonly hangOnInitialize?: boolean
 }
 
 /** Writes one JSON-RPC success answer as `application/json`. */
@@ -46,6 +48,7 @@ export const rawPeer = (handle: RawHandler, options: RawPeerOptions = {}) =>
           message = undefined
         }
         requests.push({ method: req.method ?? "", headers: req.headers, message })
+        if (message?.method === "initialize" && options.hangOnInitialize === true) return
         if (message?.method === "initialize") {
           const headers: Http.OutgoingHttpHeaders = { "content-type": "application/json" }
           if (options.sessionId !== undefined) headers["mcp-session-id"] = options.sessionId

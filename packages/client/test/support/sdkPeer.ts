@@ -4,6 +4,7 @@
  * that reached a tool, the headers of every request.
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
+import { InMemoryEventStore } from "@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js"
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js"
 import {
   CallToolRequestSchema,
@@ -64,6 +65,8 @@ export interface Fault {
   readonly method?: string
   /** Count the tool as executed before answering the status, as a proxy failing after the fact would. */
   readonly afterRun?: boolean
+  /** Run the tool, then cut the connection instead of answering (the status is ignored). */
+  readonly cut?: boolean
 }
 
 const PAGE_SIZE = 3
@@ -85,6 +88,11 @@ const baseTools = [
   { name: "slow", description: "Runs until cancelled", inputSchema: { type: "object" as const } },
   { name: "gate", description: "Runs until the test opens the gate", inputSchema: { type: "object" as const } },
   {
+    name: "reconnect",
+    description: "Closes its SSE answer stream, then answers on the resumed one",
+    inputSchema: { type: "object" as const }
+  },
+  {
     name: "chatty",
     description: "Notifies, pings and asks the client for roots before answering",
     inputSchema: { type: "object" as const }
@@ -95,6 +103,9 @@ const baseTools = [
     inputSchema: { type: "object" as const }
   }))
 ]
+
+/** Listed only to callers whose token is `admin`. */
+const adminTool = { name: "admin_only", description: "Only for admins", inputSchema: { type: "object" as const } }
 
 /** Names of every tool the SDK peer offers, in listing order. */
 export const sdkToolNames: ReadonlyArray<string> = baseTools.map((tool) => tool.name)
@@ -118,7 +129,14 @@ const isInitialize = (body: unknown): boolean =>
   typeof body === "object" && body !== null && "method" in body && body.method === "initialize"
 
 /** Starts the SDK server in `mode`; it stops when the scope closes. */
-export const sdkPeer = (mode: SdkMode) =>
+export const sdkPeer = (
+  mode: SdkMode,
+  options: {
+    readonly resumable?: boolean
+    /** Requests without `Authorization` get 401. */
+    readonly requireAuth?: boolean
+  } = {}
+) =>
   Effect.gen(function*() {
     const tools = [...baseTools]
     const sessions = new Map<string, StreamableHTTPServerTransport>()
@@ -137,11 +155,12 @@ export const sdkPeer = (mode: SdkMode) =>
 
     const makeServer = () => {
       const server = new Server({ name: "sdk-peer", version: "1.0.0" }, { capabilities: { tools: { listChanged: true }, logging: {} } })
-      server.setRequestHandler(ListToolsRequestSchema, (request) => {
+      server.setRequestHandler(ListToolsRequestSchema, (request, extra) => {
+        const visible = extra.requestInfo?.headers.authorization === "Bearer admin" ? [...tools, adminTool] : tools
         const start = request.params?.cursor === undefined ? 0 : Number(request.params.cursor)
-        const page = tools.slice(start, start + PAGE_SIZE)
+        const page = visible.slice(start, start + PAGE_SIZE)
         const next = start + PAGE_SIZE
-        return next < tools.length ? { tools: page, nextCursor: String(next) } : { tools: page }
+        return next < visible.length ? { tools: page, nextCursor: String(next) } : { tools: page }
       })
       server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
         const name = request.params.name
@@ -176,6 +195,10 @@ export const sdkPeer = (mode: SdkMode) =>
             await new Promise<void>((resolve) => gateWaiters.push(resolve))
             gateRunning--
             return { content: [{ type: "text" as const, text: "through the gate" }] }
+          case "reconnect":
+            extra.closeSSEStream?.()
+            await new Promise((resolve) => setTimeout(resolve, 100))
+            return { content: [{ type: "text" as const, text: "answered after the reconnection" }] }
           case "chatty":
             await extra.sendNotification({ method: "notifications/message", params: { level: "info", data: "working" } })
             await extra.sendRequest({ method: "ping" }, EmptyResultSchema)
@@ -214,6 +237,7 @@ export const sdkPeer = (mode: SdkMode) =>
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         enableJsonResponse: mode === "json",
+        ...(options.resumable === true ? { eventStore: new InMemoryEventStore(), retryInterval: 20 } : {}),
         onsessioninitialized: (id) => {
           created++
           sessions.set(id, transport)
@@ -245,9 +269,13 @@ export const sdkPeer = (mode: SdkMode) =>
       const fault = faults.find((f) => req.method === "POST" && method === (f.method ?? "tools/call") && f.remaining > 0)
       if (fault === undefined) return false
       fault.remaining--
-      if (fault.afterRun === true && typeof body === "object" && body !== null && "params" in body) {
+      if ((fault.afterRun === true || fault.cut === true) && typeof body === "object" && body !== null && "params" in body) {
         const name = (body.params as { name?: string }).name ?? ""
         executions.set(name, (executions.get(name) ?? 0) + 1)
+      }
+      if (fault.cut === true) {
+        res.socket?.destroy()
+        return true
       }
       const headers: Http.OutgoingHttpHeaders = { "content-type": "text/plain" }
       if (fault.retryAfter !== undefined) headers["retry-after"] = fault.retryAfter
@@ -257,6 +285,10 @@ export const sdkPeer = (mode: SdkMode) =>
 
     const http = Http.createServer((req, res) => {
       requests.push({ method: req.method ?? "", headers: req.headers })
+      if (options.requireAuth === true && req.headers.authorization === undefined) {
+        res.writeHead(401, { "content-type": "text/plain" }).end("a bearer token is required")
+        return
+      }
       if (req.url === "/health") {
         res.writeHead(healthStatus, { "content-type": "text/plain" }).end(healthStatus === 200 ? "ok" : "down")
         return

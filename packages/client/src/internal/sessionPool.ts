@@ -1,0 +1,126 @@
+/**
+ * The client's sessions: one per (server, bearer token), opened lazily, kept in an `RcMap` until
+ * idle, each with its own tool list (a token may see tools another does not). The token-less
+ * session of each server is the shared one: it listens on the GET stream, feeds `listTools`,
+ * `availableTools` and `status`, and its `tools/list_changed` empties every tool list of that
+ * server.
+ */
+import type * as McpSchema from "@effect/ai/McpSchema"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Data from "effect/Data"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as RcMap from "effect/RcMap"
+import type * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import type { McpSessionError } from "../McpError.js"
+import type * as McpServerConfig from "../McpServerConfig.js"
+import * as McpSession from "../McpSession.js"
+
+/**
+ * A failure before the request was sent (opening the session, listing tools): the call itself
+ * never left, so any transient cause may be retried, even for an unsafe tool.
+ *
+ * @internal
+ */
+export class NotSent extends Data.TaggedError("NotSent")<{ readonly error: McpSessionError }> {}
+
+class SessionKey extends Data.Class<{
+  readonly server: string
+  readonly auth: Redacted.Redacted<string> | undefined
+}> {}
+
+/** @internal */
+export interface SessionPool {
+  /** Runs `use` with the session for (server, token), opening it if needed. */
+  readonly use: <A, E>(
+    config: McpServerConfig.McpServerConfig,
+    auth: Redacted.Redacted<string> | undefined,
+    use: (session: McpSession.McpSession) => Effect.Effect<A, E>
+  ) => Effect.Effect<A, E | NotSent>
+  /** The session's tool list as last fetched. */
+  readonly cachedTools: (session: McpSession.McpSession) => ReadonlyArray<McpSchema.Tool> | undefined
+  /** Fetches the session's tool list (every page) and keeps it. */
+  readonly fetchTools: (
+    session: McpSession.McpSession,
+    options?: McpSession.RequestOptions
+  ) => Effect.Effect<ReadonlyArray<McpSchema.Tool>, McpSessionError>
+  /** The open token-less session of a server. */
+  readonly shared: (server: string) => McpSession.McpSession | undefined
+  /** Open sessions per server. */
+  readonly openCounts: () => ReadonlyMap<string, number>
+}
+
+/** @internal */
+export const make = (
+  configs: ReadonlyArray<McpServerConfig.McpServerConfig>,
+  options: {
+    readonly idleTimeToLive: Duration.DurationInput
+    readonly clientInfo?: { readonly name: string; readonly version: string } | undefined
+  }
+): Effect.Effect<SessionPool, never, Scope.Scope | HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const byName = new Map(configs.map((config) => [config.name, config]))
+    const tools = new WeakMap<McpSession.McpSession, ReadonlyArray<McpSchema.Tool>>()
+    const shared = new Map<string, McpSession.McpSession>()
+    const open = new Set<McpSession.McpSession>()
+
+    const forgetTools = (server: string) =>
+      Effect.sync(() => {
+        for (const session of open) if (session.server === server) tools.delete(session)
+      })
+
+    const sessions: RcMap.RcMap<SessionKey, McpSession.McpSession, McpSessionError> = yield* RcMap.make({
+      lookup: (key: SessionKey) =>
+        Effect.gen(function*() {
+          const config = byName.get(key.server)!
+          const isShared = key.auth === undefined
+          const session = yield* McpSession.make({
+            server: config.name,
+            url: config.url,
+            headers: config.headers,
+            auth: key.auth,
+            timeout: config.timeout,
+            clientInfo: options.clientInfo,
+            listen: isShared,
+            onNotification: (notification) =>
+              notification.method === "notifications/tools/list_changed" ? forgetTools(config.name) : Effect.void
+          })
+          open.add(session)
+          if (isShared) shared.set(config.name, session)
+          yield* Effect.addFinalizer(() =>
+            Effect.sync(() => {
+              open.delete(session)
+              if (shared.get(config.name) === session) shared.delete(config.name)
+            })
+          )
+          return session
+        }).pipe(
+          // RcMap keeps a failed acquisition until it idles out; drop it now, while it is
+          // still this entry that the map holds, so that the next call tries afresh
+          Effect.tapError(() => RcMap.invalidate(sessions, key))
+        ),
+      idleTimeToLive: options.idleTimeToLive
+    })
+    // RcMap releases its entries one after another; delete them all at once, before it does.
+    yield* Effect.addFinalizer(() => Effect.forEach(open, (session) => session.close, { concurrency: "unbounded", discard: true }))
+
+    return {
+      use: (config, auth, use) =>
+        Effect.scoped(
+          RcMap.get(sessions, new SessionKey({ server: config.name, auth })).pipe(
+            Effect.mapError((error) => new NotSent({ error })),
+            Effect.flatMap(use)
+          )
+        ),
+      cachedTools: (session) => tools.get(session),
+      fetchTools: (session, requestOptions) =>
+        Effect.tap(session.listTools(requestOptions), (list) => Effect.sync(() => tools.set(session, list))),
+      shared: (server) => shared.get(server),
+      openCounts: () => {
+        const counts = new Map<string, number>()
+        for (const session of open) counts.set(session.server, (counts.get(session.server) ?? 0) + 1)
+        return counts
+      }
+    }
+  })
