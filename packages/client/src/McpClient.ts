@@ -225,16 +225,19 @@ export const layerConfig = (
   Layer.scoped(
     McpClient,
     Effect.gen(function*() {
+      const label = options.config === undefined ? "MCP_CONFIG" : "the configuration"
       const value = yield* (options.config ?? Config.string("MCP_CONFIG")).pipe(
-        Effect.mapError((error) => McpConfigError.at("env", "MCP_CONFIG", `names no configuration file: ${error.message}`))
+        Effect.mapError((error) =>
+          McpConfigError.at(options.config === undefined ? "env" : "config", label, `names no configuration file: ${error.message}`)
+        )
       )
       const inline = value.trimStart().startsWith("{")
-      const file = inline ? yield* McpServerConfig.parseFile(value, "MCP_CONFIG") : yield* McpServerConfig.loadFile(value)
+      const file = inline ? yield* McpServerConfig.parseFile(value, label) : yield* McpServerConfig.loadFile(value)
       return yield* make({
         ...options,
         servers: file.servers,
         unsupported: file.unsupported,
-        source: inline ? "MCP_CONFIG" : value
+        source: inline ? label : value
       })
     })
   )

@@ -259,7 +259,8 @@ const decodeEntry = (name: string, raw: unknown, source: string, path: string) =
     }
     const entry = yield* expand(raw, source, path)
     if (!isRecord(entry)) return yield* McpConfigError.at(source, path, "must be an object")
-    if (typeof entry.url !== "string") return yield* McpConfigError.at(source, `${path}.url`, "is missing")
+    if (entry.url === undefined) return yield* McpConfigError.at(source, `${path}.url`, "is missing")
+    if (typeof entry.url !== "string") return yield* McpConfigError.at(source, `${path}.url`, `must be a string, got ${kind(entry.url)}`)
     const retryRaw = entry.retry
     if (retryRaw !== undefined && !isRecord(retryRaw)) return yield* McpConfigError.at(source, `${path}.retry`, "must be an object")
     const input: Input = {

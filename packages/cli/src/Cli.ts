@@ -1,0 +1,246 @@
+/**
+ * The commands of `effect-mcp`: `status`, `tools [server]`, `call <server> <tool> [json-args]`
+ * and `watch`. Each reads the servers from `--config <file>` (or env `MCP_CONFIG`), builds one
+ * `McpClient` for its run and closes it (sessions deleted, sockets closed) when done.
+ *
+ * @since 0.1.0
+ */
+import { McpClient, type McpError } from "@effect-mcp/client"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as McpSchema from "@effect/ai/McpSchema"
+import * as Config from "effect/Config"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { toolArguments } from "./arguments.js"
+import * as ExitCodes from "./exitCodes.js"
+import { line, Output, warning } from "./Output.js"
+import * as Render from "./render.js"
+import { watch } from "./watch.js"
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const version = "0.1.0"
+
+const config = Options.text("config").pipe(
+  Options.withAlias("c"),
+  Options.withPseudoName("file"),
+  Options.withDescription(
+    "The mcpServers JSON file (or the JSON itself, starting with '{'). Default: the file named by env MCP_CONFIG."
+  ),
+  Options.optional
+)
+
+const json = Options.boolean("json").pipe(Options.withDescription("Print JSON for scripts instead of a table."))
+
+/** The client of one command run, closed with it. */
+const clientLayer = (file: Option.Option<string>, healthInterval?: Duration.Duration) =>
+  McpClient.layerConfig({
+    config: Option.match(file, { onNone: () => undefined, onSome: Config.succeed }),
+    clientInfo: { name: "effect-mcp-cli", version },
+    ...(healthInterval === undefined ? {} : { healthInterval })
+  }).pipe(Layer.provide(McpClient.layerUndici))
+
+const withClient = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  file: Option.Option<string>,
+  healthInterval?: Duration.Duration
+) => Effect.provide(effect, clientLayer(file, healthInterval))
+
+const printJson = (value: unknown) => line(JSON.stringify(value, null, 2))
+
+const printLines = (lines: ReadonlyArray<string>) => Effect.forEach(lines, line, { discard: true })
+
+/** Waits for the health round the client runs when it starts, instead of probing again. */
+const firstHealthRound = (mcp: McpClient.Service) =>
+  mcp.health.changes.pipe(
+    Stream.filter((states) => [...states.values()].every((health) => health.status !== "unknown")),
+    Stream.take(1),
+    Stream.runDrain
+  )
+
+/**
+ * `effect-mcp status`: one row per server (health, latency, consecutive failures, circuit, tool
+ * count, protocol version); unsupported entries appear marked `unsupported`.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const status = Command.make(
+  "status",
+  { config, json },
+  Effect.fn("status")(
+    function*({ json }) {
+      const mcp = yield* McpClient.McpClient
+      const output = yield* Output
+      yield* firstHealthRound(mcp)
+      const healthy = yield* mcp.healthyServers
+      // lists the tools of the servers that answer (and opens their session: protocol version)
+      yield* Effect.forEach(healthy, (server) => Effect.ignore(mcp.listTools(server)), {
+        concurrency: "unbounded",
+        discard: true
+      })
+      const rows = (yield* mcp.status).map(Render.statusRow)
+      yield* json ? printJson(rows) : printLines(Render.statusTable(rows, output.color))
+    },
+    (effect, { config }) => withClient(effect, config)
+  )
+).pipe(Command.withDescription("Show every configured server: health, latency, failures, circuit, tools, protocol."))
+
+/**
+ * `effect-mcp tools [server]`: the tools of every reachable server (or of one), with their
+ * qualified names, descriptions and hints.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const tools = Command.make(
+  "tools",
+  {
+    config,
+    json,
+    server: Args.text({ name: "server" }).pipe(Args.withDescription("Only the tools of this server."), Args.optional)
+  },
+  Effect.fn("tools")(
+    function*({ json, server }) {
+      const mcp = yield* McpClient.McpClient
+      const output = yield* Output
+      // one server: fail with its error (unknown server, unreachable, ...) rather than leave it out
+      if (Option.isSome(server)) yield* mcp.listTools(server.value)
+      const all = yield* mcp.availableTools
+      const rows = all.filter((tool) => Option.isNone(server) || tool.server === server.value).map(Render.toolRow)
+      if (Option.isNone(server)) {
+        for (const entry of yield* mcp.status) {
+          if (entry.unsupported !== undefined) yield* warning(`${entry.server}: unsupported: ${entry.unsupported}`)
+          else if (entry.tools === undefined) {
+            const why = entry.health?.error === undefined ? "" : `: ${entry.health.error}`
+            yield* warning(`${entry.server}: left out, its tools could not be listed${why}`)
+          }
+        }
+      }
+      yield* json ? printJson(rows) : printLines(Render.toolsTable(rows, output.color))
+    },
+    (effect, { config }) => withClient(effect, config)
+  )
+).pipe(Command.withDescription("List the tools of every reachable server, or of one: qualified name, hints, description."))
+
+const encodeResult = Schema.encode(McpSchema.CallToolResult)
+
+/** The result a failed tool returned, encoded as `call --json` prints results. */
+const errorResult = (error: McpError.ToolCallError) =>
+  Schema.validate(Schema.Array(McpSchema.ContentBlock))(error.content).pipe(
+    Effect.map((content) =>
+      new McpSchema.CallToolResult({
+        content,
+        isError: true,
+        ...(error.structuredContent === undefined ? {} : { structuredContent: error.structuredContent })
+      })
+    ),
+    Effect.flatMap(encodeResult),
+    Effect.orElseSucceed(() => ({ content: error.content, structuredContent: error.structuredContent, isError: true }))
+  )
+
+/**
+ * `effect-mcp call <server> <tool> [json-args] [--arg k=v ...]`: calls a tool and prints its
+ * result; `--json` prints the `CallToolResult` as JSON (also when the tool reports an error).
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const call = Command.make(
+  "call",
+  {
+    config,
+    json,
+    arg: Options.text("arg").pipe(
+      Options.withAlias("a"),
+      Options.withPseudoName("key=value"),
+      Options.withDescription(
+        "A tool argument, repeatable; laid over json-args. The value is JSON when it parses (3, true, [1]), else a string."
+      ),
+      Options.repeated
+    ),
+    auth: Options.redacted("auth").pipe(
+      Options.withPseudoName("token"),
+      Options.withDescription("Bearer token sent as 'Authorization: Bearer <token>' (e.g. the end user's JWT)."),
+      Options.optional
+    ),
+    server: Args.text({ name: "server" }).pipe(Args.withDescription("The server, as named in the config file.")),
+    tool: Args.text({ name: "tool" }).pipe(Args.withDescription("The tool, as the server names it.")),
+    args: Args.text({ name: "json-args" }).pipe(Args.withDescription("The arguments as a JSON object."), Args.optional)
+  },
+  Effect.fn("call")(
+    function*({ arg, args, auth, json, server, tool }) {
+      const mcp = yield* McpClient.McpClient
+      const input = yield* toolArguments(args, arg)
+      const result = yield* mcp.callTool(server, tool, input, Option.isSome(auth) ? { auth: auth.value } : {}).pipe(
+        Effect.tapErrorTag("ToolCallError", (error) => json ? Effect.flatMap(errorResult(error), printJson) : Effect.void)
+      )
+      yield* json ? Effect.flatMap(Effect.orDie(encodeResult(result)), printJson) : printLines(Render.callText(result))
+    },
+    (effect, { config }) => withClient(effect, config)
+  )
+).pipe(Command.withDescription(HelpDoc.blocks([
+  HelpDoc.p("Call a tool and print its result: the text content, and the structured content as JSON."),
+  HelpDoc.p("Failures print one line on stderr and exit with the code of the table below.")
+])))
+
+const interval = Options.text("interval").pipe(
+  Options.withPseudoName("duration"),
+  Options.withDescription("Time between health checks, e.g. '30 seconds', '500 millis' or milliseconds."),
+  Options.withDefault("30 seconds"),
+  Options.mapEffect((text) => {
+    const decoded = /^\d+$/.test(text.trim()) ? Option.some(Duration.millis(Number(text))) : Duration.decodeUnknown(text)
+    return Option.isSome(decoded) && Duration.isFinite(decoded.value) && Duration.greaterThan(decoded.value, Duration.zero)
+      ? Effect.succeed(decoded.value)
+      : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--interval: not a positive duration: ${JSON.stringify(text)}`)))
+  })
+)
+
+/**
+ * `effect-mcp watch`: a live health table (one line per change when stdout is not a terminal)
+ * until Ctrl-C.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const watchCommand = Command.make(
+  "watch",
+  { config, json, interval },
+  ({ config, interval, json }) => withClient(watch({ json, interval }), config, interval)
+).pipe(Command.withDescription(
+  "Follow every server's health until Ctrl-C: a live table on a terminal, else one line (or JSON object) per change."
+))
+
+/**
+ * The `effect-mcp` command and its subcommands.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const command = Command.make("effect-mcp").pipe(
+  Command.withDescription("Inspect and call the MCP servers of a mcpServers JSON file."),
+  Command.withSubcommands([status, tools, call, watchCommand])
+)
+
+const footer = HelpDoc.sequence(
+  HelpDoc.h1("EXIT CODES"),
+  HelpDoc.p(ExitCodes.table.map(([code, meaning]) => `${code}  ${meaning}`).join("\n"))
+)
+
+/**
+ * Parses the command line (`process.argv`) and runs the command.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = Command.run(command, { name: "effect-mcp", version, footer })

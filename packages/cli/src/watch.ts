@@ -1,0 +1,172 @@
+/**
+ * `effect-mcp watch`: follows the client's `health` `SubscriptionRef` until interrupted (Ctrl-C).
+ *
+ * - On a terminal the health table is redrawn in place on every change.
+ * - Otherwise (plain mode) one line is printed per server whose status, consecutive failures,
+ *   circuit or error changed, e.g.
+ *   `2026-11-26T07:00:00.000Z restaurant-search healthy 3ms failures=0 circuit=closed`;
+ *   with `--json`, one JSON object per such change.
+ *
+ * @since 0.1.0
+ */
+import { McpClient, type McpHealth } from "@effect-mcp/client"
+import * as Terminal from "@effect/platform/Terminal"
+import * as Ansi from "@effect/printer-ansi/Ansi"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import { line, Output, paint, stripAnsi } from "./Output.js"
+import { type Cell, table } from "./render.js"
+
+/**
+ * One server's health at one time, as printed by `watch --json`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HealthEvent {
+  readonly time: string
+  readonly server: string
+  readonly status: McpHealth.Status | "unsupported"
+  readonly responseTimeMs: number | null
+  readonly consecutiveFailures: number | null
+  readonly circuit: McpHealth.Circuit | null
+  readonly lastCheck: string | null
+  readonly retryAt: string | null
+  readonly error: string | null
+}
+
+/**
+ * Whether `next` is worth a line: first sight, or a new status, failure count, circuit or error.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const changed = (previous: McpHealth.ServerHealth | undefined, next: McpHealth.ServerHealth): boolean =>
+  previous === undefined ||
+  previous.status !== next.status ||
+  previous.consecutiveFailures !== next.consecutiveFailures ||
+  previous.circuit !== next.circuit ||
+  previous.error !== next.error
+
+/**
+ * The event of one server's health; its time is the last check, else `now`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const event = (health: McpHealth.ServerHealth, now: DateTime.Utc): HealthEvent => ({
+  time: DateTime.formatIso(health.lastCheck ?? now),
+  server: health.server,
+  status: health.status,
+  responseTimeMs: health.responseTimeMs ?? null,
+  consecutiveFailures: health.consecutiveFailures,
+  circuit: health.circuit,
+  lastCheck: health.lastCheck === undefined ? null : DateTime.formatIso(health.lastCheck),
+  retryAt: health.retryAt === undefined ? null : DateTime.formatIso(health.retryAt),
+  error: health.error ?? null
+})
+
+const latency = (ms: number | null): string => ms === null ? "-" : `${Math.round(ms)}ms`
+
+/**
+ * The plain line of an event.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const eventLine = (e: HealthEvent): string =>
+  e.status === "unsupported"
+    ? `${e.time} ${e.server} unsupported${e.error === null ? "" : ` ${JSON.stringify(e.error)}`}`
+    : `${e.time} ${e.server} ${e.status} ${latency(e.responseTimeMs)} failures=${e.consecutiveFailures} circuit=${e.circuit}${
+      e.error === null ? "" : ` error=${JSON.stringify(e.error)}`
+    }`
+
+const style = (status: string): Ansi.Ansi =>
+  status === "healthy" ? Ansi.green : status === "unhealthy" ? Ansi.red : status === "unknown" ? Ansi.yellow : Ansi.magenta
+
+const healthTable = (events: ReadonlyArray<HealthEvent>, color: boolean): ReadonlyArray<string> =>
+  table(
+    ["SERVER", "HEALTH", "LATENCY", "FAILURES", "CIRCUIT", "LAST CHECK", "ERROR"],
+    events.map((e): ReadonlyArray<Cell> => [
+      { text: e.server },
+      { text: e.status, style: style(e.status) },
+      { text: latency(e.responseTimeMs) },
+      { text: e.consecutiveFailures === null ? "-" : String(e.consecutiveFailures) },
+      { text: e.circuit ?? "-", style: e.circuit === "open" ? Ansi.red : e.circuit === "half-open" ? Ansi.yellow : undefined },
+      { text: e.lastCheck ?? "-" },
+      { text: (e.error ?? "").replace(/\s+/g, " ") }
+    ]),
+    color
+  )
+
+/** Rows the text takes on a terminal `columns` wide. */
+const rowsOf = (lines: ReadonlyArray<string>, columns: number): number =>
+  lines.reduce((sum, text) => sum + (columns <= 0 ? 1 : Math.max(1, Math.ceil(stripAnsi(text).length / columns))), 0)
+
+/**
+ * Watches the health of every configured server until interrupted.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const watch = Effect.fn("watch")(function*(options: { readonly json: boolean; readonly interval: Duration.Duration }) {
+  const mcp = yield* McpClient.McpClient
+  const settings = yield* Output
+  const start = yield* DateTime.now
+  const unsupported = (yield* mcp.status).flatMap((status): ReadonlyArray<HealthEvent> =>
+    status.unsupported === undefined ? [] : [{
+      time: DateTime.formatIso(start),
+      server: status.server,
+      status: "unsupported",
+      responseTimeMs: null,
+      consecutiveFailures: null,
+      circuit: null,
+      lastCheck: null,
+      retryAt: null,
+      error: status.unsupported
+    }]
+  )
+
+  if (settings.tty && !options.json) {
+    const terminal = yield* Terminal.Terminal
+    // a terminal that cannot be written to any more has nobody to show the table to
+    const display = (text: string) => Effect.ignore(terminal.display(text))
+    let drawn = 0
+    const draw = (states: ReadonlyMap<string, McpHealth.ServerHealth>) =>
+      Effect.gen(function*() {
+        const now = yield* DateTime.now
+        const columns = yield* terminal.columns
+        const events = [...[...states.values()].map((health) => event(health, now)), ...unsupported]
+        const lines = [
+          ...healthTable(events, settings.color),
+          "",
+          paint(
+            settings.color,
+            Ansi.blackBright,
+            `${DateTime.formatIso(now)}  checks every ${Duration.format(options.interval)}  Ctrl-C to stop`
+          )
+        ]
+        const erase = drawn === 0 ? "" : Ansi.stringify(Ansi.cursorPrevLine(drawn)) + Ansi.stringify(Ansi.eraseDown)
+        drawn = rowsOf(lines, columns)
+        yield* display(`${erase}${lines.join("\n")}\n`)
+      })
+    return yield* display(Ansi.stringify(Ansi.cursorHide)).pipe(
+      Effect.zipRight(Stream.runForEach(mcp.health.changes, draw)),
+      Effect.ensuring(display(Ansi.stringify(Ansi.cursorShow)))
+    )
+  }
+
+  const print = (e: HealthEvent) => line(options.json ? JSON.stringify(e) : eventLine(e))
+  yield* Effect.forEach(unsupported, print, { discard: true })
+  let previous: ReadonlyMap<string, McpHealth.ServerHealth> = new Map()
+  return yield* Stream.runForEach(mcp.health.changes, (states) =>
+    Effect.gen(function*() {
+      const now = yield* DateTime.now
+      for (const [server, health] of states) {
+        if (changed(previous.get(server), health)) yield* print(event(health, now))
+      }
+      previous = states
+    }))
+})

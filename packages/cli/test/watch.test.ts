@@ -1,0 +1,67 @@
+import { Servers } from "@effect-mcp/examples"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import { closedPort, servers, spawnCli, writeConfig } from "./support.js"
+
+const LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \S+ (healthy|unhealthy|unknown) (\d+ms|-) failures=\d+ circuit=(closed|open|half-open)( error=".*")?$/
+
+describe("effect-mcp watch", () => {
+  it.scopedLive("prints a line per change as a server goes down and comes back, and ends cleanly on SIGINT", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "effect-mcp-watch-" })
+      const search = yield* Servers.restaurantSearch({ port: 0 })
+      // the reasoning server lives in its own scope, so that it can be stopped mid-test
+      const reasoningScope = yield* Scope.make()
+      yield* Effect.addFinalizer(() => Scope.close(reasoningScope, Exit.void))
+      const reasoning = yield* Scope.extend(Servers.restaurantReasoning({ port: 0 }), reasoningScope)
+      const config = yield* writeConfig(dir, "mcp.json", servers(search, reasoning, yield* closedPort))
+
+      const child = yield* spawnCli(["watch", "--interval", "200 millis", "--config", config])
+      const up = yield* child.waitFor(/ restaurant-reasoning healthy \d+ms failures=0 circuit=closed\n/)
+      yield* child.waitFor(/ restaurant-search healthy \d+ms failures=0 circuit=closed\n/)
+      yield* child.waitFor(/ local-files unsupported "stdio server/)
+
+      yield* Scope.close(reasoningScope, Exit.void)
+      const down = yield* child.waitFor(/ restaurant-reasoning unhealthy \S+ failures=\d+ circuit=\S+ error="[^\n]+"\n/, { from: up })
+
+      // the same port again
+      yield* Servers.restaurantReasoning({ port: reasoning.port })
+      yield* child.waitFor(/ restaurant-reasoning healthy \d+ms failures=0 circuit=closed\n/, { from: down })
+
+      yield* child.signal("SIGINT")
+      expect(yield* child.exitCode()).toBe(0)
+      const lines = child.stdout().trimEnd().split("\n").filter((line) => !line.includes(" unsupported "))
+      for (const line of lines) expect(line).toMatch(LINE)
+      expect(child.stderr()).toBe("")
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scopedLive("--json prints one object per change", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "effect-mcp-watch-" })
+      const search = yield* Servers.restaurantSearch({ port: 0 })
+      const reasoning = yield* Servers.restaurantReasoning({ port: 0 })
+      const config = yield* writeConfig(dir, "mcp.json", servers(search, reasoning, yield* closedPort))
+
+      const child = yield* spawnCli(["watch", "--json", "--interval", "200", "--config", config])
+      yield* child.waitFor(/"server":"offline","status":"unhealthy".*"consecutiveFailures":2/)
+      yield* child.signal("SIGINT")
+      expect(yield* child.exitCode()).toBe(0)
+
+      const events: ReadonlyArray<{ server: string; status: string; consecutiveFailures: number | null; time: string }> = child
+        .stdout().trimEnd().split("\n").map((line) => JSON.parse(line))
+      const last = (server: string) => events.filter((e) => e.server === server).at(-1)
+      expect(last("restaurant-search")?.status).toBe("healthy")
+      expect(last("restaurant-reasoning")?.status).toBe("healthy")
+      expect(last("local-files")?.status).toBe("unsupported")
+      // the offline server's failures counted up, one object each
+      expect(events.filter((e) => e.server === "offline" && e.status === "unhealthy").map((e) => e.consecutiveFailures))
+        .toEqual(expect.arrayContaining([1, 2]))
+      expect(events.every((e) => !Number.isNaN(Date.parse(e.time)))).toBe(true)
+    }).pipe(Effect.provide(NodeContext.layer)))
+})
