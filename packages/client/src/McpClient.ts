@@ -177,30 +177,48 @@ export const layer = (options: McpClientOptions): Layer.Layer<McpClient, McpConf
  * A lean `HttpClient` over its own undici agent, closed (every socket with it) when the scope
  * closes. It implements the plain `HttpClient` interface without per-request tracing spans, which
  * cost more than an MCP request on loopback; use `layer` with any other `HttpClient` (such as
- * `NodeHttpClient.layerUndici`) to get those spans back.
+ * `NodeHttpClient.layerUndici`) to get those spans back. `connections` bounds the sockets per
+ * origin (unbounded by default); requests beyond it wait for a free socket.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerUndici: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
-  HttpClient.HttpClient,
-  Effect.map(
-    Effect.acquireRelease(
-      Effect.sync(() => new Undici.Agent({ keepAliveTimeout: 4_000 })),
-      (agent) => Effect.promise(() => agent.destroy())
-    ),
-    UndiciClient.make
+export const layerUndiciWith = (options: { readonly connections?: number | undefined } = {}): Layer.Layer<HttpClient.HttpClient> =>
+  Layer.scoped(
+    HttpClient.HttpClient,
+    Effect.map(
+      Effect.acquireRelease(
+        Effect.sync(() => new Undici.Agent({ keepAliveTimeout: 4_000, ...(options.connections === undefined ? {} : { connections: options.connections }) })),
+        (agent) => Effect.promise(() => agent.destroy())
+      ),
+      UndiciClient.make
+    )
   )
-)
 
 /**
- * `layer` with its own undici `HttpClient`: ready to use on Node.
+ * `layerUndiciWith` with no bound on sockets.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerUndici: Layer.Layer<HttpClient.HttpClient> = layerUndiciWith()
+
+/**
+ * `layer` with its own undici `HttpClient`, its sockets per server bounded by the largest
+ * `maxConcurrency` plus 4: ready to use on Node.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerNode = (options: McpClientOptions): Layer.Layer<McpClient, McpConfigError> =>
-  layer(options).pipe(Layer.provide(layerUndici))
+  layer(options).pipe(Layer.provide(layerUndiciWith({ connections: poolSize(options) })))
+
+/**
+ * Sockets per server for `layerNode`: the largest `maxConcurrency` (32 by default), plus room for
+ * the health probe, the GET stream, cancellations and the closing `DELETE`.
+ */
+const poolSize = (options: McpClientOptions): number =>
+  Math.max(0, ...options.servers.map((server) => server.maxConcurrency ?? 32)) + 4
 
 /**
  * Settings of `layerConfig`: the client options but the servers, which come from a file.

@@ -41,6 +41,8 @@ export interface Input {
   readonly tools?: ReadonlyArray<string> | undefined
   /** Calls in flight to this server at once; more wait. Default 32. */
   readonly maxConcurrency?: number | undefined
+  /** Largest answer (JSON body or SSE event) accepted, in bytes; larger ones are cut off. Default 16 MiB. */
+  readonly maxMessageSize?: number | undefined
 }
 
 /**
@@ -58,6 +60,7 @@ export interface McpServerConfig {
   readonly headers: Readonly<Record<string, string>>
   readonly tools: ReadonlyArray<string>
   readonly maxConcurrency: number
+  readonly maxMessageSize: number
 }
 
 /**
@@ -86,6 +89,7 @@ export interface ConfigFile {
 
 const DEFAULT_TIMEOUT = Duration.seconds(30)
 const DEFAULT_MAX_CONCURRENCY = 32
+const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
@@ -131,6 +135,9 @@ export const make = (input: Input, source = "options", path = input.name): Effec
     if (input.maxConcurrency !== undefined && !positiveInteger(input.maxConcurrency)) {
       return fail("maxConcurrency", "must be a whole number, at least 1")
     }
+    if (input.maxMessageSize !== undefined && !positiveInteger(input.maxMessageSize)) {
+      return fail("maxMessageSize", "must be a whole number of bytes, at least 1")
+    }
     if (input.headers !== undefined) {
       if (!isRecord(input.headers)) return fail("headers", "must map header names to strings")
       for (const [header, value] of Object.entries(input.headers)) {
@@ -158,7 +165,8 @@ export const make = (input: Input, source = "options", path = input.name): Effec
       healthUrl,
       headers: input.headers ?? {},
       tools: input.tools ?? [],
-      maxConcurrency: input.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY
+      maxConcurrency: input.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
+      maxMessageSize: input.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE
     })
   })
 
@@ -275,7 +283,8 @@ const decodeEntry = (name: string, raw: unknown, source: string, path: string) =
       healthPath: yield* optionalField(entry.healthPath, isString, source, `${path}.healthPath`, "a string"),
       headers: entry.headers as Readonly<Record<string, string>> | undefined,
       tools: yield* optionalField(entry.tools, isStringArray, source, `${path}.tools`, "a list of tool names"),
-      maxConcurrency: yield* optionalField(entry.maxConcurrency, positiveInteger, source, `${path}.maxConcurrency`, "a whole number, at least 1")
+      maxConcurrency: yield* optionalField(entry.maxConcurrency, positiveInteger, source, `${path}.maxConcurrency`, "a whole number, at least 1"),
+      maxMessageSize: yield* optionalField(entry.maxMessageSize, positiveInteger, source, `${path}.maxMessageSize`, "a whole number of bytes, at least 1")
     }
     yield* make(input, source, path)
     return { _tag: "Supported" as const, input: withoutUndefined(input) }

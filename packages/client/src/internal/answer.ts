@@ -149,12 +149,19 @@ export const read = (
         )
         : parse(text, target)
     ),
-    Effect.flatMap((json) => Effect.forEach(Array.isArray(json) ? json : [json], (message) => route(message, id, options))),
-    Effect.flatMap((answers): Effect.Effect<unknown, TransportError | ProtocolError> => {
-      const answer = answers.find(Option.isSome)
-      return answer === undefined
-        ? Effect.fail(Transport.transportError(target, "Decode", `the JSON answer holds no answer to request ${id}`))
-        : settle(answer.value, target)
+    Effect.flatMap((json): Effect.Effect<unknown, TransportError | ProtocolError> => {
+      const noAnswer = () => Transport.transportError(target, "Decode", `the JSON answer holds no answer to request ${id}`)
+      if (!Array.isArray(json)) {
+        return Effect.flatMap(
+          route(json, id, options),
+          (answer): Effect.Effect<unknown, TransportError | ProtocolError> =>
+            Option.isSome(answer) ? settle(answer.value, target) : Effect.fail(noAnswer())
+        )
+      }
+      return Effect.flatMap(Effect.forEach(json, (message) => route(message, id, options)), (answers): Effect.Effect<unknown, TransportError | ProtocolError> => {
+        const answer = answers.find(Option.isSome)
+        return answer === undefined ? Effect.fail(noAnswer()) : settle(answer.value, target)
+      })
     })
   )
 }

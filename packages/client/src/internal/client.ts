@@ -8,6 +8,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 import * as FiberSet from "effect/FiberSet"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -54,6 +55,9 @@ const healthFailure = (error: McpClientError): string | undefined => {
 
 const TOKEN = /^[\x21-\x7e]+$/
 
+/** How often deadlines of calls in flight are checked. */
+const DEADLINE_TICK = Duration.millis(50)
+
 /** Lets the client's deadline, which also covers opening the session, be the only timer. */
 const untimed: McpSession.RequestOptions = { timeout: Duration.infinity }
 
@@ -88,6 +92,47 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     Transport.transportError({ server, tool }, "Closed", "the MCP client is closed")
 
   /**
+   * Attempts in flight with their deadlines. One fiber looks at them every `DEADLINE_TICK` and
+   * interrupts those past due: an `Effect.timeout` per attempt forks two fibers and a timer,
+   * which costs more than an MCP request on loopback. Deadlines follow the `Clock`, so they can
+   * be tested under `TestClock`, and are honoured to within one tick.
+   */
+  const deadlines = new Set<{ readonly at: number; readonly fiber: Fiber.RuntimeFiber<unknown, unknown>; expired: boolean }>()
+  yield* Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    for (const deadline of deadlines) {
+      if (!deadline.expired && deadline.at <= now) {
+        deadline.expired = true
+        yield* Fiber.interruptAsFork(deadline.fiber, FiberId.none)
+      }
+    }
+  }).pipe(Effect.repeat(Schedule.spaced(DEADLINE_TICK)), Effect.interruptible, Effect.forkScoped)
+
+  /**
+   * Runs `effect` as a child of the client's scope (closing the client interrupts it) with a
+   * deadline after which it is interrupted and fails with `onTimeout()`.
+   */
+  const withDeadline = <A, E, E2>(effect: Effect.Effect<A, E>, timeout: Duration.Duration, onTimeout: () => E2): Effect.Effect<A, E | E2> =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.flatMap(FiberSet.run(inFlight, Effect.interruptible(effect)), (fiber) => {
+          const deadline = { at: now + Duration.toMillis(timeout), fiber, expired: false }
+          deadlines.add(deadline)
+          return restore(Fiber.await(fiber)).pipe(
+            Effect.onInterrupt(() => Fiber.interrupt(fiber)),
+            Effect.ensuring(Effect.sync(() => deadlines.delete(deadline))),
+            Effect.flatMap((exit): Effect.Effect<A, E | E2> =>
+              Exit.isSuccess(exit)
+                ? Effect.succeed(exit.value)
+                : deadline.expired && Exit.isInterrupted(exit)
+                ? Effect.fail(onTimeout())
+                : Effect.failCause(exit.cause)
+            )
+          )
+        }))
+    )
+
+  /**
    * One attempt: circuit admission, the concurrency limit, the deadline (which covers waiting for
    * a turn and opening the session too), and its outcome fed to health. `markSent` is called by
    * the attempt just before the request leaves; a deadline reached before that is `NotSent`.
@@ -103,15 +148,10 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
         if (admission === "reject") return registry.unavailable(config.name)
         let sent = false
         return restore(
-          bulkheads.get(config.name)!.withPermits(1)(attempt(() => (sent = true))).pipe(
-            Effect.timeoutFail({
-              duration: timeout,
-              onTimeout: () => {
-                const error = Transport.transportError({ server: config.name, tool }, "Timeout", `no answer within ${Duration.format(timeout)}`)
-                return sent ? error : new NotSent({ error })
-              }
-            })
-          )
+          withDeadline(bulkheads.get(config.name)!.withPermits(1)(attempt(() => (sent = true))), timeout, () => {
+            const error = Transport.transportError({ server: config.name, tool }, "Timeout", `no answer within ${Duration.format(timeout)}`)
+            return sent ? error : new NotSent({ error })
+          })
         ).pipe(
           Effect.onExit((exit) => {
             if (Exit.isSuccess(exit)) return registry.record(config.name, { _tag: "Success", source: "call" })
@@ -130,29 +170,36 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     policy: McpRetry.Policy,
     safeToRepeat: () => boolean,
     attempt: Effect.Effect<A, E>
-  ): Effect.Effect<A, Exclude<E, NotSent> | McpSessionFailure> =>
-    (policy.times <= 1 ? attempt : attempt.pipe(
-      Effect.retry({
-        schedule: McpRetry.schedule<E>(policy, {
-          retryAfter: (error) => {
-            const cause = unwrap(error)
-            return cause._tag === "TransportError" ? cause.retryAfter : undefined
-          },
-          while: (error) =>
-            error instanceof NotSent ? McpRetry.isTransient(error.error) : McpRetry.shouldRetry(error as McpClientError, safeToRepeat()),
-          onRetry: (retry, delay, error) =>
-            Effect.logWarning(`MCP call failed; retrying in ${Duration.format(delay)}`).pipe(
-              Effect.annotateLogs({
-                server: config.name,
-                tool: tool ?? "(tools/list)",
-                attempt: `${retry}/${policy.times}`,
-                delay: Duration.format(delay),
-                cause: unwrap(error).message
-              })
-            )
-        })
-      })
-    )).pipe(Effect.mapError(unwrap))
+  ): Effect.Effect<A, Exclude<E, NotSent> | McpSessionFailure> => {
+    if (policy.times <= 1) return Effect.mapError(attempt, unwrap)
+    const schedule = McpRetry.schedule<E>(policy, {
+      retryAfter: (error) => {
+        const cause = unwrap(error)
+        return cause._tag === "TransportError" ? cause.retryAfter : undefined
+      },
+      while: (error) =>
+        error instanceof NotSent ? McpRetry.isTransient(error.error) : McpRetry.shouldRetry(error as McpClientError, safeToRepeat()),
+      onRetry: (retry, delay, error) =>
+        Effect.logWarning(`MCP call failed; retrying in ${Duration.format(delay)}`).pipe(
+          Effect.annotateLogs({
+            server: config.name,
+            tool: tool ?? "(tools/list)",
+            attempt: `${retry}/${policy.times}`,
+            delay: Duration.format(delay),
+            cause: unwrap(error).message
+          })
+        )
+    })
+    // the retry machinery is set up only once an attempt has failed: that first failure is
+    // replayed into it, without a request, so that the schedule sees every failure
+    return attempt.pipe(
+      Effect.catchAll((first) => {
+        let replayed = false
+        return Effect.retry(Effect.suspend(() => replayed ? attempt : (replayed = true, Effect.fail(first))), schedule)
+      }),
+      Effect.mapError(unwrap)
+    )
+  }
 
   const lookup = (server: string, tool?: string): Effect.Effect<McpServerConfig.McpServerConfig, UnknownServerError | TransportError> => {
     if (closed) return Effect.fail(closedError(server, tool))
@@ -223,8 +270,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
           })))
       return yield* withRetries(config, tool, policy, () => safeToRepeat, attempt)
     }).pipe(
-      Effect.withSpan("McpClient.callTool", { attributes: { "mcp.server": server, "mcp.tool": tool }, captureStackTrace: false }),
-      interruptOnClose
+      Effect.withSpan("McpClient.callTool", { attributes: { "mcp.server": server, "mcp.tool": tool }, captureStackTrace: false })
     )
 
   /** Runs `effect` as a child of the client's scope, so closing the client interrupts it. */
@@ -281,11 +327,13 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
 
   const checkAllHealth = Effect.forEach(configs, probe, { concurrency: "unbounded" }).pipe(Effect.zipRight(SubscriptionRef.get(health)))
 
-  yield* checkAllHealth.pipe(
-    Effect.repeat(Schedule.fixed(healthInterval)),
-    Effect.interruptible,
-    Effect.forkScoped
-  )
+  // one loop per server, all started together: a slow probe then delays only its own server
+  yield* Effect.forEach(configs, (config) =>
+    probe(config).pipe(
+      Effect.repeat(Schedule.fixed(healthInterval)),
+      Effect.interruptible,
+      Effect.forkScoped
+    ), { discard: true })
 
   const availableTools = Effect.gen(function*() {
     if (closed) return []

@@ -342,25 +342,27 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
     return yield* Transport.transportError(sessionTarget, "Decode", `tools/list did not end within ${MAX_PAGES} pages`)
   })
 
-  const callTool = Effect.fn("McpSession.callTool")(function*(
-    tool: string,
-    args: Readonly<Record<string, unknown>>,
-    requestOptions?: McpSession.RequestOptions
-  ) {
+  // no span here: this is the hot path, and `McpClient.callTool` carries the span
+  const decodeCallToolResult = Schema.decodeUnknown(McpSchema.CallToolResult)
+  const callTool = (tool: string, args: Readonly<Record<string, unknown>>, requestOptions?: McpSession.RequestOptions) => {
     const target = { server, tool }
-    const result = yield* request("tools/call", { name: tool, arguments: args }, target, requestOptions).pipe(
-      Effect.flatMap(decode(McpSchema.CallToolResult, "the tools/call result", target))
-    )
-    if (result.isError === true) {
-      return yield* new ToolCallError({
-        server,
-        tool,
-        content: result.content,
-        ...(result.structuredContent === undefined ? {} : { structuredContent: result.structuredContent })
-      })
-    }
-    return result
-  })
+    return Effect.flatMap(request("tools/call", { name: tool, arguments: args }, target, requestOptions), (answer) =>
+      decodeCallToolResult(answer).pipe(
+        Effect.mapError((error) => wrongShape("the tools/call result", target, error)),
+        Effect.flatMap((result) =>
+          result.isError === true
+            ? Effect.fail(
+              new ToolCallError({
+                server,
+                tool,
+                content: result.content,
+                ...(result.structuredContent === undefined ? {} : { structuredContent: result.structuredContent })
+              })
+            )
+            : Effect.succeed(result)
+        )
+      ))
+  }
 
   const ping = Effect.fn("McpSession.ping")(function*(requestOptions?: McpSession.RequestOptions) {
     yield* request("ping", undefined, sessionTarget, requestOptions)
@@ -376,13 +378,11 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
   } satisfies McpSession.McpSession
 })
 
+const wrongShape = (what: string, target: Transport.Target, error: ParseResult.ParseError) =>
+  Transport.transportError(target, "Decode", `${what} has the wrong shape: ${Transport.excerpt(ParseResult.TreeFormatter.formatErrorSync(error))}`)
+
 const decode = <A, I>(schema: Schema.Schema<A, I>, what: string, target: Transport.Target) => {
   const decodeUnknown = Schema.decodeUnknown(schema)
-  return (u: unknown): Effect.Effect<A, TransportError> =>
-    decodeUnknown(u).pipe(
-      Effect.mapError((error) =>
-        Transport.transportError(target, "Decode", `${what} has the wrong shape: ${Transport.excerpt(ParseResult.TreeFormatter.formatErrorSync(error))}`)
-      )
-    )
+  return (u: unknown): Effect.Effect<A, TransportError> => Effect.mapError(decodeUnknown(u), (error) => wrongShape(what, target, error))
 }
 

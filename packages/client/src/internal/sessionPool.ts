@@ -7,11 +7,12 @@
  */
 import type * as McpSchema from "@effect/ai/McpSchema"
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as RcMap from "effect/RcMap"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { McpSessionError } from "../McpError.js"
 import type * as McpServerConfig from "../McpServerConfig.js"
@@ -62,6 +63,15 @@ export const make = (
   Effect.gen(function*() {
     const byName = new Map(configs.map((config) => [config.name, config]))
     const tools = new WeakMap<McpSession.McpSession, ReadonlyArray<McpSchema.Tool>>()
+    /**
+     * Open sessions by (server, token), for the call path: `RcMap.get` needs a scope per call,
+     * which costs more than the request itself on loopback. A session found here is used
+     * directly and its idle deadline pushed back with `RcMap.touch` (at most once a second);
+     * it leaves this map before it closes.
+     */
+    const ready = new Map<string, { readonly key: SessionKey; readonly session: McpSession.McpSession; touched: number }>()
+    const readyId = (server: string, auth: Redacted.Redacted<string> | undefined) =>
+      auth === undefined ? server : `${server}\u0000${Redacted.value(auth)}`
     const shared = new Map<string, McpSession.McpSession>()
     const open = new Set<McpSession.McpSession>()
 
@@ -81,6 +91,7 @@ export const make = (
             headers: config.headers,
             auth: key.auth,
             timeout: config.timeout,
+            maxMessageSize: config.maxMessageSize,
             clientInfo: options.clientInfo,
             listen: isShared,
             onNotification: (notification) =>
@@ -88,10 +99,13 @@ export const make = (
           })
           open.add(session)
           if (isShared) shared.set(config.name, session)
+          const id = readyId(key.server, key.auth)
+          ready.set(id, { key, session, touched: yield* Clock.currentTimeMillis })
           yield* Effect.addFinalizer(() =>
             Effect.sync(() => {
               open.delete(session)
               if (shared.get(config.name) === session) shared.delete(config.name)
+              if (ready.get(id)?.session === session) ready.delete(id)
             })
           )
           return session
@@ -106,13 +120,23 @@ export const make = (
     yield* Effect.addFinalizer(() => Effect.forEach(open, (session) => session.close, { concurrency: "unbounded", discard: true }))
 
     return {
-      use: (config, auth, use) =>
-        Effect.scoped(
-          RcMap.get(sessions, new SessionKey({ server: config.name, auth })).pipe(
-            Effect.mapError((error) => new NotSent({ error })),
-            Effect.flatMap(use)
+      use: (config, auth, use) => {
+        const entry = ready.get(readyId(config.name, auth))
+        if (entry === undefined) {
+          return Effect.scoped(
+            RcMap.get(sessions, new SessionKey({ server: config.name, auth })).pipe(
+              Effect.mapError((error) => new NotSent({ error })),
+              Effect.flatMap(use)
+            )
           )
-        ),
+        }
+        return Effect.clockWith((clock) => {
+          const now = clock.unsafeCurrentTimeMillis()
+          if (now - entry.touched < 1000) return use(entry.session)
+          entry.touched = now
+          return Effect.zipRight(RcMap.touch(sessions, entry.key), use(entry.session))
+        })
+      },
       cachedTools: (session) => tools.get(session),
       fetchTools: (session, requestOptions) =>
         Effect.tap(session.listTools(requestOptions), (list) => Effect.sync(() => tools.set(session, list))),
