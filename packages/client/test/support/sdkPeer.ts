@@ -33,6 +33,8 @@ export interface SdkPeer {
   readonly forgetSessions: () => void
   /** Times each tool ran. */
   readonly executions: (tool: string) => number
+  /** Tool calls (name and arguments) that ran more than once. */
+  readonly duplicates: () => ReadonlyArray<string>
   /** Request ids whose `notifications/cancelled` aborted a running tool. */
   readonly cancelled: ReadonlyArray<string | number>
   /** Headers of every HTTP request, in order. */
@@ -51,22 +53,39 @@ export interface SdkPeer {
   readonly callAuthorizations: ReadonlyArray<string | undefined>
   /** How many POSTs carried each JSON-RPC method (faults included). */
   readonly posts: (method: string) => number
+  /** Bytes of oversized answers written before the client cut them off. */
+  readonly oversizedWritten: () => number
+  /** TCP connections open now, and the most ever open at once. */
+  readonly connections: { readonly open: () => number; readonly max: () => number }
   /** `gate` calls running now, and the most ever running at once. */
   readonly gate: { readonly running: () => number; readonly maxRunning: () => number; readonly release: () => void }
   /** The status `GET /health` answers (200 by default). */
   readonly setHealthStatus: (status: number) => void
 }
 
+/**
+ * What the next `times` POSTs of `method` get instead of a normal answer. Faults that answer
+ * after the tool "ran" count an execution, as a server failing after the fact would.
+ */
 export interface Fault {
   readonly times: number
-  readonly status: number
+  /** The HTTP status answered (for the plain status fault). */
+  readonly status?: number
   readonly retryAfter?: string
-  /** Default `tools/call`. */
+  /** Default `tools/call`; `*` for every method. */
   readonly method?: string
-  /** Count the tool as executed before answering the status, as a proxy failing after the fact would. */
+  /** Count the tool as executed before answering the status. */
   readonly afterRun?: boolean
-  /** Run the tool, then cut the connection instead of answering (the status is ignored). */
+  /** Run the tool, then cut the connection instead of answering. */
   readonly cut?: boolean
+  /** Wait this long, then answer normally. */
+  readonly delayMs?: number
+  /** Never answer (the connection stays open until the peer stops). */
+  readonly hang?: boolean
+  /** Run the tool, then answer bytes that are not a valid answer. */
+  readonly answer?: "invalid-json" | "wrong-shape" | "cut-sse"
+  /** Run the tool, then stream an answer of this many bytes (no Content-Length) until cut off. */
+  readonly oversizedBytes?: number
 }
 
 const PAGE_SIZE = 3
@@ -135,12 +154,20 @@ export const sdkPeer = (
     readonly resumable?: boolean
     /** Requests without `Authorization` get 401. */
     readonly requireAuth?: boolean
+    /** Keep every request's headers in `requests` (default true; a soak turns it off). */
+    readonly record?: boolean
   } = {}
 ) =>
   Effect.gen(function*() {
     const tools = [...baseTools]
     const sessions = new Map<string, StreamableHTTPServerTransport>()
     const executions = new Map<string, number>()
+    const runs = new Map<string, number>()
+    const countRun = (name: string, args: unknown) => {
+      executions.set(name, (executions.get(name) ?? 0) + 1)
+      const key = `${name} ${JSON.stringify(args ?? {})}`
+      runs.set(key, (runs.get(key) ?? 0) + 1)
+    }
     const cancelled: Array<string | number> = []
     const requests: Array<{ method: string; headers: Http.IncomingHttpHeaders }> = []
     const openTransports = new Set<StreamableHTTPServerTransport>()
@@ -149,6 +176,8 @@ export const sdkPeer = (
     let gateMax = 0
     const gateWaiters: Array<() => void> = []
     let healthStatus = 200
+    let openSockets = 0
+    let maxSockets = 0
     const faults: Array<Fault & { remaining: number }> = []
     const servers = new Set<Server>()
     const callAuthorizations: Array<string | undefined> = []
@@ -165,8 +194,8 @@ export const sdkPeer = (
       server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
         const name = request.params.name
         const authorization = extra.requestInfo?.headers.authorization
-        callAuthorizations.push(Array.isArray(authorization) ? authorization[0] : authorization)
-        executions.set(name, (executions.get(name) ?? 0) + 1)
+        if (options.record !== false) callAuthorizations.push(Array.isArray(authorization) ? authorization[0] : authorization)
+        countRun(name, request.params.arguments)
         const args = request.params.arguments ?? {}
         switch (name) {
           case "echo":
@@ -263,28 +292,75 @@ export const sdkPeer = (
     }
 
     const posted = new Map<string, number>()
-    const injected = (req: Http.IncomingMessage, res: Http.ServerResponse, body: unknown): boolean => {
-      const method = typeof body === "object" && body !== null && "method" in body ? body.method : undefined
+    const hanging = new Set<Http.ServerResponse>()
+    let oversizedWritten = 0
+    const injected = async (req: Http.IncomingMessage, res: Http.ServerResponse, body: unknown): Promise<boolean> => {
+      const message = typeof body === "object" && body !== null ? body as { method?: unknown; id?: unknown; params?: { name?: string; arguments?: unknown } } : {}
+      const method = message.method
       if (typeof method === "string") posted.set(method, (posted.get(method) ?? 0) + 1)
-      const fault = faults.find((f) => req.method === "POST" && method === (f.method ?? "tools/call") && f.remaining > 0)
+      const fault = faults.find((f) => req.method === "POST" && (f.method === "*" || method === (f.method ?? "tools/call")) && f.remaining > 0)
       if (fault === undefined) return false
       fault.remaining--
-      if ((fault.afterRun === true || fault.cut === true) && typeof body === "object" && body !== null && "params" in body) {
-        const name = (body.params as { name?: string }).name ?? ""
-        executions.set(name, (executions.get(name) ?? 0) + 1)
+      const ran = () => {
+        const name = message.params?.name
+        if (typeof name === "string") countRun(name, message.params?.arguments)
+      }
+      if (fault.delayMs !== undefined) {
+        await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
+        return false
+      }
+      if (fault.hang === true) {
+        hanging.add(res)
+        return true
       }
       if (fault.cut === true) {
+        ran()
         res.socket?.destroy()
         return true
       }
+      if (fault.oversizedBytes !== undefined) {
+        ran()
+        res.writeHead(200, { "content-type": "application/json" })
+        const chunk = Buffer.alloc(64 * 1024, 0x20)
+        const pump = () => {
+          while (oversizedWritten < fault.oversizedBytes! && !res.destroyed) {
+            oversizedWritten += chunk.length
+            if (!res.write(chunk)) return res.once("drain", pump)
+          }
+          if (!res.destroyed) res.end()
+        }
+        pump()
+        return true
+      }
+      const json = { "content-type": "application/json" }
+      switch (fault.answer) {
+        case "invalid-json":
+          ran()
+          res.writeHead(200, json).end("{not json")
+          return true
+        case "wrong-shape":
+          ran()
+          res.writeHead(200, json).end(JSON.stringify({ jsonrpc: "2.0", id: message.id, result: { content: "nope" } }))
+          return true
+        case "cut-sse":
+          ran()
+          res.writeHead(200, { "content-type": "text/event-stream" })
+          res.write(`event: message\ndata: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"x"}}\n\ndata: {"jsonrpc":`)
+          setTimeout(() => res.socket?.destroy(), 5)
+          return true
+        case undefined:
+          break
+      }
+      if (fault.afterRun === true) ran()
+      const status = fault.status ?? 500
       const headers: Http.OutgoingHttpHeaders = { "content-type": "text/plain" }
       if (fault.retryAfter !== undefined) headers["retry-after"] = fault.retryAfter
-      res.writeHead(fault.status, headers).end(`injected ${fault.status}`)
+      res.writeHead(status, headers).end(`injected ${status}`)
       return true
     }
 
     const http = Http.createServer((req, res) => {
-      requests.push({ method: req.method ?? "", headers: req.headers })
+      if (options.record !== false) requests.push({ method: req.method ?? "", headers: req.headers })
       if (options.requireAuth === true && req.headers.authorization === undefined) {
         res.writeHead(401, { "content-type": "text/plain" }).end("a bearer token is required")
         return
@@ -295,19 +371,24 @@ export const sdkPeer = (
       }
       const body = req.method === "POST" ? readJson(req) : Promise.resolve(undefined)
       body
-        .then((json) =>
-          injected(req, res, json)
-            ? undefined
-            : mode === "stateless"
-            ? handleStateless(req, res, json)
-            : handleStateful(req, res, json)
-        )
+        .then(async (json) => {
+          if (await injected(req, res, json)) return
+          return mode === "stateless" ? handleStateless(req, res, json) : handleStateful(req, res, json)
+        })
         .catch(() => {
           if (!res.headersSent) res.writeHead(500).end()
         })
     })
 
+    http.on("connection", (socket) => {
+      openSockets++
+      maxSockets = Math.max(maxSockets, openSockets)
+      socket.once("close", () => openSockets--)
+    })
+
     const stop = async () => {
+      for (const res of hanging) res.socket?.destroy()
+      hanging.clear()
       sessions.clear()
       for (const transport of openTransports) await transport.close().catch(() => undefined)
       openTransports.clear()
@@ -331,6 +412,7 @@ export const sdkPeer = (
       createdSessions: () => created,
       forgetSessions: () => sessions.clear(),
       executions: (tool) => executions.get(tool) ?? 0,
+      duplicates: () => [...runs].filter(([, n]) => n > 1).map(([key]) => key),
       cancelled,
       requests,
       failNext: (fault) => faults.push({ ...fault, remaining: fault.times }),
@@ -343,6 +425,8 @@ export const sdkPeer = (
       },
       callAuthorizations,
       posts: (method) => posted.get(method) ?? 0,
+      oversizedWritten: () => oversizedWritten,
+      connections: { open: () => openSockets, max: () => maxSockets },
       gate: { running: () => gateRunning, maxRunning: () => gateMax, release: () => gateWaiters.shift()?.() },
       setHealthStatus: (status) => {
         healthStatus = status
