@@ -17,7 +17,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { line, Output, paint, stripAnsi } from "./Output.js"
-import { type Cell, table } from "./render.js"
+import { type Cell, type StatusRow, table } from "./render.js"
 
 /**
  * One server's health at one time, as printed by `watch --json`.
@@ -25,16 +25,10 @@ import { type Cell, table } from "./render.js"
  * @since 0.1.0
  * @category models
  */
-export interface HealthEvent {
+export interface HealthEvent extends
+  Pick<StatusRow, "server" | "status" | "responseTimeMs" | "consecutiveFailures" | "circuit" | "lastCheck" | "retryAt" | "error">
+{
   readonly time: string
-  readonly server: string
-  readonly status: McpHealth.Status | "unsupported"
-  readonly responseTimeMs: number | null
-  readonly consecutiveFailures: number | null
-  readonly circuit: McpHealth.Circuit | null
-  readonly lastCheck: string | null
-  readonly retryAt: string | null
-  readonly error: string | null
 }
 
 /**
