@@ -149,7 +149,7 @@ describe("McpClient under injected faults", () => {
       expect(peer.oversizedWritten() - written).toBeLessThan(64 * 1024 * 1024)
     }))
 
-  it.scoped("health shows a fault within one interval and the recovery within one interval after it", () =>
+  it.scoped("health shows a fault within one interval, the recovery within one interval, and follows a health endpoint that disagrees with MCP", () =>
     Effect.gen(function*() {
       const peer = yield* sdkPeer("json")
       const mcp = yield* client({ servers: [{ name: "one", url: peer.url, healthPath: "/health" }], healthInterval: "10 seconds" })
@@ -168,6 +168,14 @@ describe("McpClient under injected faults", () => {
       const stillWorks = yield* mcp.callTool("one", "echo", { text: "MCP still answers" })
       expect(stillWorks.content).toEqual([{ type: "text", text: "MCP still answers" }])
       expect(state()?.status).toBe("healthy")
+      // the reverse: the health endpoint answers while MCP refuses every request
+      peer.setHealthStatus(200)
+      peer.failNext({ times: 1_000, status: 503, method: "*" })
+      const refused = yield* failureOf(mcp.callTool("one", "echo", { text: "refused" }, { retry: false }))
+      expect(refused.message).toContain(`MCP server "one", tool "echo": Status (HTTP 503)`)
+      expect(state()?.status).toBe("unhealthy")
+      expect((yield* mcp.checkHealth("one")).status).toBe("healthy")
+      peer.clearFaults()
     }))
 
   it.scopedLive("calls to a healthy server are not held up by another server that hangs", () =>
