@@ -13,10 +13,12 @@ import { MAX_QUALIFIED_LENGTH, qualify } from "../src/internal/toolNames.js"
 describe("health state machine", () => {
   type Step =
     | { readonly kind: "probe" | "call"; readonly ok: boolean }
+    | { readonly kind: "interrupted call" }
     | { readonly kind: "wait"; readonly millis: number }
 
   const step: FastCheck.Arbitrary<Step> = FastCheck.oneof(
     FastCheck.record({ kind: FastCheck.constantFrom("probe" as const, "call" as const), ok: FastCheck.boolean() }),
+    FastCheck.constant({ kind: "interrupted call" as const }),
     FastCheck.record({ kind: FastCheck.constant("wait" as const), millis: FastCheck.integer({ min: 0, max: 20_000 }) })
   )
 
@@ -61,7 +63,12 @@ describe("health state machine", () => {
           now += s.millis
           continue
         }
-        if (s.kind === "probe") {
+        if (s.kind === "interrupted call") {
+          // admitted, then interrupted before any outcome: a trial gives its place to the next call
+          const [admission, admitted] = McpHealth.admit(health, at)
+          health = admission === "trial" ? McpHealth.abandonTrial(admitted, at) : admitted
+          if (model.circuit === "open" && now >= model.reopensAt) model.reopensAt = now
+        } else if (s.kind === "probe") {
           health = McpHealth.observe(health, s.ok ? { _tag: "Success", source: "probe", responseTimeMs: 1 } : { _tag: "Failure", source: "probe", error: "down" }, at, options)
           outcome(s.ok)
         } else {
