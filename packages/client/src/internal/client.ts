@@ -273,16 +273,6 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
       Effect.withSpan("McpClient.callTool", { attributes: { "mcp.server": server, "mcp.tool": tool }, captureStackTrace: false })
     )
 
-  /** Runs `effect` as a child of the client's scope, so closing the client interrupts it. */
-  function interruptOnClose<A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> {
-    return Effect.uninterruptibleMask((restore) =>
-      closed
-        ? restore(effect) // it fails at once with a `Closed` error, where a closed FiberSet would interrupt
-        : Effect.flatMap(FiberSet.run(inFlight, Effect.interruptible(effect)), (fiber) =>
-          restore(Fiber.join(fiber)).pipe(Effect.onInterrupt(() => Fiber.interrupt(fiber))))
-    )
-  }
-
   const listTools = (server: string) =>
     Effect.flatMap(lookup(server), (config) =>
       withRetries(config, undefined, config.retry, () => true, guarded(config, undefined, config.timeout, () => pool.use(config, undefined, toolsOf))))
@@ -291,7 +281,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     http.execute(HttpClientRequest.get(url, { headers: config.headers })).pipe(
       Effect.mapError((error) => Transport.fromHttpClientError({ server: config.name }, error)),
       Effect.flatMap((response) =>
-        response.status >= 200 && response.status < 300
+        Transport.isSuccess(response)
           ? Effect.ignore(Stream.runDrain(response.stream))
           : Effect.flatMap(Transport.statusError({ server: config.name }, response, `GET ${url}`), Effect.fail)
       )
@@ -391,8 +381,8 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
 
   const service: McpClient.Service = {
     callTool,
-    listTools: (server) => interruptOnClose(listTools(server)),
-    availableTools: interruptOnClose(availableTools),
+    listTools,
+    availableTools,
     checkHealth: (server) => Effect.flatMap(checkKnown(server), probe),
     checkAllHealth,
     health,

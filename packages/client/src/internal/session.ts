@@ -94,7 +94,7 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
       .pipe(
         Effect.mapError((error) => Transport.fromHttpClientError(target, error)),
         Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | SessionExpired> => {
-          if (response.status >= 200 && response.status < 300) return Effect.succeed(response)
+          if (Transport.isSuccess(response)) return Effect.succeed(response)
           if (response.status === 404 && current.sessionId !== undefined) {
             return Effect.zipRight(discard(response), Effect.fail(new SessionExpired()))
           }
@@ -138,7 +138,7 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
     })).pipe(
       Effect.mapError((error) => Transport.fromHttpClientError(target, error)),
       Effect.flatMap((response) =>
-        response.status >= 200 && response.status < 300 && Answer.isEventStream(response)
+        Transport.isSuccess(response) && Answer.isEventStream(response)
           ? Effect.succeed(response)
           : Effect.zipRight(
             discard(response),
@@ -182,7 +182,7 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
         wire = { generation, sessionId, headers: Headers.set(baseHeaders, "mcp-session-id", sessionId) }
       }
       const result = yield* readAnswer(fresh, response, id, sessionTarget).pipe(
-        Effect.flatMap(decode(McpSchema.InitializeResult, "the initialize result", sessionTarget))
+        Effect.flatMap((answer) => decodeInitializeResult(answer, sessionTarget))
       )
       if (!supportedProtocolVersions.includes(result.protocolVersion)) {
         return yield* Transport.transportError(
@@ -299,7 +299,7 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
       yield* Effect.logDebug(`no GET stream: HTTP ${response.status}`)
       return "stop" as const
     }
-    if (response.status < 200 || response.status >= 300 || !(response.headers["content-type"] ?? "").startsWith("text/event-stream")) {
+    if (!Transport.isSuccess(response) || !Answer.isEventStream(response)) {
       return yield* Effect.flatMap(Transport.statusError(sessionTarget, response, "the GET stream"), Effect.fail)
     }
     const options = { target: sessionTarget, maxMessageSize, onOther: handleOther(current) }
@@ -330,7 +330,7 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
     let cursor: string | undefined
     for (let page = 0; page < MAX_PAGES; page++) {
       const result = yield* request("tools/list", cursor === undefined ? {} : { cursor }, sessionTarget, requestOptions)
-        .pipe(Effect.flatMap(decode(McpSchema.ListToolsResult, "the tools/list result", sessionTarget)))
+        .pipe(Effect.flatMap((answer) => decodeListToolsResult(answer, sessionTarget)))
       tools.push(...result.tools)
       cursor = result.nextCursor
       if (cursor === undefined) return tools
@@ -343,12 +343,10 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
   })
 
   // no span here: this is the hot path, and `McpClient.callTool` carries the span
-  const decodeCallToolResult = Schema.decodeUnknown(McpSchema.CallToolResult)
   const callTool = (tool: string, args: Readonly<Record<string, unknown>>, requestOptions?: McpSession.RequestOptions) => {
     const target = { server, tool }
     return Effect.flatMap(request("tools/call", { name: tool, arguments: args }, target, requestOptions), (answer) =>
-      decodeCallToolResult(answer).pipe(
-        Effect.mapError((error) => wrongShape("the tools/call result", target, error)),
+      decodeCallToolResult(answer, target).pipe(
         Effect.flatMap((result) =>
           result.isError === true
             ? Effect.fail(
@@ -378,11 +376,15 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
   } satisfies McpSession.McpSession
 })
 
-const wrongShape = (what: string, target: Transport.Target, error: ParseResult.ParseError) =>
-  Transport.transportError(target, "Decode", `${what} has the wrong shape: ${Transport.excerpt(ParseResult.TreeFormatter.formatErrorSync(error))}`)
-
-const decode = <A, I>(schema: Schema.Schema<A, I>, what: string, target: Transport.Target) => {
+/** A decoder of `what`, built once; its failures are `Decode` errors of the given target. */
+const decoder = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
   const decodeUnknown = Schema.decodeUnknown(schema)
-  return (u: unknown): Effect.Effect<A, TransportError> => Effect.mapError(decodeUnknown(u), (error) => wrongShape(what, target, error))
+  return (u: unknown, target: Transport.Target): Effect.Effect<A, TransportError> =>
+    Effect.mapError(decodeUnknown(u), (error) =>
+      Transport.transportError(target, "Decode", `${what} has the wrong shape: ${Transport.excerpt(ParseResult.TreeFormatter.formatErrorSync(error))}`))
 }
+
+const decodeInitializeResult = decoder(McpSchema.InitializeResult, "the initialize result")
+const decodeListToolsResult = decoder(McpSchema.ListToolsResult, "the tools/list result")
+const decodeCallToolResult = decoder(McpSchema.CallToolResult, "the tools/call result")
 

@@ -78,6 +78,14 @@ export const fromHttpClientError = (target: Target, error: HttpClientError.HttpC
 }
 
 /**
+ * Whether the response has a 2xx status.
+ *
+ * @internal
+ */
+export const isSuccess = (response: HttpClientResponse.HttpClientResponse): boolean =>
+  response.status >= 200 && response.status < 300
+
+/**
  * Reads `Retry-After` as either delay-seconds or an HTTP date relative to `now`.
  *
  * @internal
