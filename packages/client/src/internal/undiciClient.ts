@@ -6,8 +6,9 @@
  * proxy, and rebuilds the response headers on every read. On MCP's hot path (small JSON POSTs on
  * loopback) that costs more than the request itself. This client keeps the `HttpClient` interface,
  * so it can be swapped for any other, and does only what an MCP request needs: one undici
- * request, aborted on interruption, and a response whose headers are read once and whose body is
- * destroyed when reading it is interrupted.
+ * request, aborted on interruption, and a response whose headers are read once. A body of at most
+ * 64 KiB whose length is announced is read before the response is handed over (one wake-up of the
+ * fiber instead of two); any other body is streamed, and destroyed when reading it is interrupted.
  */
 import * as Cookies from "@effect/platform/Cookies"
 import type * as HttpBody from "@effect/platform/HttpBody"
@@ -21,9 +22,11 @@ import * as UrlParams from "@effect/platform/UrlParams"
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import type * as Undici from "@effect/platform-node/Undici"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
-import type * as Stream from "effect/Stream"
+import * as Stream from "effect/Stream"
+import * as Abort from "./abort.js"
 
 type DispatchBody = Exclude<Undici.Dispatcher.DispatchOptions["body"], undefined>
 
@@ -42,30 +45,67 @@ const bodyOf = (body: HttpBody.HttpBody): Effect.Effect<DispatchBody | undefined
   }
 }
 
+/** Bodies this small, with their length announced, are read before the response is handed over. */
+const BUFFERED_BODY_LIMIT = 64 * 1024
+
+/** Parsed targets of recent URLs: most clients talk to a handful of endpoints, over and over. */
+const targets = new Map<string, { readonly origin: string; readonly path: string }>()
+
+const targetOf = (request: HttpClientRequest.HttpClientRequest) => {
+  const simple = request.urlParams.length === 0 && Option.isNone(request.hash)
+  const cached = simple ? targets.get(request.url) : undefined
+  if (cached !== undefined) return Either.right(cached)
+  return Either.map(UrlParams.makeUrl(request.url, request.urlParams, request.hash), (url) => {
+    const target = { origin: url.origin, path: url.pathname + url.search }
+    if (simple) {
+      if (targets.size >= 256) targets.clear()
+      targets.set(request.url, target)
+    }
+    return target
+  })
+}
+
+const announcedLength = (headers: Undici.Dispatcher.ResponseData["headers"]) => {
+  const value = headers["content-length"]
+  return typeof value === "string" ? Number(value) : Number.NaN
+}
+
 const send = (dispatcher: Undici.Dispatcher, request: HttpClientRequest.HttpClientRequest) => {
-  const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
-  if (url._tag === "Left") {
-    return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
+  const target = targetOf(request)
+  if (Either.isLeft(target)) {
+    return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: target.left }))
   }
   return Effect.flatMap(bodyOf(request.body), (body) =>
-    Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
-      const controller = new AbortController()
-      dispatcher.request({
-        signal: controller.signal,
+    Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) =>
+      Effect.async((resume) => {
+        const signal = fiber.getFiberRef(Abort.currentAbort) ?? new Abort.Abort()
+        dispatcher.request({
+          signal,
         method: request.method,
         headers: request.headers,
-        origin: url.right.origin,
-        path: url.right.pathname + url.right.search,
+        origin: target.right.origin,
+        path: target.right.path,
         body: body ?? null,
-        // deadlines are the caller's, through Effect
+        // deadlines are the caller's: interruption, or `currentAbort`
         headersTimeout: 0,
         bodyTimeout: 0
       }).then(
-        (response) => resume(Effect.succeed(new LeanResponse(request, response))),
+        (response) => {
+          const length = announcedLength(response.headers)
+          if (request.method === "HEAD" || !(length <= BUFFERED_BODY_LIMIT)) {
+            return resume(Effect.succeed(new LeanResponse(request, response, undefined)))
+          }
+          // one wake-up instead of two for the common small answer
+          return response.body.bytes().then(
+            (bytes) => resume(Effect.succeed(new LeanResponse(request, response, bytes))),
+            (cause: unknown) => resume(Effect.fail(new HttpClientError.ResponseError({ request, response: new LeanResponse(request, response, undefined), reason: "Decode", cause })))
+          )
+        },
         (cause: unknown) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
       )
-      return Effect.sync(() => controller.abort())
-    }))
+        return Effect.sync(() => signal.abort(new Abort.AbortedError("interrupted")))
+      })
+    ))
 }
 
 /**
@@ -74,10 +114,10 @@ const send = (dispatcher: Undici.Dispatcher, request: HttpClientRequest.HttpClie
  * @internal
  */
 export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
-  HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+  Abort.honoured(HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
     (request) => Effect.flatMap(request, (request) => send(dispatcher, request)),
     Effect.succeed
-  )
+  ))
 
 const ignore = () => {}
 
@@ -88,11 +128,13 @@ class LeanResponse extends Inspectable.Class implements HttpClientResponse.HttpC
 
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
-    readonly source: Undici.Dispatcher.ResponseData
+    readonly source: Undici.Dispatcher.ResponseData,
+    /** The whole body, when it was read before the response was handed over. */
+    readonly buffered: Uint8Array | undefined
   ) {
     super()
     this.headers = Headers.fromInput(source.headers)
-    source.body.on("error", ignore)
+    if (buffered === undefined) source.body.on("error", ignore)
   }
 
   get status(): number {
@@ -112,14 +154,23 @@ class LeanResponse extends Inspectable.Class implements HttpClientResponse.HttpC
     return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
   }
 
-  private read<A>(f: (body: Undici.Dispatcher.ResponseData["body"]) => Promise<A>): Effect.Effect<A, HttpClientError.ResponseError> {
-    return Effect.tryPromise({ try: () => f(this.source.body), catch: (cause) => this.decodeError(cause) }).pipe(
+  private read<A>(
+    fromBuffer: (bytes: Uint8Array) => A | Promise<A>,
+    fromBody: (body: Undici.Dispatcher.ResponseData["body"]) => Promise<A>
+  ): Effect.Effect<A, HttpClientError.ResponseError> {
+    const buffered = this.buffered
+    if (buffered !== undefined) {
+      return Effect.tryPromise({ try: async () => fromBuffer(buffered), catch: (cause) => this.decodeError(cause) })
+    }
+    return Effect.tryPromise({ try: () => fromBody(this.source.body), catch: (cause) => this.decodeError(cause) }).pipe(
       Effect.onInterrupt(() => Effect.sync(() => this.source.body.destroy()))
     )
   }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return this.read((body) => body.text())
+    const buffered = this.buffered
+    if (buffered !== undefined) return Effect.succeed(decoder.decode(buffered))
+    return this.read((bytes) => decoder.decode(bytes), (body) => body.text())
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
@@ -128,11 +179,14 @@ class LeanResponse extends Inspectable.Class implements HttpClientResponse.HttpC
   }
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.read((body) => body.arrayBuffer())
+    return this.read((bytes) => new Uint8Array(bytes).buffer, (body) => body.arrayBuffer())
   }
 
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return this.read((body) => body.formData() as Promise<FormData>)
+    return this.read(
+      (bytes) => new Response(bytes, { headers: { "content-type": this.headers["content-type"] ?? "" } }).formData(),
+      (body) => body.formData() as Promise<FormData>
+    )
   }
 
   get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
@@ -141,6 +195,8 @@ class LeanResponse extends Inspectable.Class implements HttpClientResponse.HttpC
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    const buffered = this.buffered
+    if (buffered !== undefined) return buffered.length === 0 ? Stream.empty : Stream.succeed(buffered)
     return NodeStream.fromReadable(() => this.source.body, (cause) => this.decodeError(cause))
   }
 
@@ -148,3 +204,5 @@ class LeanResponse extends Inspectable.Class implements HttpClientResponse.HttpC
     return IncomingMessage.inspect(this, { _id: "@effect/platform/HttpClientResponse", request: this.request.toJSON(), status: this.status })
   }
 }
+
+const decoder = new TextDecoder()
