@@ -28,23 +28,27 @@ const hangingPeer = Effect.gen(function*() {
 })
 
 describe("McpClient shutdown", () => {
-  it.scoped("closing interrupts in-flight calls and is bounded by the DELETE deadline when a server hangs", () =>
-    Effect.gen(function*() {
-      const peer = yield* hangingPeer
-      const deletes = () => peer.seen.filter((request) => request.method === "DELETE").length
-      const scope = yield* Scope.make()
-      const context = yield* Layer.build(McpClient.layerNode({ servers: [{ name: "hang", url: peer.url }] })).pipe(Scope.extend(scope))
-      const mcp = Context.get(context, McpClient.McpClient)
-      const call = yield* Effect.fork(mcp.callTool("hang", "hang", {}))
-      yield* TestServices.provideLive(eventually(() => peer.seen.some((request) => request.message?.method === "tools/call")))
-      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
-      const exit = yield* Fiber.await(call)
-      expect(Exit.isInterrupted(exit)).toBe(true)
-      yield* TestServices.provideLive(eventually(() => deletes() >= 1, "the DELETE"))
-      yield* TestClock.adjust("1 second")
-      yield* Fiber.join(closing)
-      expect(deletes()).toBe(1)
-    }))
+  // a first call runs on a fiber of its own while the session opens; later ones on the caller's
+  for (const sessionOpen of [false, true]) {
+    it.scoped(`closing interrupts in-flight calls and is bounded by the DELETE deadline when a server hangs (session open: ${sessionOpen})`, () =>
+      Effect.gen(function*() {
+        const peer = yield* hangingPeer
+        const deletes = () => peer.seen.filter((request) => request.method === "DELETE").length
+        const scope = yield* Scope.make()
+        const context = yield* Layer.build(McpClient.layerNode({ servers: [{ name: "hang", url: peer.url }] })).pipe(Scope.extend(scope))
+        const mcp = Context.get(context, McpClient.McpClient)
+        if (sessionOpen) yield* mcp.listTools("hang")
+        const call = yield* Effect.fork(mcp.callTool("hang", "hang", {}))
+        yield* TestServices.provideLive(eventually(() => peer.seen.some((request) => request.message?.method === "tools/call")))
+        const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+        const exit = yield* Fiber.await(call)
+        expect(Exit.isInterrupted(exit)).toBe(true)
+        yield* TestServices.provideLive(eventually(() => deletes() >= 1, "the DELETE"))
+        yield* TestClock.adjust("1 second")
+        yield* Fiber.join(closing)
+        expect(deletes()).toBe(1)
+      }))
+  }
 
   it.scopedLive("after the scope closes, Node exits on its own even though the server still hangs", () =>
     Effect.gen(function*() {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import * as Exit from "effect/Exit"
@@ -6,9 +8,10 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
+import * as Tracer from "effect/Tracer"
 import { McpClient } from "../src/index.js"
 import { effectPeer } from "./support/effectPeer.js"
-import { eventuallyValue, failureOf } from "./support/effects.js"
+import { eventually, eventuallyValue, failureOf } from "./support/effects.js"
 import { rawPeer } from "./support/rawPeer.js"
 import { sdkPeer, sdkToolNames } from "./support/sdkPeer.js"
 
@@ -99,6 +102,28 @@ describe("McpClient against real servers", () => {
       expect(peer.posts("ping")).toBe(0)
     }))
 
+  it.scopedLive("a call is one span named after it, with its server and tool, when a tracer is installed", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({ servers: [{ name: "one", url: peer.url }] })
+      const builtIn = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+      const spans: Array<Tracer.Span> = []
+      const recording = Tracer.make({
+        span: (name, parent, context, links, startTime, kind, options) => {
+          const span = builtIn.span(name, parent, context, links, startTime, kind, options)
+          spans.push(span)
+          return span
+        },
+        context: (f, fiber) => builtIn.context(f, fiber)
+      })
+      yield* mcp.callTool("one", "echo", { text: "traced" }).pipe(Effect.withTracer(recording))
+      yield* Effect.withTracer(mcp.callTool("one", "add", { a: 1, b: 2 }), recording).pipe(Effect.withTracerEnabled(false))
+      const calls = spans.filter((span) => span.name === "McpClient.callTool")
+      expect(calls.map((span) => span.attributes.get("mcp.tool"))).toEqual(["echo"])
+      expect(calls[0]!.attributes.get("mcp.server")).toBe("one")
+      expect(calls[0]!.status._tag).toBe("Ended")
+    }))
+
   it.scopedLive("never repeats an unsafe tool after a timeout or a connection cut after it ran", () =>
     Effect.gen(function*() {
       const peer = yield* sdkPeer("json")
@@ -107,6 +132,7 @@ describe("McpClient against real servers", () => {
       const slow = yield* failureOf(mcp.callTool("one", "slow", {}, { timeout: "200 millis" }))
       expect(slow._tag === "TransportError" && slow.reason).toBe("Timeout")
       expect(peer.executions("slow")).toBe(1)
+      yield* eventually(() => peer.cancelled.length === 1, "notifications/cancelled")
       expect(peer.posts("tools/call")).toBe(1)
       peer.failNext({ times: 1, status: 200, cut: true })
       const cut = yield* failureOf(mcp.callTool("one", "add", { a: 1, b: 1 }))

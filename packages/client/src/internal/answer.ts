@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { ProtocolError, type TransportError } from "../McpError.js"
+import * as Abort from "./abort.js"
 import * as JsonRpc from "./jsonRpc.js"
 import * as Sse from "./sse.js"
 import * as Transport from "./transport.js"
@@ -133,7 +134,7 @@ export const read = (
           if (lastEventId === undefined || options.resume === undefined || resumes >= MAX_RESUMES) {
             return Effect.fail(Transport.transportError(target, "Closed", `the SSE stream ended before the answer to request ${id}`))
           }
-          return Effect.sleep(cursor.retry ?? Duration.seconds(1)).pipe(
+          return Abort.sleep(cursor.retry ?? Duration.seconds(1)).pipe(
             Effect.zipRight(options.resume(lastEventId)),
             Effect.flatMap((resumed) => follow(resumed, resumes + 1))
           )

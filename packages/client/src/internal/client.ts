@@ -3,6 +3,8 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -15,6 +17,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
+import * as Tracer from "effect/Tracer"
 import type * as McpClient from "../McpClient.js"
 import {
   type McpClientError,
@@ -28,6 +31,7 @@ import * as McpHealth from "../McpHealth.js"
 import * as McpRetry from "../McpRetry.js"
 import * as McpServerConfig from "../McpServerConfig.js"
 import type * as McpSession from "../McpSession.js"
+import * as Abort from "./abort.js"
 import * as HealthRegistry from "./healthRegistry.js"
 import { NotSent } from "./sessionPool.js"
 import * as SessionPool from "./sessionPool.js"
@@ -61,6 +65,15 @@ const DEADLINE_TICK = Duration.millis(50)
 /** Lets the client's deadline, which also covers opening the session, be the only timer. */
 const untimed: McpSession.RequestOptions = { timeout: Duration.infinity }
 
+const builtInTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
+interface Deadline {
+  readonly at: number
+  /** The attempt's own fiber, interrupted at the deadline, or the `Abort` of one on its caller's fiber. */
+  readonly cut: Fiber.RuntimeFiber<unknown, unknown> | Abort.Abort
+  expired: boolean
+}
+
 /** @internal */
 export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOptions) {
   const http = yield* HttpClient.HttpClient
@@ -85,6 +98,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     clientInfo: options.clientInfo
   })
   const inFlight = yield* FiberSet.make<unknown, unknown>()
+  const abortable = Abort.isHonoured(http)
   let closed = false
   yield* Effect.addFinalizer(() => Effect.sync(() => (closed = true)))
 
@@ -97,26 +111,33 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
    * which costs more than an MCP request on loopback. Deadlines follow the `Clock`, so they can
    * be tested under `TestClock`, and are honoured to within one tick.
    */
-  const deadlines = new Set<{ readonly at: number; readonly fiber: Fiber.RuntimeFiber<unknown, unknown>; expired: boolean }>()
+  const deadlines = new Set<Deadline>()
   yield* Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     for (const deadline of deadlines) {
       if (!deadline.expired && deadline.at <= now) {
         deadline.expired = true
-        yield* Fiber.interruptAsFork(deadline.fiber, FiberId.none)
+        if (deadline.cut instanceof Abort.Abort) deadline.cut.abort(new Abort.AbortedError("deadline"))
+        else yield* Fiber.interruptAsFork(deadline.cut, FiberId.none)
       }
     }
   }).pipe(Effect.repeat(Schedule.spaced(DEADLINE_TICK)), Effect.interruptible, Effect.forkScoped)
+  yield* Effect.addFinalizer(() =>
+    Effect.sync(() => {
+      for (const deadline of deadlines) {
+        if (deadline.cut instanceof Abort.Abort) deadline.cut.abort(new Abort.AbortedError("closed"))
+      }
+    })
+  )
 
   /**
-   * Runs `effect` as a child of the client's scope (closing the client interrupts it) with a
-   * deadline after which it is interrupted and fails with `onTimeout()`.
+   * Runs `effect` as a child of the client's scope (closing the client interrupts it), interrupted
+   * at `at` (epoch milliseconds), when it fails with `onTimeout()`.
    */
-  const withDeadline = <A, E, E2>(effect: Effect.Effect<A, E>, timeout: Duration.Duration, onTimeout: () => E2): Effect.Effect<A, E | E2> =>
+  const withDeadline = <A, E, E2>(effect: Effect.Effect<A, E>, at: number, onTimeout: () => E2): Effect.Effect<A, E | E2> =>
     Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Effect.flatMap(FiberSet.run(inFlight, Effect.interruptible(effect)), (fiber) => {
-          const deadline = { at: now + Duration.toMillis(timeout), fiber, expired: false }
+          const deadline: Deadline = { at, cut: fiber, expired: false }
           deadlines.add(deadline)
           return restore(Fiber.await(fiber)).pipe(
             Effect.onInterrupt(() => Fiber.interrupt(fiber)),
@@ -129,30 +150,62 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
                 : Effect.failCause(exit.cause)
             )
           )
-        }))
+        })
     )
+
+  /**
+   * Runs `effect` on the caller's fiber, its requests aborted at `at` (when it fails with
+   * `onTimeout()`) or when the client closes (when it is interrupted). Only for effects whose
+   * waits all end with their requests: a call on an open session with a free permit.
+   */
+  const withAbort = <A, E, E2>(effect: Effect.Effect<A, E>, at: number, onTimeout: () => E2): Effect.Effect<A, E | E2> =>
+    Effect.suspend(() => {
+      const abort = new Abort.Abort()
+      const deadline: Deadline = { at, cut: abort, expired: false }
+      deadlines.add(deadline)
+      if (closed) abort.abort(new Abort.AbortedError("closed"))
+      return Effect.locally<Abort.Abort | undefined>(Abort.currentAbort, abort)(effect).pipe(
+        Effect.ensuring(Effect.sync(() => deadlines.delete(deadline))),
+        Effect.catchAllCause((cause): Effect.Effect<never, E | E2> =>
+          abort.reason?.why === "deadline" ? Effect.fail(onTimeout()) : abort.reason?.why === "closed" ? Effect.interrupt : Effect.failCause(cause)
+        )
+      )
+    })
 
   /**
    * One attempt: circuit admission, the concurrency limit, the deadline (which covers waiting for
    * a turn and opening the session too), and its outcome fed to health. `markSent` is called by
    * the attempt just before the request leaves; a deadline reached before that is `NotSent`.
+   * `onCallersFiber` says the attempt's session is open: with a free permit and an `HttpClient`
+   * that honours `currentAbort`, it then runs without a fiber of its own.
    */
   const guarded = <A, E extends McpClientError | NotSent>(
     config: McpServerConfig.McpServerConfig,
     tool: string | undefined,
     timeout: Duration.Duration,
+    onCallersFiber: boolean,
     attempt: (markSent: () => void) => Effect.Effect<A, E>
   ): Effect.Effect<A, E | TransportError | NotSent | ServerUnavailableError> =>
     Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(registry.admit(config.name), (admission): Effect.Effect<A, E | TransportError | NotSent | ServerUnavailableError> => {
         if (admission === "reject") return registry.unavailable(config.name)
         let sent = false
-        return restore(
-          withDeadline(bulkheads.get(config.name)!.withPermits(1)(attempt(() => (sent = true))), timeout, () => {
-            const error = Transport.transportError({ server: config.name, tool }, "Timeout", `no answer within ${Duration.format(timeout)}`)
-            return sent ? error : new NotSent({ error })
-          })
-        ).pipe(
+        const markSent = () => (sent = true)
+        const onTimeout = () => {
+          const error = Transport.transportError({ server: config.name, tool }, "Timeout", `no answer within ${Duration.format(timeout)}`)
+          return sent ? error : new NotSent({ error })
+        }
+        const bulkhead = bulkheads.get(config.name)!
+        const run = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const at = now + Duration.toMillis(timeout)
+          const forked = withDeadline(bulkhead.withPermits(1)(attempt(markSent)), at, onTimeout)
+          if (!onCallersFiber || !abortable) return forked
+          return Effect.flatMap(
+            bulkhead.withPermitsIfAvailable(1)(withAbort(attempt(markSent), at, onTimeout)),
+            (result) => Option.isSome(result) ? Effect.succeed(result.value) : forked
+          )
+        })
+        return restore(run).pipe(
           Effect.onExit((exit) => {
             if (Exit.isSuccess(exit)) return registry.record(config.name, { _tag: "Success", source: "call" })
             const failure = Option.getOrUndefined(Cause.failureOption(exit.cause))
@@ -259,7 +312,9 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
       const policy = callOptions.retry === false ? { ...config.retry, times: 1 } : McpRetry.policy(callOptions.retry, config.retry)
       const requestOptions: McpSession.RequestOptions = { timeout: Duration.infinity, headers: callOptions.headers }
       let safeToRepeat = callOptions.idempotent === true
-      const attempt = guarded(config, tool, timeout, (markSent) =>
+      const ready = pool.ready(config, auth)
+      const onCallersFiber = ready !== undefined && pool.cachedTools(ready)?.some((candidate) => candidate.name === tool) === true
+      const attempt = guarded(config, tool, timeout, onCallersFiber, (markSent) =>
         pool.use(config, auth, (session) =>
           Effect.flatMap(definition(session, tool), (found) => {
             if (callOptions.idempotent === undefined) {
@@ -269,13 +324,19 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
             return session.callTool(tool, args as Readonly<Record<string, unknown>>, requestOptions)
           })))
       return yield* withRetries(config, tool, policy, () => safeToRepeat, attempt)
-    }).pipe(
-      Effect.withSpan("McpClient.callTool", { attributes: { "mcp.server": server, "mcp.tool": tool }, captureStackTrace: false })
+    }).pipe((call) =>
+      // Effect's built-in tracer exports nothing, and a span costs about as much as a call on
+      // loopback: spans are made only for a tracer that sends them somewhere
+      Effect.tracerWith((tracer) =>
+        tracer === builtInTracer
+          ? call
+          : Effect.withSpan(call, "McpClient.callTool", { attributes: { "mcp.server": server, "mcp.tool": tool }, captureStackTrace: false })
+      )
     )
 
   const listTools = (server: string) =>
     Effect.flatMap(lookup(server), (config) =>
-      withRetries(config, undefined, config.retry, () => true, guarded(config, undefined, config.timeout, () => pool.use(config, undefined, toolsOf))))
+      withRetries(config, undefined, config.retry, () => true, guarded(config, undefined, config.timeout, false, () => pool.use(config, undefined, toolsOf))))
 
   const probeHttp = (config: McpServerConfig.McpServerConfig, url: string) =>
     http.execute(HttpClientRequest.get(url, { headers: config.headers })).pipe(
@@ -331,7 +392,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     const states = yield* SubscriptionRef.get(health)
     const listed = yield* Effect.forEach(configs, (config) => {
       if (McpHealth.admit(states.get(config.name)!, now)[0] === "reject") return Effect.succeed([])
-      return guarded(config, undefined, config.timeout, () => pool.use(config, undefined, toolsOf)).pipe(
+      return guarded(config, undefined, config.timeout, false, () => pool.use(config, undefined, toolsOf)).pipe(
         Effect.map((tools) => tools.map((tool) => ({ server: config.name, tool }))),
         Effect.catchAll((error) => Effect.as(Effect.logDebug("left out of availableTools", unwrap(error).message), []))
       )

@@ -8,6 +8,7 @@ import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -18,6 +19,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { type ProtocolError, ToolCallError, type TransportError } from "../McpError.js"
 import type * as McpSession from "../McpSession.js"
+import * as Abort from "./abort.js"
 import * as Answer from "./answer.js"
 import * as JsonRpc from "./jsonRpc.js"
 import * as Transport from "./transport.js"
@@ -249,7 +251,10 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
             Effect.flatMap((renewed) => exchange(renewed, id, body, method, target, extraHeaders)),
             expired(target)
           )),
-        Effect.onInterrupt(() => cancel(id)),
+        // a request cut short by interruption or by `currentAbort` is abandoned: tell the server
+        Effect.onError((cause) => Effect.withFiberRuntime((fiber) =>
+          Cause.isInterruptedOnly(cause) || fiber.getFiberRef(Abort.currentAbort)?.aborted === true ? cancel(id) : Effect.void
+        )),
         (self) =>
           Duration.isFinite(timeout)
             ? Effect.timeoutFail(self, {

@@ -39,6 +39,8 @@ export interface SessionPool {
     auth: Redacted.Redacted<string> | undefined,
     use: (session: McpSession.McpSession) => Effect.Effect<A, E>
   ) => Effect.Effect<A, E | NotSent>
+  /** The open session for (server, token), if there is one. */
+  readonly ready: (config: McpServerConfig.McpServerConfig, auth: Redacted.Redacted<string> | undefined) => McpSession.McpSession | undefined
   /** The session's tool list as last fetched. */
   readonly cachedTools: (session: McpSession.McpSession) => ReadonlyArray<McpSchema.Tool> | undefined
   /** Fetches the session's tool list (every page) and keeps it. */
@@ -137,6 +139,7 @@ export const make = (
           return Effect.zipRight(RcMap.touch(sessions, entry.key), use(entry.session))
         })
       },
+      ready: (config, auth) => ready.get(readyId(config.name, auth))?.session,
       cachedTools: (session) => tools.get(session),
       fetchTools: (session, requestOptions) =>
         Effect.tap(session.listTools(requestOptions), (list) => Effect.sync(() => tools.set(session, list))),
