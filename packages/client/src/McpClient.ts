@@ -127,7 +127,12 @@ export interface McpClientOptions {
  * @category models
  */
 export interface Service {
-  /** Calls a tool; retries as `McpRetry` allows; a result with `isError: true` fails with `ToolCallError`. */
+  /**
+   * Calls a tool; retries as `McpRetry` allows; a result with `isError: true` fails with
+   * `ToolCallError`. Traced as the span `McpClient.callTool` (attributes `mcp.server`, `mcp.tool`)
+   * when a tracer other than Effect's built-in one is installed, such as `@effect/opentelemetry`:
+   * the built-in tracer exports nothing, and a span costs about as much as the call on loopback.
+   */
   readonly callTool: (
     server: string,
     tool: string,
@@ -177,8 +182,11 @@ export const layer = (options: McpClientOptions): Layer.Layer<McpClient, McpConf
  * A lean `HttpClient` over its own undici agent, closed (every socket with it) when the scope
  * closes. It implements the plain `HttpClient` interface without per-request tracing spans, which
  * cost more than an MCP request on loopback; use `layer` with any other `HttpClient` (such as
- * `NodeHttpClient.layerUndici`) to get those spans back. `connections` bounds the sockets per
- * origin (unbounded by default); requests beyond it wait for a free socket.
+ * `NodeHttpClient.layerUndici`) to get those spans back. Small answers (at most 64 KiB, length
+ * announced) are read before the response is handed over. With this client, a call on an open
+ * session runs on the caller's fiber and its deadline aborts the request; with any other, each
+ * attempt runs on a fiber of its own that the deadline interrupts. `connections` bounds the
+ * sockets per origin (unbounded by default); requests beyond it wait for a free socket.
  *
  * @since 0.1.0
  * @category layers
