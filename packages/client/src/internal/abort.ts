@@ -2,16 +2,16 @@
  * Cutting an attempt short without interrupting the fiber that runs it.
  *
  * A deadline enforced by interruption needs the attempt on a fiber of its own, and on loopback a
- * fork per call costs more than the MCP request. So when the `HttpClient` honours `currentAbort`
- * (the lean undici client does), an attempt on an open session runs on the caller's fiber with an
- * `Abort` in `currentAbort`; at the deadline, or when the client closes, the `Abort` is fired,
+ * fork per call costs more than the MCP request. So when the `HttpClient` honours `Abort`s (the
+ * lean undici client does), an attempt on an open session runs on the caller's fiber with an
+ * `Abort` attached to that fiber; at the deadline, or when the client closes, the `Abort` is fired,
  * which aborts the request in flight and any request made after it. The attempt then fails, and
  * the client turns that failure into the timeout or the interruption it stands for.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
+import type * as Fiber from "effect/Fiber"
 import { globalValue } from "effect/GlobalValue"
 import { EventEmitter } from "node:events"
 
@@ -40,19 +40,28 @@ export class Abort extends EventEmitter {
 }
 
 /**
- * The `Abort` of the attempt running on this fiber. Forked fibers do not inherit it: what a
- * session forks (a `notifications/cancelled`, an answer to a server's request) outlives the attempt.
- *
- * @internal
+ * The `Abort` of the attempt running on each fiber. It belongs to that fiber alone (a `FiberRef`
+ * would cost more to set than the request, and would be inherited): what a session forks, such as
+ * a `notifications/cancelled`, outlives the attempt.
  */
-export const currentAbort: FiberRef.FiberRef<Abort | undefined> = globalValue(
-  Symbol.for("@effect-mcp/client/currentAbort"),
-  () => FiberRef.unsafeMake<Abort | undefined>(undefined, { fork: () => undefined, join: (parent) => parent })
-)
+const attached = globalValue(Symbol.for("@effect-mcp/client/attachedAborts"), () => new WeakMap<Fiber.RuntimeFiber<unknown, unknown>, Abort>())
+
+/** @internal */
+export const attach = (fiber: Fiber.RuntimeFiber<unknown, unknown>, abort: Abort): void => {
+  attached.set(fiber, abort)
+}
+
+/** @internal */
+export const detach = (fiber: Fiber.RuntimeFiber<unknown, unknown>): void => {
+  attached.delete(fiber)
+}
+
+/** The `Abort` of the attempt running on `fiber`, if any. @internal */
+export const current = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Abort | undefined => attached.get(fiber)
 
 const honouring = globalValue(Symbol.for("@effect-mcp/client/honouringAbort"), () => new WeakSet<HttpClient.HttpClient>())
 
-/** Registers `client` as one whose requests end when `currentAbort` fires. @internal */
+/** Registers `client` as one whose requests end when the `Abort` of their fiber fires. @internal */
 export const honoured = (client: HttpClient.HttpClient): HttpClient.HttpClient => {
   honouring.add(client)
   return client
@@ -69,7 +78,7 @@ export const isHonoured = (client: HttpClient.HttpClient): boolean => honouring.
  */
 export const sleep = (duration: Duration.DurationInput): Effect.Effect<void> =>
   Effect.withFiberRuntime((fiber) => {
-    const abort = fiber.getFiberRef(currentAbort)
+    const abort = current(fiber)
     if (abort === undefined) return Effect.sleep(duration)
     return Effect.raceFirst(
       Effect.sleep(duration),

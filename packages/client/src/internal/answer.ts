@@ -31,11 +31,11 @@ export interface ReadOptions {
 }
 
 
+const notJson = (text: string, target: Transport.Target) =>
+  Transport.transportError(target, "Decode", `the answer is not valid JSON: ${Transport.excerpt(text)}`)
+
 const parse = (text: string, target: Transport.Target) =>
-  Effect.try({
-    try: (): unknown => JSON.parse(text),
-    catch: () => Transport.transportError(target, "Decode", `the answer is not valid JSON: ${Transport.excerpt(text)}`)
-  })
+  Effect.try({ try: (): unknown => JSON.parse(text), catch: () => notJson(text, target) })
 
 /**
  * Where an SSE answer stream got to: the last event id (to resume from) and the server's
@@ -92,7 +92,7 @@ export const route = (
   switch (incoming._tag) {
     case "Success":
     case "Failure":
-      return Effect.succeed(incoming.id === null || String(incoming.id) === String(id) ? Option.some(incoming) : Option.none())
+      return Effect.succeed(answers(incoming, id) ? Option.some(incoming) : Option.none())
     case "Request":
     case "Notification":
       return Effect.as(options.onOther(incoming), Option.none())
@@ -142,30 +142,49 @@ export const read = (
       )
     return follow(response, 0)
   }
-  return Transport.readText(target, response, maxMessageSize).pipe(
-    Effect.flatMap((text) =>
-      text === ""
-        ? Effect.fail(
-          Transport.transportError(target, "Decode", `the server accepted request ${id} with HTTP ${response.status} but sent no answer`)
-        )
-        : parse(text, target)
-    ),
-    Effect.flatMap((json): Effect.Effect<unknown, TransportError | ProtocolError> => {
-      const noAnswer = () => Transport.transportError(target, "Decode", `the JSON answer holds no answer to request ${id}`)
-      if (!Array.isArray(json)) {
-        return Effect.flatMap(
-          route(json, id, options),
-          (answer): Effect.Effect<unknown, TransportError | ProtocolError> =>
-            Option.isSome(answer) ? settle(answer.value, target) : Effect.fail(noAnswer())
-        )
-      }
-      return Effect.flatMap(Effect.forEach(json, (message) => route(message, id, options)), (answers): Effect.Effect<unknown, TransportError | ProtocolError> => {
-        const answer = answers.find(Option.isSome)
-        return answer === undefined ? Effect.fail(noAnswer()) : settle(answer.value, target)
-      })
-    })
-  )
+  return Effect.flatMap(Transport.readText(target, response, maxMessageSize), (text) => fromJson(text, response.status, id, options))
 }
+
+/**
+ * The answer to `id` in a JSON body (one message or a batch), read in one step: this is the hot
+ * path of every call to a server that answers in JSON. Other messages go to `onOther`, in order.
+ */
+const fromJson = (
+  text: string,
+  status: number,
+  id: JsonRpc.RequestId,
+  options: ReadOptions
+): Effect.Effect<unknown, TransportError | ProtocolError> => {
+  const { target } = options
+  if (text === "") {
+    return Effect.fail(
+      Transport.transportError(target, "Decode", `the server accepted request ${id} with HTTP ${status} but sent no answer`)
+    )
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return Effect.fail(notJson(text, target))
+  }
+  let answer: Answer | undefined
+  const others: Array<Other> = []
+  for (const message of Array.isArray(json) ? json : [json]) {
+    const incoming = JsonRpc.classify(message)
+    if (typeof incoming === "string") return Effect.fail(Transport.transportError(target, "Decode", incoming))
+    if (incoming._tag === "Success" || incoming._tag === "Failure") {
+      if (answer === undefined && answers(incoming, id)) answer = incoming
+    } else {
+      others.push(incoming)
+    }
+  }
+  const settled: Effect.Effect<unknown, TransportError | ProtocolError> = answer === undefined
+    ? Effect.fail(Transport.transportError(target, "Decode", `the JSON answer holds no answer to request ${id}`))
+    : settle(answer, target)
+  return others.length === 0 ? settled : Effect.zipRight(Effect.forEach(others, (other) => options.onOther(other), { discard: true }), settled)
+}
+
+const answers = (answer: Answer, id: JsonRpc.RequestId) => answer.id === null || String(answer.id) === String(id)
 
 /** @internal */
 export const isEventStream = (response: HttpClientResponse.HttpClientResponse): boolean =>

@@ -159,25 +159,37 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
    * waits all end with their requests: a call on an open session with a free permit.
    */
   const withAbort = <A, E, E2>(effect: Effect.Effect<A, E>, at: number, onTimeout: () => E2): Effect.Effect<A, E | E2> =>
-    Effect.suspend(() => {
-      const abort = new Abort.Abort()
-      const deadline: Deadline = { at, cut: abort, expired: false }
-      deadlines.add(deadline)
-      if (closed) abort.abort(new Abort.AbortedError("closed"))
-      return Effect.locally<Abort.Abort | undefined>(Abort.currentAbort, abort)(effect).pipe(
-        Effect.ensuring(Effect.sync(() => deadlines.delete(deadline))),
-        Effect.catchAllCause((cause): Effect.Effect<never, E | E2> =>
-          abort.reason?.why === "deadline" ? Effect.fail(onTimeout()) : abort.reason?.why === "closed" ? Effect.interrupt : Effect.failCause(cause)
-        )
-      )
-    })
+    Effect.uninterruptibleMask((restore) =>
+      Effect.withFiberRuntime((fiber) => {
+        const abort = new Abort.Abort()
+        const deadline: Deadline = { at, cut: abort, expired: false }
+        deadlines.add(deadline)
+        if (closed) abort.abort(new Abort.AbortedError("closed"))
+        Abort.attach(fiber, abort)
+        const done = () => {
+          Abort.detach(fiber)
+          deadlines.delete(deadline)
+        }
+        return Effect.matchCauseEffect(restore(effect), {
+          onSuccess: (value) => {
+            done()
+            return Effect.succeed(value)
+          },
+          onFailure: (cause): Effect.Effect<never, E | E2> => {
+            done()
+            const why = abort.reason?.why
+            return why === "deadline" ? Effect.fail(onTimeout()) : why === "closed" ? Effect.interrupt : Effect.failCause(cause)
+          }
+        })
+      })
+    )
 
   /**
    * One attempt: circuit admission, the concurrency limit, the deadline (which covers waiting for
    * a turn and opening the session too), and its outcome fed to health. `markSent` is called by
    * the attempt just before the request leaves; a deadline reached before that is `NotSent`.
    * `onCallersFiber` says the attempt's session is open: with a free permit and an `HttpClient`
-   * that honours `currentAbort`, it then runs without a fiber of its own.
+   * that honours `Abort`s, it then runs without a fiber of its own.
    */
   const guarded = <A, E extends McpClientError | NotSent>(
     config: McpServerConfig.McpServerConfig,

@@ -12,6 +12,7 @@ import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
@@ -251,10 +252,10 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
             Effect.flatMap((renewed) => exchange(renewed, id, body, method, target, extraHeaders)),
             expired(target)
           )),
-        // a request cut short by interruption or by `currentAbort` is abandoned: tell the server
-        Effect.onError((cause) => Effect.withFiberRuntime((fiber) =>
-          Cause.isInterruptedOnly(cause) || fiber.getFiberRef(Abort.currentAbort)?.aborted === true ? cancel(id) : Effect.void
-        )),
+        // a request cut short by interruption or by its fiber's `Abort` is abandoned: tell the server
+        Effect.onError((cause) =>
+          Effect.withFiberRuntime((fiber) => Cause.isInterruptedOnly(cause) || Abort.current(fiber)?.aborted === true ? cancel(id) : Effect.void)
+        ),
         (self) =>
           Duration.isFinite(timeout)
             ? Effect.timeoutFail(self, {
@@ -350,21 +351,21 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
   // no span here: this is the hot path, and `McpClient.callTool` carries the span
   const callTool = (tool: string, args: Readonly<Record<string, unknown>>, requestOptions?: McpSession.RequestOptions) => {
     const target = { server, tool }
-    return Effect.flatMap(request("tools/call", { name: tool, arguments: args }, target, requestOptions), (answer) =>
-      decodeCallToolResult(answer, target).pipe(
-        Effect.flatMap((result) =>
-          result.isError === true
-            ? Effect.fail(
-              new ToolCallError({
-                server,
-                tool,
-                content: result.content,
-                ...(result.structuredContent === undefined ? {} : { structuredContent: result.structuredContent })
-              })
-            )
-            : Effect.succeed(result)
+    return Effect.flatMap(request("tools/call", { name: tool, arguments: args }, target, requestOptions), (answer): Effect.Effect<McpSchema.CallToolResult, TransportError | ToolCallError> => {
+      const decoded = decodeCallToolResult(answer, target)
+      if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
+      const result = decoded.right
+      return result.isError === true
+        ? Effect.fail(
+          new ToolCallError({
+            server,
+            tool,
+            content: result.content,
+            ...(result.structuredContent === undefined ? {} : { structuredContent: result.structuredContent })
+          })
         )
-      ))
+        : Effect.succeed(result)
+    })
   }
 
   const ping = Effect.fn("McpSession.ping")(function*(requestOptions?: McpSession.RequestOptions) {
@@ -383,9 +384,9 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
 
 /** A decoder of `what`, built once; its failures are `Decode` errors of the given target. */
 const decoder = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
-  const decodeUnknown = Schema.decodeUnknown(schema)
-  return (u: unknown, target: Transport.Target): Effect.Effect<A, TransportError> =>
-    Effect.mapError(decodeUnknown(u), (error) =>
+  const decodeUnknown = Schema.decodeUnknownEither(schema)
+  return (u: unknown, target: Transport.Target): Either.Either<A, TransportError> =>
+    Either.mapLeft(decodeUnknown(u), (error) =>
       Transport.transportError(target, "Decode", `${what} has the wrong shape: ${Transport.excerpt(ParseResult.TreeFormatter.formatErrorSync(error))}`))
 }
 

@@ -78,7 +78,7 @@ const send = (dispatcher: Undici.Dispatcher, request: HttpClientRequest.HttpClie
   return Effect.flatMap(bodyOf(request.body), (body) =>
     Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) =>
       Effect.async((resume) => {
-        const signal = fiber.getFiberRef(Abort.currentAbort) ?? new Abort.Abort()
+        const signal = Abort.current(fiber) ?? new Abort.Abort()
         dispatcher.request({
           signal,
         method: request.method,
@@ -86,7 +86,7 @@ const send = (dispatcher: Undici.Dispatcher, request: HttpClientRequest.HttpClie
         origin: target.right.origin,
         path: target.right.path,
         body: body ?? null,
-        // deadlines are the caller's: interruption, or `currentAbort`
+        // deadlines are the caller's: interruption, or the fiber's `Abort`
         headersTimeout: 0,
         bodyTimeout: 0
       }).then(
