@@ -22,6 +22,7 @@ import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import { McpClient } from "../src/index.js"
 import { eventually, failureOf } from "./support/effects.js"
+import { answerJson, rawPeer } from "./support/rawPeer.js"
 import { type Fault, sdkPeer } from "./support/sdkPeer.js"
 
 const client = (options: McpClient.McpClientOptions) =>
@@ -94,6 +95,28 @@ describe("McpClient under injected faults", () => {
       const error = yield* failureOf(Fiber.join(call))
       expect(error.message).toBe(`MCP server "one", tool "add": Timeout: no answer within 10s`)
       expect(peer.executions("add")).toBe(0)
+    }))
+
+  it.scoped("a call whose session must be re-opened still ends at its own deadline when re-opening hangs", () =>
+    Effect.gen(function*() {
+      const peer = yield* rawPeer((request, res) => {
+        if (request.message?.method === "tools/list") {
+          answerJson(res, request.message.id, { tools: [{ name: "echo", inputSchema: { type: "object" } }] })
+        } else if (request.method === "GET") {
+          res.writeHead(405).end()
+        } else {
+          // the server restarted: it has forgotten the session, and will not answer `initialize`
+          res.writeHead(404).end()
+        }
+      }, { sessionId: "s-1", hangOnInitialize: (initializations) => initializations > 1 })
+      const initializations = () => peer.requests.filter((request) => request.message?.method === "initialize").length
+      const mcp = yield* client({ servers: [{ name: "one", url: peer.url, timeout: "1 hour" }], healthInterval: "1 hour" })
+      yield* mcp.listTools("one")
+      const call = yield* Effect.fork(mcp.callTool("one", "echo", {}, { timeout: "200 millis", retry: false }))
+      yield* TestServices.provideLive(eventually(() => initializations() === 2, "the second initialize"))
+      yield* TestClock.adjust("300 millis")
+      const error = yield* failureOf(Fiber.join(call))
+      expect(error.message).toBe(`MCP server "one", tool "echo": Timeout: no answer within 200ms`)
     }))
 
   it.scopedLive("every call of a faulty mix ends with a result or a typed error naming its server, never a defect", () =>

@@ -71,22 +71,34 @@ export const honoured = (client: HttpClient.HttpClient): HttpClient.HttpClient =
 export const isHonoured = (client: HttpClient.HttpClient): boolean => honouring.has(client)
 
 /**
+ * Runs `effect`, and ends it with `onAbort` if this fiber's attempt is aborted meanwhile: for the
+ * waits of an attempt that are not its own requests (re-opening a session, a pause before
+ * resuming a stream), which the `Abort` would otherwise not reach.
+ *
+ * @internal
+ */
+export const guard = <A, E, A2, E2>(
+  effect: Effect.Effect<A, E>,
+  onAbort: (reason: AbortedError) => Effect.Effect<A2, E2>
+): Effect.Effect<A | A2, E | E2> =>
+  Effect.withFiberRuntime((fiber) => {
+    const abort = current(fiber)
+    if (abort === undefined) return effect
+    return Effect.raceFirst(
+      effect,
+      Effect.async<A2, E2>((resume) => {
+        const stop = () => resume(onAbort(abort.reason ?? new AbortedError("interrupted")))
+        if (abort.aborted) return stop()
+        abort.once("abort", stop)
+        return Effect.sync(() => abort.removeListener("abort", stop))
+      })
+    )
+  })
+
+/**
  * Sleeps `duration`, or less when this fiber's attempt is aborted meanwhile (the requests that
  * follow then fail at once).
  *
  * @internal
  */
-export const sleep = (duration: Duration.DurationInput): Effect.Effect<void> =>
-  Effect.withFiberRuntime((fiber) => {
-    const abort = current(fiber)
-    if (abort === undefined) return Effect.sleep(duration)
-    return Effect.raceFirst(
-      Effect.sleep(duration),
-      Effect.async<void>((resume) => {
-        const wake = () => resume(Effect.void)
-        if (abort.aborted) return wake()
-        abort.once("abort", wake)
-        return Effect.sync(() => abort.removeListener("abort", wake))
-      })
-    )
-  })
+export const sleep = (duration: Duration.DurationInput): Effect.Effect<void> => guard(Effect.sleep(duration), () => Effect.void)

@@ -67,6 +67,8 @@ const untimed: McpSession.RequestOptions = { timeout: Duration.infinity }
 
 const builtInTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
+const onOwnFiber = () => false
+
 interface Deadline {
   readonly at: number
   /** The attempt's own fiber, interrupted at the deadline, or the `Abort` of one on its caller's fiber. */
@@ -100,7 +102,6 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
   const inFlight = yield* FiberSet.make<unknown, unknown>()
   const abortable = Abort.isHonoured(http)
   let closed = false
-  yield* Effect.addFinalizer(() => Effect.sync(() => (closed = true)))
 
   const closedError = (server: string, tool?: string) =>
     Transport.transportError({ server, tool }, "Closed", "the MCP client is closed")
@@ -124,6 +125,8 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
   }).pipe(Effect.repeat(Schedule.spaced(DEADLINE_TICK)), Effect.interruptible, Effect.forkScoped)
   yield* Effect.addFinalizer(() =>
     Effect.sync(() => {
+      // before the wheel stops: an attempt starting after this is aborted at once
+      closed = true
       for (const deadline of deadlines) {
         if (deadline.cut instanceof Abort.Abort) deadline.cut.abort(new Abort.AbortedError("closed"))
       }
@@ -188,14 +191,14 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
    * One attempt: circuit admission, the concurrency limit, the deadline (which covers waiting for
    * a turn and opening the session too), and its outcome fed to health. `markSent` is called by
    * the attempt just before the request leaves; a deadline reached before that is `NotSent`.
-   * `onCallersFiber` says the attempt's session is open: with a free permit and an `HttpClient`
-   * that honours `Abort`s, it then runs without a fiber of its own.
+   * `onCallersFiber` says, when the attempt starts, that its session is open: with a free permit
+   * and an `HttpClient` that honours `Abort`s, it then runs without a fiber of its own.
    */
   const guarded = <A, E extends McpClientError | NotSent>(
     config: McpServerConfig.McpServerConfig,
     tool: string | undefined,
     timeout: Duration.Duration,
-    onCallersFiber: boolean,
+    onCallersFiber: () => boolean,
     attempt: (markSent: () => void) => Effect.Effect<A, E>
   ): Effect.Effect<A, E | TransportError | NotSent | ServerUnavailableError> =>
     Effect.uninterruptibleMask((restore) =>
@@ -211,7 +214,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
         const run = Effect.flatMap(Clock.currentTimeMillis, (now) => {
           const at = now + Duration.toMillis(timeout)
           const forked = withDeadline(bulkhead.withPermits(1)(attempt(markSent)), at, onTimeout)
-          if (!onCallersFiber || !abortable) return forked
+          if (!abortable || !onCallersFiber()) return forked
           return Effect.flatMap(
             bulkhead.withPermitsIfAvailable(1)(withAbort(attempt(markSent), at, onTimeout)),
             (result) => Option.isSome(result) ? Effect.succeed(result.value) : forked
@@ -324,8 +327,10 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
       const policy = callOptions.retry === false ? { ...config.retry, times: 1 } : McpRetry.policy(callOptions.retry, config.retry)
       const requestOptions: McpSession.RequestOptions = { timeout: Duration.infinity, headers: callOptions.headers }
       let safeToRepeat = callOptions.idempotent === true
-      const ready = pool.ready(config, auth)
-      const onCallersFiber = ready !== undefined && pool.cachedTools(ready)?.some((candidate) => candidate.name === tool) === true
+      const onCallersFiber = () => {
+        const ready = pool.ready(config, auth)
+        return ready !== undefined && pool.cachedTools(ready)?.some((candidate) => candidate.name === tool) === true
+      }
       const attempt = guarded(config, tool, timeout, onCallersFiber, (markSent) =>
         pool.use(config, auth, (session) =>
           Effect.flatMap(definition(session, tool), (found) => {
@@ -348,7 +353,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
 
   const listTools = (server: string) =>
     Effect.flatMap(lookup(server), (config) =>
-      withRetries(config, undefined, config.retry, () => true, guarded(config, undefined, config.timeout, false, () => pool.use(config, undefined, toolsOf))))
+      withRetries(config, undefined, config.retry, () => true, guarded(config, undefined, config.timeout, onOwnFiber, () => pool.use(config, undefined, toolsOf))))
 
   const probeHttp = (config: McpServerConfig.McpServerConfig, url: string) =>
     http.execute(HttpClientRequest.get(url, { headers: config.headers })).pipe(
@@ -404,7 +409,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     const states = yield* SubscriptionRef.get(health)
     const listed = yield* Effect.forEach(configs, (config) => {
       if (McpHealth.admit(states.get(config.name)!, now)[0] === "reject") return Effect.succeed([])
-      return guarded(config, undefined, config.timeout, false, () => pool.use(config, undefined, toolsOf)).pipe(
+      return guarded(config, undefined, config.timeout, onOwnFiber, () => pool.use(config, undefined, toolsOf)).pipe(
         Effect.map((tools) => tools.map((tool) => ({ server: config.name, tool }))),
         Effect.catchAll((error) => Effect.as(Effect.logDebug("left out of availableTools", unwrap(error).message), []))
       )

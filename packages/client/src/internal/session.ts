@@ -248,10 +248,11 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
       const extraHeaders = requestOptions?.headers
       return exchange(first, id, body, method, target, extraHeaders).pipe(
         Effect.catchTag("SessionExpired", () =>
-          reinitialize(first).pipe(
-            Effect.flatMap((renewed) => exchange(renewed, id, body, method, target, extraHeaders)),
-            expired(target)
-          )),
+          Abort.guard(reinitialize(first), (reason) =>
+            Effect.fail(Transport.transportError(target, reason.why === "deadline" ? "Timeout" : "Closed", "the session was being re-opened"))).pipe(
+              Effect.flatMap((renewed) => exchange(renewed, id, body, method, target, extraHeaders)),
+              expired(target)
+            )),
         // a request cut short by interruption or by its fiber's `Abort` is abandoned: tell the server
         Effect.onError((cause) =>
           Effect.withFiberRuntime((fiber) => Cause.isInterruptedOnly(cause) || Abort.current(fiber)?.aborted === true ? cancel(id) : Effect.void)

@@ -6,9 +6,10 @@
  * proxy, and rebuilds the response headers on every read. On MCP's hot path (small JSON POSTs on
  * loopback) that costs more than the request itself. This client keeps the `HttpClient` interface,
  * so it can be swapped for any other, and does only what an MCP request needs: one undici
- * request, aborted on interruption, and a response whose headers are read once. A body of at most
- * 64 KiB whose length is announced is read before the response is handed over (one wake-up of the
- * fiber instead of two); any other body is streamed, and destroyed when reading it is interrupted.
+ * request, aborted on interruption, and a response whose headers are read once. The body of a
+ * success of at most 64 KiB whose length is announced is read before the response is handed over
+ * (one wake-up of the fiber instead of two); any other body is streamed, and destroyed when
+ * reading it is interrupted.
  */
 import * as Cookies from "@effect/platform/Cookies"
 import type * as HttpBody from "@effect/platform/HttpBody"
@@ -67,7 +68,7 @@ const targetOf = (request: HttpClientRequest.HttpClientRequest) => {
 
 const announcedLength = (headers: Undici.Dispatcher.ResponseData["headers"]) => {
   const value = headers["content-length"]
-  return typeof value === "string" ? Number(value) : Number.NaN
+  return typeof value === "string" && value !== "" ? Number(value) : Number.NaN
 }
 
 const send = (dispatcher: Undici.Dispatcher, request: HttpClientRequest.HttpClientRequest) => {
@@ -79,30 +80,33 @@ const send = (dispatcher: Undici.Dispatcher, request: HttpClientRequest.HttpClie
     Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) =>
       Effect.async((resume) => {
         const signal = Abort.current(fiber) ?? new Abort.Abort()
+        // undici would queue an aborted request until a socket is free before failing it
+        if (signal.aborted) return resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: signal.reason })))
         dispatcher.request({
           signal,
-        method: request.method,
-        headers: request.headers,
-        origin: target.right.origin,
-        path: target.right.path,
-        body: body ?? null,
-        // deadlines are the caller's: interruption, or the fiber's `Abort`
-        headersTimeout: 0,
-        bodyTimeout: 0
-      }).then(
-        (response) => {
-          const length = announcedLength(response.headers)
-          if (request.method === "HEAD" || !(length <= BUFFERED_BODY_LIMIT)) {
-            return resume(Effect.succeed(new LeanResponse(request, response, undefined)))
-          }
-          // one wake-up instead of two for the common small answer
-          return response.body.bytes().then(
-            (bytes) => resume(Effect.succeed(new LeanResponse(request, response, bytes))),
-            (cause: unknown) => resume(Effect.fail(new HttpClientError.ResponseError({ request, response: new LeanResponse(request, response, undefined), reason: "Decode", cause })))
-          )
-        },
-        (cause: unknown) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
-      )
+          method: request.method,
+          headers: request.headers,
+          origin: target.right.origin,
+          path: target.right.path,
+          body: body ?? null,
+          // deadlines are the caller's: interruption, or the fiber's `Abort`
+          headersTimeout: 0,
+          bodyTimeout: 0
+        }).then(
+          (response) => {
+            const length = announcedLength(response.headers)
+            if (request.method === "HEAD" || response.statusCode >= 300 || !(length <= BUFFERED_BODY_LIMIT)) {
+              return resume(Effect.succeed(new LeanResponse(request, response, undefined)))
+            }
+            // one wake-up instead of two for the common small answer
+            return response.body.bytes().then(
+              (bytes) => resume(Effect.succeed(new LeanResponse(request, response, bytes))),
+              (cause: unknown) =>
+                resume(Effect.fail(new HttpClientError.ResponseError({ request, response: new LeanResponse(request, response, undefined), reason: "Decode", cause })))
+            )
+          },
+          (cause: unknown) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+        )
         return Effect.sync(() => signal.abort(new Abort.AbortedError("interrupted")))
       })
     ))

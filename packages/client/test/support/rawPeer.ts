@@ -23,8 +23,8 @@ export interface RawPeerOptions {
   readonly sessionId?: string
   /** `DELETE` is never answered. */
   readonly hangOnDelete?: boolean
-  /** `initialize` is never answered. */
-  readonly hangOnInitialize?: boolean
+  /** `initialize` is never answered; a function is asked with the count of `initialize` requests so far. */
+  readonly hangOnInitialize?: boolean | ((initializations: number) => boolean)
 }
 
 /** Writes one JSON-RPC success answer as `application/json`. */
@@ -36,6 +36,7 @@ export const answerJson = (res: Http.ServerResponse, id: string | number | undef
 export const rawPeer = (handle: RawHandler, options: RawPeerOptions = {}) =>
   Effect.gen(function*() {
     const requests: Array<RawRequest> = []
+    let initializations = 0
     const server = Http.createServer((req, res) => {
       const chunks: Array<Buffer> = []
       req.on("data", (chunk: Buffer) => chunks.push(chunk))
@@ -48,8 +49,10 @@ export const rawPeer = (handle: RawHandler, options: RawPeerOptions = {}) =>
           message = undefined
         }
         requests.push({ method: req.method ?? "", headers: req.headers, message })
-        if (message?.method === "initialize" && options.hangOnInitialize === true) return
         if (message?.method === "initialize") {
+          initializations++
+          const hang = options.hangOnInitialize
+          if (hang === true || (typeof hang === "function" && hang(initializations))) return
           const headers: Http.OutgoingHttpHeaders = { "content-type": "application/json" }
           if (options.sessionId !== undefined) headers["mcp-session-id"] = options.sessionId
           res.writeHead(200, headers).end(JSON.stringify({
