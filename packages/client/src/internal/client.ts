@@ -9,9 +9,6 @@ import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
-import * as FiberId from "effect/FiberId"
-import * as FiberSet from "effect/FiberSet"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
@@ -32,6 +29,7 @@ import * as McpRetry from "../McpRetry.js"
 import * as McpServerConfig from "../McpServerConfig.js"
 import type * as McpSession from "../McpSession.js"
 import * as Abort from "./abort.js"
+import * as Deadlines from "./deadlines.js"
 import * as HealthRegistry from "./healthRegistry.js"
 import { NotSent } from "./sessionPool.js"
 import * as SessionPool from "./sessionPool.js"
@@ -59,22 +57,13 @@ const healthFailure = (error: McpClientError): string | undefined => {
 
 const TOKEN = /^[\x21-\x7e]+$/
 
-/** How often deadlines of calls in flight are checked. */
-const DEADLINE_TICK = Duration.millis(50)
-
 /** Lets the client's deadline, which also covers opening the session, be the only timer. */
 const untimed: McpSession.RequestOptions = { timeout: Duration.infinity }
 
 const builtInTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
-const onOwnFiber = () => false
-
-interface Deadline {
-  readonly at: number
-  /** The attempt's own fiber, interrupted at the deadline, or the `Abort` of one on its caller's fiber. */
-  readonly cut: Fiber.RuntimeFiber<unknown, unknown> | Abort.Abort
-  expired: boolean
-}
+/** `listTools` and `availableTools` are rare: they keep a fiber of their own. */
+const neverOnCallersFiber = () => false
 
 /** @internal */
 export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOptions) {
@@ -99,93 +88,11 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     idleTimeToLive: options.sessionIdleTimeToLive ?? Duration.minutes(5),
     clientInfo: options.clientInfo
   })
-  const inFlight = yield* FiberSet.make<unknown, unknown>()
+  const deadlines = yield* Deadlines.make
   const abortable = Abort.isHonoured(http)
-  let closed = false
 
   const closedError = (server: string, tool?: string) =>
     Transport.transportError({ server, tool }, "Closed", "the MCP client is closed")
-
-  /**
-   * Attempts in flight with their deadlines. One fiber looks at them every `DEADLINE_TICK` and
-   * interrupts those past due: an `Effect.timeout` per attempt forks two fibers and a timer,
-   * which costs more than an MCP request on loopback. Deadlines follow the `Clock`, so they can
-   * be tested under `TestClock`, and are honoured to within one tick.
-   */
-  const deadlines = new Set<Deadline>()
-  yield* Effect.gen(function*() {
-    const now = yield* Clock.currentTimeMillis
-    for (const deadline of deadlines) {
-      if (!deadline.expired && deadline.at <= now) {
-        deadline.expired = true
-        if (deadline.cut instanceof Abort.Abort) deadline.cut.abort(new Abort.AbortedError("deadline"))
-        else yield* Fiber.interruptAsFork(deadline.cut, FiberId.none)
-      }
-    }
-  }).pipe(Effect.repeat(Schedule.spaced(DEADLINE_TICK)), Effect.interruptible, Effect.forkScoped)
-  yield* Effect.addFinalizer(() =>
-    Effect.sync(() => {
-      // before the wheel stops: an attempt starting after this is aborted at once
-      closed = true
-      for (const deadline of deadlines) {
-        if (deadline.cut instanceof Abort.Abort) deadline.cut.abort(new Abort.AbortedError("closed"))
-      }
-    })
-  )
-
-  /**
-   * Runs `effect` as a child of the client's scope (closing the client interrupts it), interrupted
-   * at `at` (epoch milliseconds), when it fails with `onTimeout()`.
-   */
-  const withDeadline = <A, E, E2>(effect: Effect.Effect<A, E>, at: number, onTimeout: () => E2): Effect.Effect<A, E | E2> =>
-    Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(FiberSet.run(inFlight, Effect.interruptible(effect)), (fiber) => {
-          const deadline: Deadline = { at, cut: fiber, expired: false }
-          deadlines.add(deadline)
-          return restore(Fiber.await(fiber)).pipe(
-            Effect.onInterrupt(() => Fiber.interrupt(fiber)),
-            Effect.ensuring(Effect.sync(() => deadlines.delete(deadline))),
-            Effect.flatMap((exit): Effect.Effect<A, E | E2> =>
-              Exit.isSuccess(exit)
-                ? Effect.succeed(exit.value)
-                : deadline.expired && Exit.isInterrupted(exit)
-                ? Effect.fail(onTimeout())
-                : Effect.failCause(exit.cause)
-            )
-          )
-        })
-    )
-
-  /**
-   * Runs `effect` on the caller's fiber, its requests aborted at `at` (when it fails with
-   * `onTimeout()`) or when the client closes (when it is interrupted). Only for effects whose
-   * waits all end with their requests: a call on an open session with a free permit.
-   */
-  const withAbort = <A, E, E2>(effect: Effect.Effect<A, E>, at: number, onTimeout: () => E2): Effect.Effect<A, E | E2> =>
-    Effect.uninterruptibleMask((restore) =>
-      Effect.withFiberRuntime((fiber) => {
-        const abort = new Abort.Abort()
-        const deadline: Deadline = { at, cut: abort, expired: false }
-        deadlines.add(deadline)
-        if (closed) abort.abort(new Abort.AbortedError("closed"))
-        Abort.attach(fiber, abort)
-        const done = () => {
-          Abort.detach(fiber)
-          deadlines.delete(deadline)
-        }
-        return Effect.matchCauseEffect(restore(effect), {
-          onSuccess: (value) => {
-            done()
-            return Effect.succeed(value)
-          },
-          onFailure: (cause): Effect.Effect<never, E | E2> => {
-            done()
-            const why = abort.reason?.why
-            return why === "deadline" ? Effect.fail(onTimeout()) : why === "closed" ? Effect.interrupt : Effect.failCause(cause)
-          }
-        })
-      })
-    )
 
   /**
    * One attempt: circuit admission, the concurrency limit, the deadline (which covers waiting for
@@ -213,10 +120,10 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
         const bulkhead = bulkheads.get(config.name)!
         const run = Effect.flatMap(Clock.currentTimeMillis, (now) => {
           const at = now + Duration.toMillis(timeout)
-          const forked = withDeadline(bulkhead.withPermits(1)(attempt(markSent)), at, onTimeout)
+          const forked = deadlines.onOwnFiber(bulkhead.withPermits(1)(attempt(markSent)), at, onTimeout)
           if (!abortable || !onCallersFiber()) return forked
           return Effect.flatMap(
-            bulkhead.withPermitsIfAvailable(1)(withAbort(attempt(markSent), at, onTimeout)),
+            bulkhead.withPermitsIfAvailable(1)(deadlines.onCallersFiber(attempt(markSent), at, onTimeout)),
             (result) => Option.isSome(result) ? Effect.succeed(result.value) : forked
           )
         })
@@ -270,7 +177,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
   }
 
   const lookup = (server: string, tool?: string): Effect.Effect<McpServerConfig.McpServerConfig, UnknownServerError | TransportError> => {
-    if (closed) return Effect.fail(closedError(server, tool))
+    if (deadlines.isClosed()) return Effect.fail(closedError(server, tool))
     const config = byName.get(server)
     if (config !== undefined) return Effect.succeed(config)
     const entry = unsupportedByName.get(server)
@@ -353,7 +260,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
 
   const listTools = (server: string) =>
     Effect.flatMap(lookup(server), (config) =>
-      withRetries(config, undefined, config.retry, () => true, guarded(config, undefined, config.timeout, onOwnFiber, () => pool.use(config, undefined, toolsOf))))
+      withRetries(config, undefined, config.retry, () => true, guarded(config, undefined, config.timeout, neverOnCallersFiber, () => pool.use(config, undefined, toolsOf))))
 
   const probeHttp = (config: McpServerConfig.McpServerConfig, url: string) =>
     http.execute(HttpClientRequest.get(url, { headers: config.headers })).pipe(
@@ -404,12 +311,12 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     ), { discard: true })
 
   const availableTools = Effect.gen(function*() {
-    if (closed) return []
+    if (deadlines.isClosed()) return []
     const now = yield* DateTime.now
     const states = yield* SubscriptionRef.get(health)
     const listed = yield* Effect.forEach(configs, (config) => {
       if (McpHealth.admit(states.get(config.name)!, now)[0] === "reject") return Effect.succeed([])
-      return guarded(config, undefined, config.timeout, onOwnFiber, () => pool.use(config, undefined, toolsOf)).pipe(
+      return guarded(config, undefined, config.timeout, neverOnCallersFiber, () => pool.use(config, undefined, toolsOf)).pipe(
         Effect.map((tools) => tools.map((tool) => ({ server: config.name, tool }))),
         Effect.catchAll((error) => Effect.as(Effect.logDebug("left out of availableTools", unwrap(error).message), []))
       )

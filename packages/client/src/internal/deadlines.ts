@@ -1,0 +1,120 @@
+/**
+ * The deadlines of a client's attempts in flight, and its close.
+ *
+ * One fiber looks at the deadlines every `TICK` and cuts short those past due: an
+ * `Effect.timeout` per attempt forks two fibers and a timer, which costs more than an MCP request
+ * on loopback. Deadlines follow the `Clock`, so they can be tested under `TestClock`, and are
+ * honoured to within one tick. An attempt runs either on a fiber of its own, which is interrupted,
+ * or on its caller's fiber with an `Abort`, which is fired (see `abort.ts`).
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
+import * as FiberSet from "effect/FiberSet"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Abort from "./abort.js"
+
+/** How often deadlines of attempts in flight are checked. */
+const TICK = Duration.millis(50)
+
+interface Deadline {
+  readonly at: number
+  /** The attempt's own fiber, interrupted at the deadline, or the `Abort` of one on its caller's fiber. */
+  readonly cut: Fiber.RuntimeFiber<unknown, unknown> | Abort.Abort
+  expired: boolean
+}
+
+/** @internal */
+export interface Deadlines {
+  /** Whether the client's scope has begun to close. */
+  readonly isClosed: () => boolean
+  /**
+   * Runs `effect` on a fiber of its own, a child of the client's scope (closing the client
+   * interrupts it), interrupted at `at` (epoch milliseconds), when it fails with `onTimeout()`.
+   */
+  readonly onOwnFiber: <A, E, E2>(effect: Effect.Effect<A, E>, at: number, onTimeout: () => E2) => Effect.Effect<A, E | E2>
+  /**
+   * Runs `effect` on the caller's fiber, its requests aborted at `at` (when it fails with
+   * `onTimeout()`) or when the client closes (when it is interrupted). Only for effects whose
+   * waits all end with their requests or are guarded by `Abort.guard`.
+   */
+  readonly onCallersFiber: <A, E, E2>(effect: Effect.Effect<A, E>, at: number, onTimeout: () => E2) => Effect.Effect<A, E | E2>
+}
+
+/** @internal */
+export const make: Effect.Effect<Deadlines, never, Scope.Scope> = Effect.gen(function*() {
+  const inFlight = yield* FiberSet.make<unknown, unknown>()
+  const deadlines = new Set<Deadline>()
+  let closed = false
+
+  yield* Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    for (const deadline of deadlines) {
+      if (!deadline.expired && deadline.at <= now) {
+        deadline.expired = true
+        if (deadline.cut instanceof Abort.Abort) deadline.cut.abort(new Abort.AbortedError("deadline"))
+        else yield* Fiber.interruptAsFork(deadline.cut, FiberId.none)
+      }
+    }
+  }).pipe(Effect.repeat(Schedule.spaced(TICK)), Effect.interruptible, Effect.forkScoped)
+  yield* Effect.addFinalizer(() =>
+    Effect.sync(() => {
+      // before the wheel stops: an attempt starting after this is aborted at once
+      closed = true
+      for (const deadline of deadlines) {
+        if (deadline.cut instanceof Abort.Abort) deadline.cut.abort(new Abort.AbortedError("closed"))
+      }
+    })
+  )
+
+  const onOwnFiber = <A, E, E2>(effect: Effect.Effect<A, E>, at: number, onTimeout: () => E2): Effect.Effect<A, E | E2> =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(FiberSet.run(inFlight, Effect.interruptible(effect)), (fiber) => {
+        const deadline: Deadline = { at, cut: fiber, expired: false }
+        deadlines.add(deadline)
+        return restore(Fiber.await(fiber)).pipe(
+          Effect.onInterrupt(() => Fiber.interrupt(fiber)),
+          Effect.ensuring(Effect.sync(() => deadlines.delete(deadline))),
+          Effect.flatMap((exit): Effect.Effect<A, E | E2> =>
+            Exit.isSuccess(exit)
+              ? Effect.succeed(exit.value)
+              : deadline.expired && Exit.isInterrupted(exit)
+              ? Effect.fail(onTimeout())
+              : Effect.failCause(exit.cause)
+          )
+        )
+      })
+    )
+
+  const onCallersFiber = <A, E, E2>(effect: Effect.Effect<A, E>, at: number, onTimeout: () => E2): Effect.Effect<A, E | E2> =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.withFiberRuntime((fiber) => {
+        const abort = new Abort.Abort()
+        const deadline: Deadline = { at, cut: abort, expired: false }
+        deadlines.add(deadline)
+        if (closed) abort.abort(new Abort.AbortedError("closed"))
+        Abort.attach(fiber, abort)
+        const done = () => {
+          Abort.detach(fiber)
+          deadlines.delete(deadline)
+        }
+        return Effect.matchCauseEffect(restore(effect), {
+          onSuccess: (value) => {
+            done()
+            return Effect.succeed(value)
+          },
+          onFailure: (cause): Effect.Effect<never, E | E2> => {
+            done()
+            const why = abort.reason?.why
+            return why === "deadline" ? Effect.fail(onTimeout()) : why === "closed" ? Effect.interrupt : Effect.failCause(cause)
+          }
+        })
+      })
+    )
+
+  return { isClosed: () => closed, onOwnFiber, onCallersFiber }
+})
