@@ -169,19 +169,22 @@ const fromJson = (
   }
   let answer: Answer | undefined
   const others: Array<Other> = []
+  const afterOthers = <A, E>(outcome: Effect.Effect<A, E>) =>
+    others.length === 0 ? outcome : Effect.zipRight(Effect.forEach(others, (other) => options.onOther(other), { discard: true }), outcome)
   for (const message of Array.isArray(json) ? json : [json]) {
     const incoming = JsonRpc.classify(message)
-    if (typeof incoming === "string") return Effect.fail(Transport.transportError(target, "Decode", incoming))
+    if (typeof incoming === "string") return afterOthers(Effect.fail(Transport.transportError(target, "Decode", incoming)))
     if (incoming._tag === "Success" || incoming._tag === "Failure") {
       if (answer === undefined && answers(incoming, id)) answer = incoming
     } else {
       others.push(incoming)
     }
   }
-  const settled: Effect.Effect<unknown, TransportError | ProtocolError> = answer === undefined
-    ? Effect.fail(Transport.transportError(target, "Decode", `the JSON answer holds no answer to request ${id}`))
-    : settle(answer, target)
-  return others.length === 0 ? settled : Effect.zipRight(Effect.forEach(others, (other) => options.onOther(other), { discard: true }), settled)
+  return afterOthers<unknown, TransportError | ProtocolError>(
+    answer === undefined
+      ? Effect.fail(Transport.transportError(target, "Decode", `the JSON answer holds no answer to request ${id}`))
+      : settle(answer, target)
+  )
 }
 
 const answers = (answer: Answer, id: JsonRpc.RequestId) => answer.id === null || String(answer.id) === String(id)
