@@ -12,7 +12,6 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Tracer from "effect/Tracer"
 import type * as McpClient from "../McpClient.js"
@@ -267,7 +266,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
       Effect.mapError((error) => Transport.fromHttpClientError({ server: config.name }, error)),
       Effect.flatMap((response) =>
         Transport.isSuccess(response)
-          ? Effect.ignore(Stream.runDrain(response.stream))
+          ? Transport.discard(response)
           : Effect.flatMap(Transport.statusError({ server: config.name }, response, `GET ${url}`), Effect.fail)
       )
     )

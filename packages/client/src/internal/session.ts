@@ -99,17 +99,15 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
         Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | SessionExpired> => {
           if (Transport.isSuccess(response)) return Effect.succeed(response)
           if (response.status === 404 && current.sessionId !== undefined) {
-            return Effect.zipRight(discard(response), Effect.fail(new SessionExpired()))
+            return Effect.zipRight(Transport.discard(response), Effect.fail(new SessionExpired()))
           }
           return Effect.flatMap(Transport.statusError(target, response, what), Effect.fail)
         })
       )
 
-  const discard = (response: HttpClientResponse.HttpClientResponse) => Effect.ignore(Stream.runDrain(response.stream))
-
   const send = (current: Wire, body: string, what: string) =>
     post(current, body, sessionTarget, what).pipe(
-      Effect.flatMap(discard),
+      Effect.flatMap(Transport.discard),
       Effect.timeout(defaultTimeout)
     )
 
@@ -144,7 +142,7 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
         Transport.isSuccess(response) && Answer.isEventStream(response)
           ? Effect.succeed(response)
           : Effect.zipRight(
-            discard(response),
+            Transport.discard(response),
             Effect.fail(Transport.transportError(target, "Closed", `the answer stream could not be resumed (HTTP ${response.status})`, { status: response.status }))
           )
       )
@@ -209,7 +207,7 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
         initializations: generation
       }
       yield* post(established, JsonRpc.encodeNotification("notifications/initialized", undefined), sessionTarget, `"notifications/initialized"`)
-        .pipe(expired(sessionTarget), Effect.flatMap(discard))
+        .pipe(expired(sessionTarget), Effect.flatMap(Transport.discard))
       return established
     }).pipe(
       Effect.timeoutFail({
@@ -279,7 +277,7 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
           ? Effect.void
           : Effect.logDebug(`DELETE of the session was answered with HTTP ${response.status}`)
       ),
-      Effect.flatMap(discard),
+      Effect.flatMap(Transport.discard),
       Effect.timeout(closeTimeout),
       // scope finalizers run uninterruptibly; the deadline has to be able to interrupt the DELETE
       Effect.interruptible,
@@ -296,13 +294,13 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
       HttpClientRequest.get(url, { headers: Headers.set(current.headers, "accept", "text/event-stream") })
     ).pipe(Effect.mapError((error) => Transport.fromHttpClientError(sessionTarget, error)))
     if (response.status === 404) {
-      yield* discard(response)
+      yield* Transport.discard(response)
       yield* reinitialize(current)
       return yield* Transport.transportError(sessionTarget, "Status", "the session had expired; re-initialized", { status: 404 })
     }
     if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
       // 405: the server offers no GET stream; 401, 403, …: it never will for these credentials
-      yield* discard(response)
+      yield* Transport.discard(response)
       yield* Effect.logDebug(`no GET stream: HTTP ${response.status}`)
       return "stop" as const
     }

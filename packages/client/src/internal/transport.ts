@@ -99,6 +99,14 @@ export const parseRetryAfter = (value: string | undefined, now: number): Duratio
 }
 
 /**
+ * Reads and drops a body we have no use for, so that its connection can be reused.
+ *
+ * @internal
+ */
+export const discard = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<void> =>
+  Effect.ignore(Stream.runDrain(response.stream))
+
+/**
  * Reads the whole body as text, never holding more than `limit` bytes: a body whose
  * `Content-Length` is within the limit is read in one go (the HTTP parser holds the server to
  * that length), an announced oversized body is refused unread, and a body of unknown length is
