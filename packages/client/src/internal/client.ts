@@ -119,11 +119,11 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
         const bulkhead = bulkheads.get(config.name)!
         const run = Effect.flatMap(Clock.currentTimeMillis, (now) => {
           const at = now + Duration.toMillis(timeout)
-          const forked = deadlines.onOwnFiber(bulkhead.withPermits(1)(attempt(markSent)), at, onTimeout)
-          if (!abortable || !onCallersFiber()) return forked
+          const forked = () => deadlines.onOwnFiber(bulkhead.withPermits(1)(attempt(markSent)), at, onTimeout)
+          if (!abortable || !onCallersFiber()) return forked()
           return Effect.flatMap(
             bulkhead.withPermitsIfAvailable(1)(deadlines.onCallersFiber(attempt(markSent), at, onTimeout)),
-            (result) => Option.isSome(result) ? Effect.succeed(result.value) : forked
+            (result) => Option.isSome(result) ? Effect.succeed(result.value) : forked()
           )
         })
         return restore(run).pipe(
@@ -233,10 +233,8 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
       const policy = callOptions.retry === false ? { ...config.retry, times: 1 } : McpRetry.policy(callOptions.retry, config.retry)
       const requestOptions: McpSession.RequestOptions = { timeout: Duration.infinity, headers: callOptions.headers }
       let safeToRepeat = callOptions.idempotent === true
-      const onCallersFiber = () => {
-        const ready = pool.ready(config, auth)
-        return ready !== undefined && pool.cachedTools(ready)?.some((candidate) => candidate.name === tool) === true
-      }
+      // a tool list still to be fetched is fetched by requests of this fiber: the `Abort` reaches them
+      const onCallersFiber = () => pool.ready(config, auth) !== undefined
       const attempt = guarded(config, tool, timeout, onCallersFiber, (markSent) =>
         pool.use(config, auth, (session) =>
           Effect.flatMap(definition(session, tool), (found) => {
