@@ -158,23 +158,26 @@ class LeanResponse extends Inspectable.Class implements HttpClientResponse.HttpC
     return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
   }
 
-  private read<A>(
-    fromBuffer: (bytes: Uint8Array) => A | Promise<A>,
-    fromBody: (body: Undici.Dispatcher.ResponseData["body"]) => Promise<A>
-  ): Effect.Effect<A, HttpClientError.ResponseError> {
-    const buffered = this.buffered
-    if (buffered !== undefined) {
-      return Effect.tryPromise({ try: async () => fromBuffer(buffered), catch: (cause) => this.decodeError(cause) })
-    }
+  private readBody<A>(fromBody: (body: Undici.Dispatcher.ResponseData["body"]) => Promise<A>): Effect.Effect<A, HttpClientError.ResponseError> {
     return Effect.tryPromise({ try: () => fromBody(this.source.body), catch: (cause) => this.decodeError(cause) }).pipe(
       Effect.onInterrupt(() => Effect.sync(() => this.source.body.destroy()))
     )
   }
 
-  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+  private read<A>(
+    fromBuffer: (bytes: Uint8Array) => A | Promise<A>,
+    fromBody: (body: Undici.Dispatcher.ResponseData["body"]) => Promise<A>
+  ): Effect.Effect<A, HttpClientError.ResponseError> {
     const buffered = this.buffered
-    if (buffered !== undefined) return Effect.succeed(decoder.decode(buffered))
-    return this.read((bytes) => decoder.decode(bytes), (body) => body.text())
+    return buffered === undefined
+      ? this.readBody(fromBody)
+      : Effect.tryPromise({ try: async () => fromBuffer(buffered), catch: (cause) => this.decodeError(cause) })
+  }
+
+  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    // the hot path: no promise for a body already read
+    const buffered = this.buffered
+    return buffered === undefined ? this.readBody((body) => body.text()) : Effect.succeed(decoder.decode(buffered))
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
