@@ -1,7 +1,8 @@
 /**
  * The side-by-side benchmark: raw undici (the limit), the official SDK client, and effect-mcp,
- * in one process run against the same loopback peers, at concurrency 1 and 16, in alternating
- * rounds after a warm-up. Then heap growth over many calls, process warnings, and the health loop
+ * with two bare references (the least an Effect client, and a client built on `HttpClient`, can
+ * do per call), in one process run against the same loopback peers, at concurrency 1 and 16, in
+ * alternating rounds after a warm-up. Then heap growth over many calls, process warnings, and the health loop
  * over 1 000 servers. Prints a table, writes JSON, and exits non-zero when a target is missed.
  *
  * `--smoke` runs a tiny version (a few hundred calls, 50 servers for 3 s) that checks the
@@ -112,10 +113,26 @@ const heapGrowth = async (url: string) => {
 const pad = (value: string | number, width: number) => String(value).padStart(width)
 
 const printTable = (rows: ReadonlyArray<Row>) => {
-  console.log(`\n${"peer".padEnd(8)} ${"client".padEnd(11)} ${pad("conc", 4)} ${pad("calls/s", 9)} ${pad("p50 ms", 8)} ${pad("p99 ms", 8)} ${pad("vs raw", 7)} ${pad("vs SDK", 7)}`)
+  console.log(`\n${"peer".padEnd(8)} ${"client".padEnd(15)} ${pad("conc", 4)} ${pad("calls/s", 9)} ${pad("p50 ms", 8)} ${pad("p99 ms", 8)} ${pad("vs raw", 7)} ${pad("vs SDK", 7)}`)
   for (const row of rows) {
     console.log(
-      `${row.peer.padEnd(8)} ${row.client.padEnd(11)} ${pad(row.concurrency, 4)} ${pad(row.callsPerSecond, 9)} ${pad(row.p50Ms, 8)} ${pad(row.p99Ms, 8)} ${pad(row.vsRaw.toFixed(2), 7)} ${pad(row.vsSdk.toFixed(2), 7)}`
+      `${row.peer.padEnd(8)} ${row.client.padEnd(15)} ${pad(row.concurrency, 4)} ${pad(row.callsPerSecond, 9)} ${pad(row.p50Ms, 8)} ${pad(row.p99Ms, 8)} ${pad(row.vsRaw.toFixed(2), 7)} ${pad(row.vsSdk.toFixed(2), 7)}`
+    )
+  }
+}
+
+/** How far the two bare references get, and how much of the bare `HttpClient`'s speed effect-mcp keeps. */
+const printReferences = (rows: ReadonlyArray<Row>) => {
+  const rate = (client: string, concurrency: number) =>
+    rows.find((row) => row.peer === "minimal" && row.client === client && row.concurrency === concurrency)?.callsPerSecond ?? Number.NaN
+  const percent = (value: number) => `${round(value * 100, 0)}%`
+  console.log("\nreferences on the minimal peer (not targets):")
+  for (const concurrency of [1, 16]) {
+    const raw = rate("raw undici", concurrency)
+    const bare = rate("bare HttpClient", concurrency)
+    console.log(
+      `  concurrency ${concurrency}: bare Effect ${percent(rate("bare Effect", concurrency) / raw)} of raw undici, ` +
+        `bare HttpClient ${percent(bare / raw)} of raw undici; effect-mcp ${percent(rate("effect-mcp", concurrency) / bare)} of bare HttpClient`
     )
   }
 }
@@ -126,6 +143,7 @@ const main = async () => {
   const sdk = await startPeer("sdk")
   const rows = [...await measure("minimal", `${minimal.origin}/mcp`), ...await measure("sdk", `${sdk.origin}/mcp`)]
   printTable(rows)
+  printReferences(rows)
   const heap = await heapGrowth(`${minimal.origin}/mcp`)
   console.log(`\nheap over ${heap.calls} effect-mcp calls: ${heap.beforeMb} MB -> ${heap.afterMb} MB (growth ${heap.growthMb} MB)`)
   phase = "effect-mcp"

@@ -30,7 +30,7 @@ describe("the benchmark in smoke mode", () => {
       expect(report.smoke).toBe(true)
       const combinations = report.rows.map((row) => `${row.peer}/${row.client}/${row.concurrency}`)
       for (const peer of ["minimal", "sdk"]) {
-        for (const client of ["raw undici", "SDK client", "effect-mcp"]) {
+        for (const client of ["raw undici", "SDK client", "effect-mcp", "bare HttpClient", "bare Effect"]) {
           for (const concurrency of [1, 16]) expect(combinations).toContain(`${peer}/${client}/${concurrency}`)
         }
       }
