@@ -8,6 +8,7 @@ import * as Scope from "effect/Scope"
 import { McpSession } from "../src/index.js"
 import { effectPeer } from "./support/effectPeer.js"
 import { eventually, failureOf } from "./support/effects.js"
+import { rawPeer } from "./support/rawPeer.js"
 import { type SdkMode, sdkPeer, sdkToolNames } from "./support/sdkPeer.js"
 
 const modes: ReadonlyArray<SdkMode> = ["sse", "json", "stateless"]
@@ -150,6 +151,26 @@ describe("McpSession SSE answers", () => {
         text: "chatty done; roots/list: McpError: MCP error -32601: Method not supported by this client: roots/list"
       }])
       expect(notifications).toEqual([{ method: "notifications/message", params: { level: "info", data: "working" } }])
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("reads an answer stream of announced length whole, notifications first and in order", () =>
+    Effect.gen(function*() {
+      const peer = yield* rawPeer((request, res) => {
+        const event = (message: unknown) => `event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", ...message as object })}\n\n`
+        const body = event({ method: "notifications/message", params: { data: "first" } }) +
+          event({ method: "notifications/message", params: { data: "second" } }) +
+          event({ id: request.message?.id, result: { content: [{ type: "text", text: "done" }] } })
+        res.writeHead(200, { "content-type": "text/event-stream", "content-length": Buffer.byteLength(body) }).end(body)
+      })
+      const notifications: Array<McpSession.Notification> = []
+      const session = yield* McpSession.make({
+        server: "raw",
+        url: peer.url,
+        onNotification: (notification) => Effect.sync(() => notifications.push(notification))
+      })
+      const result = yield* session.callTool("t", {})
+      expect(result.content).toEqual([{ type: "text", text: "done" }])
+      expect(notifications.map((notification) => notification.params)).toEqual([{ data: "first" }, { data: "second" }])
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 })
 

@@ -76,6 +76,39 @@ export const sseMessages = (
     })
   )
 
+/** Messages sorted for one request: its answer, the server's other messages, the first bad one. */
+interface Sorted {
+  answer: Answer | undefined
+  others: Array<Other>
+  error: TransportError | undefined
+}
+
+const unsorted = (): Sorted => ({ answer: undefined, others: [], error: undefined })
+
+/** Files one message; `false` when it is not a JSON-RPC message, which is then `into.error`. */
+const sortOne = (message: unknown, id: JsonRpc.RequestId, target: Transport.Target, into: Sorted): boolean => {
+  const incoming = JsonRpc.classify(message)
+  if (typeof incoming === "string") {
+    into.error = Transport.transportError(target, "Decode", incoming)
+    return false
+  }
+  if (incoming._tag === "Success" || incoming._tag === "Failure") {
+    if (into.answer === undefined && answers(incoming, id)) into.answer = incoming
+  } else {
+    into.others.push(incoming)
+  }
+  return true
+}
+
+/** The other messages go to `onOther`, in order, before `outcome`; the first bad message fails. */
+const deliver = <A, E>(sorted: Sorted, options: ReadOptions, outcome: Effect.Effect<A, E>): Effect.Effect<A, E | TransportError> => {
+  const then: Effect.Effect<A, E | TransportError> = sorted.error === undefined ? outcome : Effect.fail(sorted.error)
+  if (sorted.others.length === 0) return then
+  const others = sorted.others
+  sorted.others = []
+  return Effect.zipRight(Effect.forEach(others, (other) => options.onOther(other), { discard: true }), then)
+}
+
 /**
  * Classifies one message: `Some` when it answers `id` (or is an error answer without an id);
  * anything else goes to `onOther`.
@@ -87,16 +120,9 @@ export const route = (
   id: JsonRpc.RequestId,
   options: ReadOptions
 ): Effect.Effect<Option.Option<Answer>, TransportError> => {
-  const incoming = JsonRpc.classify(message)
-  if (typeof incoming === "string") return Effect.fail(Transport.transportError(options.target, "Decode", incoming))
-  switch (incoming._tag) {
-    case "Success":
-    case "Failure":
-      return Effect.succeed(answers(incoming, id) ? Option.some(incoming) : Option.none())
-    case "Request":
-    case "Notification":
-      return Effect.as(options.onOther(incoming), Option.none())
-  }
+  const sorted = unsorted()
+  sortOne(message, id, options.target, sorted)
+  return deliver(sorted, options, Effect.succeed(Option.fromNullable(sorted.answer)))
 }
 
 const settle = (answer: Answer, target: Transport.Target): Effect.Effect<unknown, ProtocolError> =>
@@ -124,26 +150,71 @@ export const read = (
   if (isEventStream(response)) {
     const cursor: SseCursor = { lastEventId: undefined, retry: undefined }
     const follow = (current: HttpClientResponse.HttpClientResponse, resumes: number): Effect.Effect<unknown, TransportError | ProtocolError> =>
-      sseMessages(current, target, maxMessageSize, cursor).pipe(
-        Stream.mapEffect((message) => route(message, id, options)),
-        Stream.filterMap((answer) => answer),
-        Stream.runHead,
-        Effect.flatMap((answer): Effect.Effect<unknown, TransportError | ProtocolError> => {
-          if (Option.isSome(answer)) return settle(answer.value, target)
-          const lastEventId = cursor.lastEventId
-          if (lastEventId === undefined || options.resume === undefined || resumes >= MAX_RESUMES) {
-            return Effect.fail(Transport.transportError(target, "Closed", `the SSE stream ended before the answer to request ${id}`))
-          }
-          return Abort.sleep(cursor.retry ?? Duration.seconds(1)).pipe(
-            Effect.zipRight(options.resume(lastEventId)),
-            Effect.flatMap((resumed) => follow(resumed, resumes + 1))
-          )
-        })
-      )
+      Effect.flatMap(fromSse(current, id, options, cursor), (answer): Effect.Effect<unknown, TransportError | ProtocolError> => {
+        if (answer !== undefined) return settle(answer, target)
+        const lastEventId = cursor.lastEventId
+        if (lastEventId === undefined || options.resume === undefined || resumes >= MAX_RESUMES) {
+          return Effect.fail(Transport.transportError(target, "Closed", `the SSE stream ended before the answer to request ${id}`))
+        }
+        return Abort.sleep(cursor.retry ?? Duration.seconds(1)).pipe(
+          Effect.zipRight(options.resume(lastEventId)),
+          Effect.flatMap((resumed) => follow(resumed, resumes + 1))
+        )
+      })
     return follow(response, 0)
   }
   return Effect.flatMap(Transport.readText(target, response, maxMessageSize), (text) => fromJson(text, response.status, id, options))
 }
+
+/**
+ * The answer to `id` on an SSE body (`undefined` when the body ends first). A body of announced
+ * length within the limit is complete once read, so it is read whole, as a JSON answer is: most
+ * servers answer one request with one event that way, and running a stream costs more than the
+ * request on loopback. Any other body is read chunk by chunk until the answer comes. Each chunk
+ * is decoded, parsed and sorted in one synchronous step; event ids and `retry:` go to `cursor`.
+ */
+const fromSse = (
+  response: HttpClientResponse.HttpClientResponse,
+  id: JsonRpc.RequestId,
+  options: ReadOptions,
+  cursor: SseCursor
+): Effect.Effect<Answer | undefined, TransportError> =>
+  Effect.suspend(() => {
+    const { maxMessageSize, target } = options
+    const decode = Sse.makeDecoder(maxMessageSize)
+    const sorted = unsorted()
+    const onChunk = (chunk: Uint8Array | string): Effect.Effect<boolean, TransportError> => {
+      const events = decode(chunk)
+      if (!Array.isArray(events)) {
+        return Effect.fail(Transport.transportError(target, "Decode", `an SSE event is larger than the limit of ${maxMessageSize}`))
+      }
+      for (const event of events) {
+        if (event._tag === "Retry") {
+          cursor.retry = event.duration
+          continue
+        }
+        if (event.id !== undefined) cursor.lastEventId = event.id
+        if (event.data === "") continue
+        let message: unknown
+        try {
+          message = JSON.parse(event.data)
+        } catch {
+          sorted.error = notJson(event.data, target)
+          break
+        }
+        if (!sortOne(message, id, target, sorted) || sorted.answer !== undefined) break
+      }
+      return deliver(sorted, options, Effect.succeed(sorted.answer === undefined))
+    }
+    const answer = () => sorted.answer
+    if (Transport.announcedLength(response) <= maxMessageSize) {
+      return Transport.readText(target, response, maxMessageSize).pipe(Effect.flatMap(onChunk), Effect.map(answer))
+    }
+    return Stream.runForEachWhile(response.stream, onChunk).pipe(
+      Effect.catchTag("ResponseError", (error) => Effect.fail(Transport.fromHttpClientError(target, error))),
+      Effect.map(answer)
+    )
+  })
 
 /**
  * The answer to `id` in a JSON body (one message or a batch), read in one step: this is the hot
@@ -167,20 +238,14 @@ const fromJson = (
   } catch {
     return Effect.fail(notJson(text, target))
   }
-  let answer: Answer | undefined
-  const others: Array<Other> = []
-  const afterOthers = <A, E>(outcome: Effect.Effect<A, E>) =>
-    others.length === 0 ? outcome : Effect.zipRight(Effect.forEach(others, (other) => options.onOther(other), { discard: true }), outcome)
+  const sorted = unsorted()
   for (const message of Array.isArray(json) ? json : [json]) {
-    const incoming = JsonRpc.classify(message)
-    if (typeof incoming === "string") return afterOthers(Effect.fail(Transport.transportError(target, "Decode", incoming)))
-    if (incoming._tag === "Success" || incoming._tag === "Failure") {
-      if (answer === undefined && answers(incoming, id)) answer = incoming
-    } else {
-      others.push(incoming)
-    }
+    if (!sortOne(message, id, target, sorted)) break
   }
-  return afterOthers<unknown, TransportError | ProtocolError>(
+  const answer = sorted.answer
+  return deliver<unknown, TransportError | ProtocolError>(
+    sorted,
+    options,
     answer === undefined
       ? Effect.fail(Transport.transportError(target, "Decode", `the JSON answer holds no answer to request ${id}`))
       : settle(answer, target)

@@ -27,11 +27,42 @@ export const makeLineEndFolder = (): (chunk: string) => string => {
 }
 
 /**
- * Decodes a byte stream into SSE events, `retry:` fields included (reconnection is the session's
- * decision, not the parser's).
+ * Bytes (or text) in, complete events out (`retry:` fields included: reconnection is the session's
+ * decision, not the parser's), or the error that ends the stream.
  *
- * The parser bounds only the event still pending at the end of a chunk; an event that arrives
- * whole inside one chunk is measured here, so the limit holds however the body is split.
+ * @internal
+ */
+export type Decoder = (input: Uint8Array | string) => Array<Sse.AnyEvent> | Sse.SseError
+
+/**
+ * A decoder for one body. The parser bounds only the event still pending at the end of a chunk;
+ * an event that arrives whole inside one chunk is measured here, so the limit holds however the
+ * body is split.
+ *
+ * @internal
+ */
+export const makeDecoder = (maxEventSize: number): Decoder => {
+  const text = new TextDecoder()
+  let parsed: Array<Sse.AnyEvent> = []
+  let tooLarge: Sse.SseError | undefined
+  const parser = Sse.makeParser((event) => {
+    if (event._tag === "Event" && event.data.length > maxEventSize) {
+      tooLarge ??= new Sse.SseError({ cause: new Sse.EventTooLarge({ maxEventSize }) })
+    }
+    parsed.push(event)
+  }, { maxEventSize })
+  const fold = makeLineEndFolder()
+  return (input) => {
+    const error = parser.feed(fold(typeof input === "string" ? input : text.decode(input, { stream: true }))) ?? tooLarge
+    if (error !== undefined) return error
+    const out = parsed
+    parsed = []
+    return out
+  }
+}
+
+/**
+ * Decodes a byte stream into SSE events.
  *
  * @internal
  */
@@ -40,25 +71,14 @@ export const events = <E, R>(
   maxEventSize: number
 ): Stream.Stream<Sse.AnyEvent, E | Sse.SseError, R> =>
   Stream.suspend(() => {
-    let parsed: Array<Sse.AnyEvent> = []
-    let tooLarge: Sse.SseError | undefined
-    const parser = Sse.makeParser((event) => {
-      if (event._tag === "Event" && event.data.length > maxEventSize) {
-        tooLarge ??= new Sse.SseError({ cause: new Sse.EventTooLarge({ maxEventSize }) })
+    const decode = makeDecoder(maxEventSize)
+    return Stream.mapChunksEffect(body, (chunks) => {
+      const out: Array<Sse.AnyEvent> = []
+      for (const bytes of chunks) {
+        const decoded = decode(bytes)
+        if (!Array.isArray(decoded)) return Effect.fail(decoded)
+        for (const event of decoded) out.push(event)
       }
-      parsed.push(event)
-    }, { maxEventSize })
-    const fold = makeLineEndFolder()
-    return body.pipe(
-      Stream.decodeText(),
-      Stream.mapChunksEffect((chunks) => {
-        for (const text of chunks) {
-          const error = parser.feed(fold(text)) ?? tooLarge
-          if (error !== undefined) return Effect.fail(error)
-        }
-        const out = Chunk.unsafeFromArray(parsed)
-        parsed = []
-        return Effect.succeed(out)
-      })
-    )
+      return Effect.succeed(Chunk.unsafeFromArray(out))
+    })
   })

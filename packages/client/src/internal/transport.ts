@@ -107,6 +107,16 @@ export const discard = (response: HttpClientResponse.HttpClientResponse): Effect
   Effect.ignore(Stream.runDrain(response.stream))
 
 /**
+ * The body's `Content-Length`, or `NaN` when the server did not announce one.
+ *
+ * @internal
+ */
+export const announcedLength = (response: HttpClientResponse.HttpClientResponse): number => {
+  const length = response.headers["content-length"]
+  return length === undefined || length === "" ? Number.NaN : Number(length)
+}
+
+/**
  * Reads the whole body as text, never holding more than `limit` bytes: a body whose
  * `Content-Length` is within the limit is read in one go (the HTTP parser holds the server to
  * that length), an announced oversized body is refused unread, and a body of unknown length is
@@ -123,8 +133,7 @@ export const readText = (
     transportError(target, "Decode", `the answer is larger than the limit of ${limit} bytes`, {
       status: response.status
     })
-  const length = response.headers["content-length"]
-  const announced = length === undefined ? Number.NaN : Number(length)
+  const announced = announcedLength(response)
   if (Number.isFinite(announced)) {
     return announced > limit
       ? Effect.zipRight(Effect.ignore(Stream.runHead(response.stream)), Effect.fail(tooLarge()))
