@@ -3,9 +3,11 @@
  * or an SSE stream on which server requests and notifications may come first. Messages that are
  * not the answer go to the session's handler.
  */
+import type * as ExperimentalSse from "@effect/experimental/Sse"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { ProtocolError, type TransportError } from "../McpError.js"
@@ -34,8 +36,6 @@ export interface ReadOptions {
 const notJson = (text: string, target: Transport.Target) =>
   Transport.transportError(target, "Decode", `the answer is not valid JSON: ${Transport.excerpt(text)}`)
 
-const parse = (text: string, target: Transport.Target) =>
-  Effect.try({ try: (): unknown => JSON.parse(text), catch: () => notJson(text, target) })
 
 /**
  * Where an SSE answer stream got to: the last event id (to resume from) and the server's
@@ -48,9 +48,33 @@ export interface SseCursor {
   retry: Duration.Duration | undefined
 }
 
+const eventTooLarge = (target: Transport.Target, maxMessageSize: number) =>
+  Transport.transportError(target, "Decode", `an SSE event is larger than the limit of ${maxMessageSize}`)
+
+/**
+ * The message an SSE event carries, parsed, or the error of data that is not JSON; none for
+ * `retry:` and for events without data (priming events). Event ids and `retry:` go to `cursor`.
+ */
+const eventMessage = (
+  event: ExperimentalSse.AnyEvent,
+  cursor: SseCursor,
+  target: Transport.Target
+): Option.Option<Either.Either<unknown, TransportError>> => {
+  if (event._tag === "Retry") {
+    cursor.retry = event.duration
+    return Option.none()
+  }
+  if (event.id !== undefined) cursor.lastEventId = event.id
+  if (event.data === "") return Option.none()
+  try {
+    return Option.some(Either.right(JSON.parse(event.data)))
+  } catch {
+    return Option.some(Either.left(notJson(event.data, target)))
+  }
+}
+
 /**
  * The JSON messages of an SSE body, decoded as they arrive; event ids and `retry:` go to `cursor`.
- * Events with no data (priming events) carry no message.
  *
  * @internal
  */
@@ -62,18 +86,11 @@ export const sseMessages = (
 ): Stream.Stream<unknown, TransportError> =>
   Sse.events(response.stream, maxMessageSize).pipe(
     Stream.mapError((error) =>
-      error._tag === "SseError"
-        ? Transport.transportError(target, "Decode", `an SSE event is larger than the limit of ${maxMessageSize}`)
-        : Transport.fromHttpClientError(target, error)
+      error._tag === "SseError" ? eventTooLarge(target, maxMessageSize) : Transport.fromHttpClientError(target, error)
     ),
-    Stream.filterMapEffect((event) => {
-      if (event._tag === "Retry") {
-        cursor.retry = event.duration
-        return Option.none()
-      }
-      if (event.id !== undefined) cursor.lastEventId = event.id
-      return event.data === "" ? Option.none() : Option.some(parse(event.data, target))
-    })
+    Stream.filterMapEffect((event) =>
+      Option.map(eventMessage(event, cursor, target), (parsed) => Either.isLeft(parsed) ? Effect.fail(parsed.left) : Effect.succeed(parsed.right))
+    )
   )
 
 /** Messages sorted for one request: its answer, the server's other messages, the first bad one. */
@@ -100,7 +117,11 @@ const sortOne = (message: unknown, id: JsonRpc.RequestId, target: Transport.Targ
   return true
 }
 
-/** The other messages go to `onOther`, in order, before `outcome`; the first bad message fails. */
+/**
+ * The other messages go to `onOther`, in order, before `outcome`; the first bad message fails.
+ * The messages are taken out of `sorted` when the effect is built, so a chunk's messages are
+ * delivered once, by the effect built for that chunk.
+ */
 const deliver = <A, E>(sorted: Sorted, options: ReadOptions, outcome: Effect.Effect<A, E>): Effect.Effect<A, E | TransportError> => {
   const then: Effect.Effect<A, E | TransportError> = sorted.error === undefined ? outcome : Effect.fail(sorted.error)
   if (sorted.others.length === 0) return then
@@ -166,12 +187,16 @@ export const read = (
   return Effect.flatMap(Transport.readText(target, response, maxMessageSize), (text) => fromJson(text, response.status, id, options))
 }
 
+/** SSE bodies of at most this announced length are read whole. */
+const WHOLE_SSE_BODY_LIMIT = 64 * 1024
+
 /**
- * The answer to `id` on an SSE body (`undefined` when the body ends first). A body of announced
- * length within the limit is complete once read, so it is read whole, as a JSON answer is: most
- * servers answer one request with one event that way, and running a stream costs more than the
- * request on loopback. Any other body is read chunk by chunk until the answer comes. Each chunk
- * is decoded, parsed and sorted in one synchronous step; event ids and `retry:` go to `cursor`.
+ * The answer to `id` on an SSE body (`undefined` when the body ends first). A small body of
+ * announced length is complete once read, so it is read whole, as a JSON answer is: most servers
+ * answer one request with one event that way, and running a stream costs more than the request
+ * on loopback. Any other body is read chunk by chunk until the answer comes, without holding
+ * the whole body. Each chunk is decoded, parsed and sorted in one synchronous step; event ids
+ * and `retry:` go to `cursor`.
  */
 const fromSse = (
   response: HttpClientResponse.HttpClientResponse,
@@ -185,29 +210,20 @@ const fromSse = (
     const sorted = unsorted()
     const onChunk = (chunk: Uint8Array | string): Effect.Effect<boolean, TransportError> => {
       const events = decode(chunk)
-      if (!Array.isArray(events)) {
-        return Effect.fail(Transport.transportError(target, "Decode", `an SSE event is larger than the limit of ${maxMessageSize}`))
-      }
+      if (!Array.isArray(events)) return Effect.fail(eventTooLarge(target, maxMessageSize))
       for (const event of events) {
-        if (event._tag === "Retry") {
-          cursor.retry = event.duration
-          continue
-        }
-        if (event.id !== undefined) cursor.lastEventId = event.id
-        if (event.data === "") continue
-        let message: unknown
-        try {
-          message = JSON.parse(event.data)
-        } catch {
-          sorted.error = notJson(event.data, target)
+        const message = eventMessage(event, cursor, target)
+        if (Option.isNone(message)) continue
+        if (Either.isLeft(message.value)) {
+          sorted.error = message.value.left
           break
         }
-        if (!sortOne(message, id, target, sorted) || sorted.answer !== undefined) break
+        if (!sortOne(message.value.right, id, target, sorted) || sorted.answer !== undefined) break
       }
       return deliver(sorted, options, Effect.succeed(sorted.answer === undefined))
     }
     const answer = () => sorted.answer
-    if (Transport.announcedLength(response) <= maxMessageSize) {
+    if (Transport.announcedLength(response) <= Math.min(maxMessageSize, WHOLE_SSE_BODY_LIMIT)) {
       return Transport.readText(target, response, maxMessageSize).pipe(Effect.flatMap(onChunk), Effect.map(answer))
     }
     return Stream.runForEachWhile(response.stream, onChunk).pipe(
