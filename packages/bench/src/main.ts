@@ -2,8 +2,9 @@
  * The side-by-side benchmark: raw undici (the limit), the official SDK client, and effect-mcp,
  * with two bare references (the least an Effect client, and a client built on `HttpClient`, can
  * do per call), in one process run against the same loopback peers, at concurrency 1 and 16, in
- * alternating rounds after a warm-up. Then heap growth over many calls, process warnings, and the health loop
- * over 1 000 servers. Prints a table, writes JSON, and exits non-zero when a target is missed.
+ * alternating rounds after a warm-up. Then heap growth over many calls, process warnings, and the
+ * health loop over 1 000 servers. Prints a table, writes JSON, and exits non-zero when a target is
+ * missed.
  *
  * `--smoke` runs a tiny version (a few hundred calls, 50 servers for 3 s) that checks the
  * machinery and reports, without enforcing targets: timing needs a quiet machine.

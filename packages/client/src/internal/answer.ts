@@ -32,10 +32,8 @@ export interface ReadOptions {
   readonly resume?: ((lastEventId: string) => Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError>) | undefined
 }
 
-
 const notJson = (text: string, target: Transport.Target) =>
   Transport.transportError(target, "Decode", `the answer is not valid JSON: ${Transport.excerpt(text)}`)
-
 
 /**
  * Where an SSE answer stream got to: the last event id (to resume from) and the server's
