@@ -74,7 +74,6 @@ export const make = (
     const ready = new Map<string, { readonly key: SessionKey; readonly session: McpSession.McpSession; touched: number }>()
     const readyId = (server: string, auth: Redacted.Redacted<string> | undefined) =>
       auth === undefined ? server : `${server}\u0000${Redacted.value(auth)}`
-    const shared = new Map<string, McpSession.McpSession>()
     const open = new Set<McpSession.McpSession>()
 
     const forgetTools = (server: string) =>
@@ -86,7 +85,6 @@ export const make = (
       lookup: (key: SessionKey) =>
         Effect.gen(function*() {
           const config = byName.get(key.server)!
-          const isShared = key.auth === undefined
           const session = yield* McpSession.make({
             server: config.name,
             url: config.url,
@@ -95,18 +93,16 @@ export const make = (
             timeout: config.timeout,
             maxMessageSize: config.maxMessageSize,
             clientInfo: options.clientInfo,
-            listen: isShared,
+            listen: key.auth === undefined,
             onNotification: (notification) =>
               notification.method === "notifications/tools/list_changed" ? forgetTools(config.name) : Effect.void
           })
           open.add(session)
-          if (isShared) shared.set(config.name, session)
           const id = readyId(key.server, key.auth)
           ready.set(id, { key, session, touched: yield* Clock.currentTimeMillis })
           yield* Effect.addFinalizer(() =>
             Effect.sync(() => {
               open.delete(session)
-              if (shared.get(config.name) === session) shared.delete(config.name)
               if (ready.get(id)?.session === session) ready.delete(id)
             })
           )
@@ -143,7 +139,7 @@ export const make = (
       cachedTools: (session) => tools.get(session),
       fetchTools: (session, requestOptions) =>
         Effect.tap(session.listTools(requestOptions), (list) => Effect.sync(() => tools.set(session, list))),
-      shared: (server) => shared.get(server),
+      shared: (server) => ready.get(readyId(server, undefined))?.session,
       openCounts: () => {
         const counts = new Map<string, number>()
         for (const session of open) counts.set(session.server, (counts.get(session.server) ?? 0) + 1)
