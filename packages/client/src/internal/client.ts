@@ -146,7 +146,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     attempt: Effect.Effect<A, E>
   ): Effect.Effect<A, Exclude<E, NotSent> | McpSessionFailure> => {
     if (policy.times <= 1) return Effect.mapError(attempt, unwrap)
-    const schedule = McpRetry.schedule<E>(policy, {
+    const schedule = () => McpRetry.schedule<E>(policy, {
       retryAfter: (error) => {
         const cause = unwrap(error)
         return cause._tag === "TransportError" ? cause.retryAfter : undefined
@@ -169,7 +169,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     return attempt.pipe(
       Effect.catchAll((first) => {
         let replayed = false
-        return Effect.retry(Effect.suspend(() => replayed ? attempt : (replayed = true, Effect.fail(first))), schedule)
+        return Effect.retry(Effect.suspend(() => replayed ? attempt : (replayed = true, Effect.fail(first))), schedule())
       }),
       Effect.mapError(unwrap)
     )
