@@ -191,6 +191,19 @@ describe("McpClient timing under TestClock", () => {
       expect(state()?.consecutiveFailures).toBe(0)
     }))
 
+  it.scoped("availableTools leaves out a server whose circuit is open, without a request", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const { mcp } = yield* client({ servers: [{ name: "one", url: peer.url }], healthInterval: "1 hour", failureThreshold: 1 })
+      expect((yield* mcp.availableTools).length).toBeGreaterThan(0)
+      peer.failNext({ times: 1, status: 500 })
+      yield* failureOf(mcp.callTool("one", "add", { a: 1, b: 1 }, { retry: false }))
+      expect(Effect.runSync(mcp.health.get).get("one")?.circuit).toBe("open")
+      const listed = peer.posts("tools/list")
+      expect(yield* mcp.availableTools).toEqual([])
+      expect(peer.posts("tools/list")).toBe(listed)
+    }))
+
   it.scoped("a successful probe closes an open circuit", () =>
     Effect.gen(function*() {
       const peer = yield* sdkPeer("json")

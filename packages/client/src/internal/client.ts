@@ -5,7 +5,6 @@ import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
-import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -309,15 +308,11 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
 
   const availableTools = Effect.gen(function*() {
     if (deadlines.isClosed()) return []
-    const now = yield* DateTime.now
-    const states = yield* SubscriptionRef.get(health)
-    const listed = yield* Effect.forEach(configs, (config) => {
-      if (McpHealth.admit(states.get(config.name)!, now)[0] === "reject") return Effect.succeed([])
-      return guarded(config, undefined, config.timeout, neverOnCallersFiber, () => pool.use(config, undefined, toolsOf)).pipe(
+    const listed = yield* Effect.forEach(configs, (config) =>
+      guarded(config, undefined, config.timeout, neverOnCallersFiber, () => pool.use(config, undefined, toolsOf)).pipe(
         Effect.map((tools) => tools.map((tool) => ({ server: config.name, tool }))),
         Effect.catchAll((error) => Effect.as(Effect.logDebug("left out of availableTools", unwrap(error).message), []))
-      )
-    }, { concurrency: "unbounded" })
+      ), { concurrency: "unbounded" })
     const flat = listed.flat()
     const names = qualify(flat.map(({ server, tool }) => ({ server, tool: tool.name })))
     return flat.map(({ server, tool }, i): McpClient.QualifiedTool => ({ server, name: tool.name, qualifiedName: names[i]!, tool }))
