@@ -3,12 +3,9 @@
  * or an SSE stream on which server requests and notifications may come first. Messages that are
  * not the answer go to the session's handler.
  */
-import type * as ExperimentalSse from "@effect/experimental/Sse"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { ProtocolError, type TransportError } from "../McpError.js"
 import * as Abort from "./abort.js"
@@ -46,51 +43,6 @@ export interface SseCursor {
   retry: Duration.Duration | undefined
 }
 
-const eventTooLarge = (target: Transport.Target, maxMessageSize: number) =>
-  Transport.transportError(target, "Decode", `an SSE event is larger than the limit of ${maxMessageSize}`)
-
-/**
- * The message an SSE event carries, parsed, or the error of data that is not JSON; none for
- * `retry:` and for events without data (priming events). Event ids and `retry:` go to `cursor`.
- */
-const eventMessage = (
-  event: ExperimentalSse.AnyEvent,
-  cursor: SseCursor,
-  target: Transport.Target
-): Option.Option<Either.Either<unknown, TransportError>> => {
-  if (event._tag === "Retry") {
-    cursor.retry = event.duration
-    return Option.none()
-  }
-  if (event.id !== undefined) cursor.lastEventId = event.id
-  if (event.data === "") return Option.none()
-  try {
-    return Option.some(Either.right(JSON.parse(event.data)))
-  } catch {
-    return Option.some(Either.left(notJson(event.data, target)))
-  }
-}
-
-/**
- * The JSON messages of an SSE body, decoded as they arrive; event ids and `retry:` go to `cursor`.
- *
- * @internal
- */
-export const sseMessages = (
-  response: HttpClientResponse.HttpClientResponse,
-  target: Transport.Target,
-  maxMessageSize: number,
-  cursor: SseCursor = { lastEventId: undefined, retry: undefined }
-): Stream.Stream<unknown, TransportError> =>
-  Sse.events(response.stream, maxMessageSize).pipe(
-    Stream.mapError((error) =>
-      error._tag === "SseError" ? eventTooLarge(target, maxMessageSize) : Transport.fromHttpClientError(target, error)
-    ),
-    Stream.filterMapEffect((event) =>
-      Option.map(eventMessage(event, cursor, target), (parsed) => Either.isLeft(parsed) ? Effect.fail(parsed.left) : Effect.succeed(parsed.right))
-    )
-  )
-
 /** Messages sorted for one request: its answer, the server's other messages, the first bad one. */
 interface Sorted {
   answer: Answer | undefined
@@ -100,15 +52,18 @@ interface Sorted {
 
 const unsorted = (): Sorted => ({ answer: undefined, others: [], error: undefined })
 
-/** Files one message; `false` when it is not a JSON-RPC message, which is then `into.error`. */
-const sortOne = (message: unknown, id: JsonRpc.RequestId, target: Transport.Target, into: Sorted): boolean => {
+/**
+ * Files one message; `false` when it is not a JSON-RPC message, which is then `into.error`. With
+ * no `id`, no message is an answer.
+ */
+const sortOne = (message: unknown, id: JsonRpc.RequestId | undefined, target: Transport.Target, into: Sorted): boolean => {
   const incoming = JsonRpc.classify(message)
   if (typeof incoming === "string") {
     into.error = Transport.transportError(target, "Decode", incoming)
     return false
   }
   if (incoming._tag === "Success" || incoming._tag === "Failure") {
-    if (into.answer === undefined && answers(incoming, id)) into.answer = incoming
+    if (into.answer === undefined && id !== undefined && answers(incoming, id)) into.answer = incoming
   } else {
     into.others.push(incoming)
   }
@@ -126,22 +81,6 @@ const deliver = <A, E>(sorted: Sorted, options: ReadOptions, outcome: Effect.Eff
   const others = sorted.others
   sorted.others = []
   return Effect.zipRight(Effect.forEach(others, (other) => options.onOther(other), { discard: true }), then)
-}
-
-/**
- * Classifies one message: `Some` when it answers `id` (or is an error answer without an id);
- * anything else goes to `onOther`.
- *
- * @internal
- */
-export const route = (
-  message: unknown,
-  id: JsonRpc.RequestId,
-  options: ReadOptions
-): Effect.Effect<Option.Option<Answer>, TransportError> => {
-  const sorted = unsorted()
-  sortOne(message, id, options.target, sorted)
-  return deliver(sorted, options, Effect.succeed(Option.fromNullable(sorted.answer)))
 }
 
 const settle = (answer: Answer, target: Transport.Target): Effect.Effect<unknown, ProtocolError> =>
@@ -185,20 +124,29 @@ export const read = (
   return Effect.flatMap(Transport.readText(target, response, maxMessageSize), (text) => fromJson(text, response.status, id, options))
 }
 
+/**
+ * Every message of the session's GET stream goes to `onOther`, in order, until the stream ends;
+ * answers on it have no caller and are dropped.
+ *
+ * @internal
+ */
+export const listen = (response: HttpClientResponse.HttpClientResponse, options: ReadOptions): Effect.Effect<void, TransportError> =>
+  Effect.asVoid(fromSse(response, undefined, options, { lastEventId: undefined, retry: undefined }))
+
 /** SSE bodies of at most this announced length are read whole. */
 const WHOLE_SSE_BODY_LIMIT = 64 * 1024
 
 /**
- * The answer to `id` on an SSE body (`undefined` when the body ends first). A small body of
- * announced length is complete once read, so it is read whole, as a JSON answer is: most servers
- * answer one request with one event that way, and running a stream costs more than the request
- * on loopback. Any other body is read chunk by chunk until the answer comes, without holding
- * the whole body. Each chunk is decoded, parsed and sorted in one synchronous step; event ids
- * and `retry:` go to `cursor`.
+ * The answer to `id` on an SSE body (`undefined` when the body ends first; always, without an
+ * `id`). A small body of announced length is complete once read, so it is read whole, as a JSON
+ * answer is: most servers answer one request with one event that way, and running a stream costs
+ * more than the request on loopback. Any other body is read chunk by chunk until the answer
+ * comes, without holding the whole body. Each chunk is decoded, parsed and sorted in one
+ * synchronous step; event ids and `retry:` go to `cursor`.
  */
 const fromSse = (
   response: HttpClientResponse.HttpClientResponse,
-  id: JsonRpc.RequestId,
+  id: JsonRpc.RequestId | undefined,
   options: ReadOptions,
   cursor: SseCursor
 ): Effect.Effect<Answer | undefined, TransportError> =>
@@ -208,15 +156,25 @@ const fromSse = (
     const sorted = unsorted()
     const onChunk = (chunk: Uint8Array | string): Effect.Effect<boolean, TransportError> => {
       const events = decode(chunk)
-      if (!Array.isArray(events)) return Effect.fail(eventTooLarge(target, maxMessageSize))
+      if (!Array.isArray(events)) {
+        return Effect.fail(Transport.transportError(target, "Decode", `an SSE event is larger than the limit of ${maxMessageSize}`))
+      }
       for (const event of events) {
-        const message = eventMessage(event, cursor, target)
-        if (Option.isNone(message)) continue
-        if (Either.isLeft(message.value)) {
-          sorted.error = message.value.left
+        if (event._tag === "Retry") {
+          cursor.retry = event.duration
+          continue
+        }
+        if (event.id !== undefined) cursor.lastEventId = event.id
+        // events without data (priming events) carry no message
+        if (event.data === "") continue
+        let message: unknown
+        try {
+          message = JSON.parse(event.data)
+        } catch {
+          sorted.error = notJson(event.data, target)
           break
         }
-        if (!sortOne(message.value.right, id, target, sorted) || sorted.answer !== undefined) break
+        if (!sortOne(message, id, target, sorted) || sorted.answer !== undefined) break
       }
       return deliver(sorted, options, Effect.succeed(sorted.answer === undefined))
     }

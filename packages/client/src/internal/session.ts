@@ -17,7 +17,6 @@ import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
 import { type ProtocolError, ToolCallError, type TransportError } from "../McpError.js"
 import type * as McpSession from "../McpSession.js"
 import * as Abort from "./abort.js"
@@ -32,9 +31,6 @@ export const supportedProtocolVersions: ReadonlyArray<string> = ["2025-11-25", "
 export const defaultClientInfo = { name: "effect-mcp", version: "0.1.0" } as const
 
 const MAX_PAGES = 1000
-
-/** No request of ours has this id: messages on the GET stream are never answers. */
-const NO_ANSWER = 0
 
 const listenBackoff = Schedule.exponential(Duration.seconds(1)).pipe(
   Schedule.modifyDelay((delay) => Duration.min(delay, Duration.seconds(30))),
@@ -308,9 +304,7 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
       return yield* Effect.flatMap(Transport.statusError(sessionTarget, response, "the GET stream"), Effect.fail)
     }
     const options = { target: sessionTarget, maxMessageSize, onOther: handleOther(current) }
-    yield* Answer.sseMessages(response, sessionTarget, maxMessageSize).pipe(
-      Stream.runForEach((message) => Answer.route(message, NO_ANSWER, options))
-    )
+    yield* Answer.listen(response, options)
     return yield* Transport.transportError(sessionTarget, "Closed", "the GET stream ended")
   })
 

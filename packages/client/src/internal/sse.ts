@@ -1,11 +1,8 @@
 /**
  * Server-sent events from a response body, parsed by `Sse.makeParser` from `@effect/experimental`
- * as the bytes arrive (never buffered whole), with its pending-event size limit.
+ * chunk by chunk as the bytes arrive, with its pending-event size limit.
  */
 import * as Sse from "@effect/experimental/Sse"
-import * as Chunk from "effect/Chunk"
-import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
 
 /**
  * `Sse.makeParser` recognises a CRLF line end only when both characters arrive in the same
@@ -60,25 +57,3 @@ export const makeDecoder = (maxEventSize: number): Decoder => {
     return out
   }
 }
-
-/**
- * Decodes a byte stream into SSE events.
- *
- * @internal
- */
-export const events = <E, R>(
-  body: Stream.Stream<Uint8Array, E, R>,
-  maxEventSize: number
-): Stream.Stream<Sse.AnyEvent, E | Sse.SseError, R> =>
-  Stream.suspend(() => {
-    const decode = makeDecoder(maxEventSize)
-    return Stream.mapChunksEffect(body, (chunks) => {
-      const out: Array<Sse.AnyEvent> = []
-      for (const bytes of chunks) {
-        const decoded = decode(bytes)
-        if (!Array.isArray(decoded)) return Effect.fail(decoded)
-        for (const event of decoded) out.push(event)
-      }
-      return Effect.succeed(Chunk.unsafeFromArray(out))
-    })
-  })
