@@ -174,9 +174,10 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
       })
       const response = yield* post(fresh, body, sessionTarget, `"initialize"`).pipe(expired(sessionTarget))
       const sessionId = response.headers["mcp-session-id"]
+      const sessionHeaders = sessionId === undefined ? baseHeaders : Headers.set(baseHeaders, "mcp-session-id", sessionId)
       if (sessionId !== undefined) {
         // the server holds a session from now on: if anything below fails, `close` deletes it
-        wire = { generation, sessionId, headers: Headers.set(baseHeaders, "mcp-session-id", sessionId) }
+        wire = { generation, sessionId, headers: sessionHeaders }
       }
       const result = yield* readAnswer(fresh, response, id, sessionTarget).pipe(
         Effect.flatMap((answer) => decodeInitializeResult(answer, sessionTarget))
@@ -190,9 +191,7 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
           }`
         )
       }
-      let headers = Headers.set(baseHeaders, "mcp-protocol-version", result.protocolVersion)
-      if (sessionId !== undefined) headers = Headers.set(headers, "mcp-session-id", sessionId)
-      const established: Wire = { generation, sessionId, headers }
+      const established: Wire = { generation, sessionId, headers: Headers.set(sessionHeaders, "mcp-protocol-version", result.protocolVersion) }
       wire = established
       info = {
         sessionId,
