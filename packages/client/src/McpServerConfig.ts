@@ -14,6 +14,7 @@ import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 import { McpConfigError } from "./McpError.js"
 import * as McpRetry from "./McpRetry.js"
 import * as Transport from "./internal/transport.js"
@@ -91,7 +92,6 @@ const DEFAULT_TIMEOUT = Duration.seconds(30)
 const DEFAULT_MAX_CONCURRENCY = 32
 const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 const positiveInteger = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u) && u >= 1
 
@@ -139,7 +139,7 @@ export const make = (input: Input, source = "options", path = input.name): Effec
       return fail("maxMessageSize", "must be a whole number of bytes, at least 1")
     }
     if (input.headers !== undefined) {
-      if (!isRecord(input.headers)) return fail("headers", "must map header names to strings")
+      if (!Predicate.isRecord(input.headers)) return fail("headers", "must map header names to strings")
       for (const [header, value] of Object.entries(input.headers)) {
         if (!Transport.isHeaderName(header)) return fail("headers", `has an invalid header name ${JSON.stringify(header)}`)
         if (typeof value !== "string") return fail(`headers.${header}`, `must be a string, got ${kind(value)}`)
@@ -217,7 +217,7 @@ const expand = (
       )
   }
   if (Array.isArray(value)) return Effect.forEach(value, (item, i) => expand(item, source, `${path}[${i}]`))
-  if (isRecord(value)) {
+  if (Predicate.isRecord(value)) {
     return Effect.map(
       Effect.forEach(Object.entries(value), ([key, item]) => Effect.map(expand(item, source, `${path}.${key}`), (v) => [key, v] as const)),
       Object.fromEntries
@@ -245,12 +245,11 @@ const optionalField = <A>(
     ? Effect.succeed(value)
     : Effect.fail(McpConfigError.at(source, path, `must be ${expected}, got ${kind(value)}`))
 
-const isString = (u: unknown): u is string => typeof u === "string"
-const isStringArray = (u: unknown): u is ReadonlyArray<string> => Array.isArray(u) && u.every(isString)
+const isStringArray = (u: unknown): u is ReadonlyArray<string> => Array.isArray(u) && u.every(Predicate.isString)
 
 const decodeEntry = (name: string, raw: unknown, source: string, path: string) =>
   Effect.gen(function*() {
-    if (!isRecord(raw)) return yield* McpConfigError.at(source, path, "must be an object")
+    if (!Predicate.isRecord(raw)) return yield* McpConfigError.at(source, path, "must be an object")
     if (raw.command !== undefined || raw.type === "stdio") {
       return { _tag: "Unsupported" as const, name, entry: raw, reason: `stdio server (command ${JSON.stringify(raw.command)}); effect-mcp speaks Streamable HTTP only` }
     }
@@ -261,16 +260,16 @@ const decodeEntry = (name: string, raw: unknown, source: string, path: string) =
       return yield* McpConfigError.at(source, `${path}.type`, `must be "http" or "streamable-http", got ${JSON.stringify(raw.type)}`)
     }
     // shapes are checked before `${VAR}` expansion, so that no message can quote a secret
-    yield* optionalField(raw.headers, isRecord, source, `${path}.headers`, "an object of header names and values")
-    for (const [header, value] of Object.entries(isRecord(raw.headers) ? raw.headers : {})) {
+    yield* optionalField(raw.headers, Predicate.isRecord, source, `${path}.headers`, "an object of header names and values")
+    for (const [header, value] of Object.entries(Predicate.isRecord(raw.headers) ? raw.headers : {})) {
       if (typeof value !== "string") return yield* McpConfigError.at(source, `${path}.headers.${header}`, `must be a string, got ${kind(value)}`)
     }
     const entry = yield* expand(raw, source, path)
-    if (!isRecord(entry)) return yield* McpConfigError.at(source, path, "must be an object")
+    if (!Predicate.isRecord(entry)) return yield* McpConfigError.at(source, path, "must be an object")
     if (entry.url === undefined) return yield* McpConfigError.at(source, `${path}.url`, "is missing")
     if (typeof entry.url !== "string") return yield* McpConfigError.at(source, `${path}.url`, `must be a string, got ${kind(entry.url)}`)
     const retryRaw = entry.retry
-    if (retryRaw !== undefined && !isRecord(retryRaw)) return yield* McpConfigError.at(source, `${path}.retry`, "must be an object")
+    if (retryRaw !== undefined && !Predicate.isRecord(retryRaw)) return yield* McpConfigError.at(source, `${path}.retry`, "must be an object")
     const input: Input = {
       name,
       url: entry.url,
@@ -280,7 +279,7 @@ const decodeEntry = (name: string, raw: unknown, source: string, path: string) =
         base: yield* durationField(retryRaw.base, source, `${path}.retry.base`),
         max: yield* durationField(retryRaw.max, source, `${path}.retry.max`)
       },
-      healthPath: yield* optionalField(entry.healthPath, isString, source, `${path}.healthPath`, "a string"),
+      healthPath: yield* optionalField(entry.healthPath, Predicate.isString, source, `${path}.healthPath`, "a string"),
       headers: entry.headers as Readonly<Record<string, string>> | undefined,
       tools: yield* optionalField(entry.tools, isStringArray, source, `${path}.tools`, "a list of tool names"),
       maxConcurrency: yield* optionalField(entry.maxConcurrency, positiveInteger, source, `${path}.maxConcurrency`, "a whole number, at least 1"),
@@ -304,11 +303,11 @@ const withoutUndefined = (input: Input): Input => {
  */
 export const decodeFile = (json: unknown, source: string): Effect.Effect<ConfigFile, McpConfigError> =>
   Effect.gen(function*() {
-    if (!isRecord(json)) return yield* McpConfigError.at(source, "", "must be a JSON object with a \"mcpServers\" key")
+    if (!Predicate.isRecord(json)) return yield* McpConfigError.at(source, "", "must be a JSON object with a \"mcpServers\" key")
     const key = json.mcpServers !== undefined ? "mcpServers" : json.servers !== undefined ? "servers" : undefined
     if (key === undefined) return yield* McpConfigError.at(source, "", "has neither a \"mcpServers\" nor a \"servers\" key")
     const entries = json[key]
-    if (!isRecord(entries)) return yield* McpConfigError.at(source, key, "must map server names to their settings")
+    if (!Predicate.isRecord(entries)) return yield* McpConfigError.at(source, key, "must map server names to their settings")
     const servers: Array<Input> = []
     const unsupported: Array<Unsupported> = []
     for (const [name, raw] of Object.entries(entries)) {

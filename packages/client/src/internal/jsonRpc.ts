@@ -2,6 +2,7 @@
  * The JSON-RPC 2.0 envelope: what we send, encoded strictly, and what we receive, classified
  * leniently (unknown members are ignored; only what routing needs is checked).
  */
+import * as Predicate from "effect/Predicate"
 
 /** @internal */
 export type RequestId = string | number
@@ -22,7 +23,6 @@ export type Incoming =
 /** @internal */
 export const METHOD_NOT_FOUND = -32601
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 const isId = (u: unknown): u is RequestId => typeof u === "string" || (typeof u === "number" && Number.isFinite(u))
 
@@ -32,7 +32,7 @@ const isId = (u: unknown): u is RequestId => typeof u === "string" || (typeof u 
  * @internal
  */
 export const classify = (u: unknown): Incoming | string => {
-  if (!isRecord(u)) return `expected a JSON-RPC message object, got ${describe(u)}`
+  if (!Predicate.isRecord(u)) return `expected a JSON-RPC message object, got ${describe(u)}`
   if (typeof u.method === "string") {
     if ("id" in u && u.id !== null && u.id !== undefined) {
       return isId(u.id)
@@ -43,7 +43,7 @@ export const classify = (u: unknown): Incoming | string => {
   }
   if ("error" in u) {
     const error = u.error
-    if (!isRecord(error) || typeof error.code !== "number") {
+    if (!Predicate.isRecord(error) || typeof error.code !== "number") {
       return `JSON-RPC error answer has no numeric error.code`
     }
     return {
