@@ -101,10 +101,15 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
         })
       )
 
-  const send = (current: Wire, body: string, what: string) =>
+  /** Posts a message no caller waits for, on a fiber of the session's scope; a failure is only logged. */
+  const sendInBackground = (current: Wire, body: string, what: string, onFailure: string) =>
     post(current, body, sessionTarget, what).pipe(
       Effect.flatMap(Transport.discard),
-      Effect.timeout(defaultTimeout)
+      Effect.timeout(defaultTimeout),
+      Effect.catchAllCause((cause) => Effect.logDebug(onFailure, cause)),
+      Effect.interruptible,
+      Effect.forkIn(scope),
+      Effect.asVoid
     )
 
   /** Server requests get an answer (only `ping` is supported); notifications go to `onNotification`. */
@@ -114,17 +119,13 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
         Effect.catchAllCause((cause) => Effect.logWarning("notification handler failed", cause))
       )
     }
-    return send(
+    return sendInBackground(
       current,
       message.method === "ping"
         ? JsonRpc.encodeSuccess(message.id, {})
         : JsonRpc.encodeFailure(message.id, JsonRpc.METHOD_NOT_FOUND, `Method not supported by this client: ${message.method}`),
-      `the answer to the server's "${message.method}"`
-    ).pipe(
-      Effect.catchAllCause((cause) => Effect.logDebug("could not answer a server request", cause)),
-      Effect.interruptible,
-      Effect.forkIn(scope),
-      Effect.asVoid
+      `the answer to the server's "${message.method}"`,
+      "could not answer a server request"
     )
   }
 
@@ -218,13 +219,12 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
     )
 
   const cancel = (id: JsonRpc.RequestId) =>
-    send(wire, JsonRpc.encodeNotification("notifications/cancelled", { requestId: id, reason: "The client stopped waiting" }), `"notifications/cancelled"`)
-      .pipe(
-        Effect.catchAllCause((cause) => Effect.logDebug("could not send notifications/cancelled", cause)),
-        Effect.interruptible,
-        Effect.forkIn(scope),
-        Effect.asVoid
-      )
+    sendInBackground(
+      wire,
+      JsonRpc.encodeNotification("notifications/cancelled", { requestId: id, reason: "The client stopped waiting" }),
+      `"notifications/cancelled"`,
+      "could not send notifications/cancelled"
+    )
 
   const request = (
     method: string,
