@@ -48,15 +48,39 @@ export const table = (
 /** `null` for JSON instead of `undefined`. */
 const orNull = <A>(value: A | undefined): A | null => value === undefined ? null : value
 
-const iso = (time: DateTime.Utc | undefined): string | null => time === undefined ? null : DateTime.formatIso(time)
+/**
+ * A time as ISO 8601, `null` for none.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const iso = (time: DateTime.Utc | undefined): string | null => time === undefined ? null : DateTime.formatIso(time)
 
-const healthStyle = (status: string): Ansi.Ansi =>
+/**
+ * The colour of a health status.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const healthStyle = (status: string): Ansi.Ansi =>
   status === "healthy" ? Ansi.green : status === "unhealthy" ? Ansi.red : status === "unknown" ? Ansi.yellow : Ansi.magenta
 
-const circuitStyle = (circuit: string | null): Ansi.Ansi | undefined =>
+/**
+ * The colour of a circuit state; none for a closed one.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const circuitStyle = (circuit: string | null): Ansi.Ansi | undefined =>
   circuit === "open" ? Ansi.red : circuit === "half-open" ? Ansi.yellow : undefined
 
-const millis = (ms: number | null): string => ms === null ? "-" : `${Math.round(ms)}ms`
+/**
+ * A response time in whole milliseconds, `-` for none.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const millis = (ms: number | null): string => ms === null ? "-" : `${Math.round(ms)}ms`
 
 /**
  * One server in `status` (and in `status --json`).

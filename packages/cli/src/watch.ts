@@ -17,7 +17,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { line, Output, paint, stripAnsi } from "./Output.js"
-import { type Cell, type StatusRow, table } from "./render.js"
+import { type Cell, circuitStyle, healthStyle, iso, millis, type StatusRow, table } from "./render.js"
 
 /**
  * One server's health at one time, as printed by `watch --json`.
@@ -57,12 +57,10 @@ export const event = (health: McpHealth.ServerHealth, now: DateTime.Utc): Health
   responseTimeMs: health.responseTimeMs ?? null,
   consecutiveFailures: health.consecutiveFailures,
   circuit: health.circuit,
-  lastCheck: health.lastCheck === undefined ? null : DateTime.formatIso(health.lastCheck),
-  retryAt: health.retryAt === undefined ? null : DateTime.formatIso(health.retryAt),
+  lastCheck: iso(health.lastCheck),
+  retryAt: iso(health.retryAt),
   error: health.error ?? null
 })
-
-const latency = (ms: number | null): string => ms === null ? "-" : `${Math.round(ms)}ms`
 
 /**
  * The plain line of an event.
@@ -73,22 +71,19 @@ const latency = (ms: number | null): string => ms === null ? "-" : `${Math.round
 export const eventLine = (e: HealthEvent): string =>
   e.status === "unsupported"
     ? `${e.time} ${e.server} unsupported${e.error === null ? "" : ` ${JSON.stringify(e.error)}`}`
-    : `${e.time} ${e.server} ${e.status} ${latency(e.responseTimeMs)} failures=${e.consecutiveFailures} circuit=${e.circuit}${
+    : `${e.time} ${e.server} ${e.status} ${millis(e.responseTimeMs)} failures=${e.consecutiveFailures} circuit=${e.circuit}${
       e.error === null ? "" : ` error=${JSON.stringify(e.error)}`
     }`
-
-const style = (status: string): Ansi.Ansi =>
-  status === "healthy" ? Ansi.green : status === "unhealthy" ? Ansi.red : status === "unknown" ? Ansi.yellow : Ansi.magenta
 
 const healthTable = (events: ReadonlyArray<HealthEvent>, color: boolean): ReadonlyArray<string> =>
   table(
     ["SERVER", "HEALTH", "LATENCY", "FAILURES", "CIRCUIT", "LAST CHECK", "ERROR"],
     events.map((e): ReadonlyArray<Cell> => [
       { text: e.server },
-      { text: e.status, style: style(e.status) },
-      { text: latency(e.responseTimeMs) },
+      { text: e.status, style: healthStyle(e.status) },
+      { text: millis(e.responseTimeMs) },
       { text: e.consecutiveFailures === null ? "-" : String(e.consecutiveFailures) },
-      { text: e.circuit ?? "-", style: e.circuit === "open" ? Ansi.red : e.circuit === "half-open" ? Ansi.yellow : undefined },
+      { text: e.circuit ?? "-", style: circuitStyle(e.circuit) },
       { text: e.lastCheck ?? "-" },
       { text: (e.error ?? "").replace(/\s+/g, " ") }
     ]),
