@@ -47,7 +47,7 @@ const clientLayer = (file: Option.Option<string>, healthInterval?: Duration.Dura
   McpClient.layerConfig({
     config: Option.match(file, { onNone: () => undefined, onSome: Config.succeed }),
     clientInfo: { name: "effect-mcp-cli", version },
-    ...(healthInterval === undefined ? {} : { healthInterval })
+    healthInterval
   }).pipe(Layer.provide(McpClient.layerUndici))
 
 const withClient = <A, E, R>(
