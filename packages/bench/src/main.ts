@@ -13,7 +13,7 @@
  * not printed; the official SDK client raises `MaxListenersExceededWarning` at concurrency 16.
  */
 import { writeFileSync } from "node:fs"
-import { type BenchClient, clients, effectMcp, type Latencies } from "./clients.js"
+import { clients, type Connected, effectMcp, type Latencies } from "./clients.js"
 import { startPeer } from "./peers.js"
 import { scale, type ScaleResult } from "./scale.js"
 import { median, percentile, round } from "./stats.js"
@@ -53,7 +53,7 @@ const gc = () => {
 }
 
 const measure = async (peerName: string, url: string): Promise<Array<Row>> => {
-  const connected = new Map<string, Awaited<ReturnType<BenchClient["connect"]>>>()
+  const connected = new Map<string, Connected>()
   for (const client of clients) connected.set(client.name, await client.connect(url))
   const rows: Array<Row> = []
   for (const concurrency of [1, 16] as const) {
@@ -79,15 +79,16 @@ const measure = async (peerName: string, url: string): Promise<Array<Row>> => {
     const sdk = rate("SDK client")
     for (const client of clients) {
       const samples = latencies.get(client.name)!
+      const perSecond = rate(client.name)
       rows.push({
         peer: peerName,
         client: client.name,
         concurrency,
-        callsPerSecond: round(rate(client.name), 0),
+        callsPerSecond: round(perSecond, 0),
         p50Ms: round(percentile(samples, 50), 3),
         p99Ms: round(percentile(samples, 99), 3),
-        vsRaw: round(rate(client.name) / raw),
-        vsSdk: round(rate(client.name) / sdk)
+        vsRaw: round(perSecond / raw),
+        vsSdk: round(perSecond / sdk)
       })
     }
   }
@@ -122,10 +123,13 @@ const printTable = (rows: ReadonlyArray<Row>) => {
   }
 }
 
+/** The row of `client` at `concurrency` on the minimal peer. */
+const minimalRow = (rows: ReadonlyArray<Row>, client: string, concurrency: number): Row | undefined =>
+  rows.find((row) => row.peer === "minimal" && row.client === client && row.concurrency === concurrency)
+
 /** How far the two bare references get, and how much of the bare `HttpClient`'s speed effect-mcp keeps. */
 const printReferences = (rows: ReadonlyArray<Row>) => {
-  const rate = (client: string, concurrency: number) =>
-    rows.find((row) => row.peer === "minimal" && row.client === client && row.concurrency === concurrency)?.callsPerSecond ?? Number.NaN
+  const rate = (client: string, concurrency: number) => minimalRow(rows, client, concurrency)?.callsPerSecond ?? Number.NaN
   const percent = (value: number) => `${round(value * 100, 0)}%`
   console.log("\nreferences on the minimal peer (not targets):")
   for (const concurrency of [1, 16]) {
@@ -147,7 +151,6 @@ const main = async () => {
   printReferences(rows)
   const heap = await heapGrowth(`${minimal.origin}/mcp`)
   console.log(`\nheap over ${heap.calls} effect-mcp calls: ${heap.beforeMb} MB -> ${heap.afterMb} MB (growth ${heap.growthMb} MB)`)
-  phase = "effect-mcp"
   const scaled: ScaleResult = await scale(minimal.origin, settings.servers, settings.seconds)
   console.log(
     `health loop over ${scaled.servers} servers, interval 1 s, ${scaled.seconds} s: ${scaled.probesPerSecond} probes/s, ` +
@@ -162,7 +165,7 @@ const main = async () => {
   await minimal.stop()
   await sdk.stop()
 
-  const ours = (c: number) => rows.find((row) => row.peer === "minimal" && row.client === "effect-mcp" && row.concurrency === c)!
+  const ours = (c: number) => minimalRow(rows, "effect-mcp", c)!
   const targets = [
     ...[1, 16].flatMap((c) => [
       { name: `concurrency ${c}: ≥ 3× the SDK client's calls/s`, met: ours(c).vsSdk >= 3, value: `${ours(c).vsSdk}×` },
