@@ -27,6 +27,7 @@ import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type * as SubscriptionRef from "effect/SubscriptionRef"
 import * as internal from "./internal/client.js"
+import * as Defaults from "./internal/defaults.js"
 import * as UndiciClient from "./internal/undiciClient.js"
 import { McpConfigError, type McpClientError, type UnknownServerError } from "./McpError.js"
 import type * as McpHealth from "./McpHealth.js"
@@ -226,7 +227,7 @@ export const layerNode = (options: McpClientOptions): Layer.Layer<McpClient, Mcp
  * the health probe, the GET stream, cancellations and the closing `DELETE`.
  */
 const poolSize = (options: McpClientOptions): number =>
-  Math.max(0, ...options.servers.map((server) => server.maxConcurrency ?? 32)) + 4
+  Math.max(0, ...options.servers.map((server) => server.maxConcurrency ?? Defaults.maxConcurrency)) + 4
 
 /**
  * Settings of `layerConfig`: the client options but the servers, which come from a file.

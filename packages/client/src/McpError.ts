@@ -82,7 +82,13 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
   reason: TransportReason,
   detail: Schema.String,
   status: Schema.optional(Schema.Number),
-  retryAfter: Schema.optional(Schema.DurationFromSelf)
+  retryAfter: Schema.optional(Schema.DurationFromSelf),
+  /**
+   * A `Decode` failure of bytes that were not a whole JSON message (cut short or garbled), as a
+   * connection cut mid-answer leaves them: the server may have run the request, and sending it
+   * again may pass. A well-formed message of the wrong shape is not `malformed`.
+   */
+  malformed: Schema.optional(Schema.Boolean)
 }) {
   override get message(): string {
     const status = this.status === undefined ? "" : ` (HTTP ${this.status})`

@@ -124,7 +124,8 @@ const transientStatus = new Set([408, 429, 500, 502, 503, 504])
 
 /**
  * A failure that may pass if the same request is sent again: no connection, a timeout, a cut
- * connection, or HTTP 408, 429, 500, 502, 503, 504.
+ * connection (or an answer cut short or garbled, `malformed`), or HTTP 408, 429, 500, 502, 503,
+ * 504.
  *
  * @since 0.1.0
  * @category predicates
@@ -139,7 +140,7 @@ export const isTransient = (error: McpClientError): boolean => {
     case "Status":
       return error.status !== undefined && transientStatus.has(error.status)
     case "Decode":
-      return false
+      return error.malformed === true
   }
 }
 

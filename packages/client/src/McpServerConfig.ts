@@ -17,6 +17,7 @@ import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import { McpConfigError } from "./McpError.js"
 import * as McpRetry from "./McpRetry.js"
+import * as Defaults from "./internal/defaults.js"
 import * as Transport from "./internal/transport.js"
 
 /**
@@ -88,10 +89,6 @@ export interface ConfigFile {
   readonly unsupported: ReadonlyArray<Unsupported>
 }
 
-const DEFAULT_TIMEOUT = Duration.seconds(30)
-const DEFAULT_MAX_CONCURRENCY = 32
-const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
-
 
 const positiveInteger = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u) && u >= 1
 
@@ -119,7 +116,7 @@ export const make = (input: Input, source = "options", path = input.name): Effec
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       return fail("url", `must be http or https, got ${url.protocol}`)
     }
-    const timeout = input.timeout === undefined ? Option.some(DEFAULT_TIMEOUT) : Duration.decodeUnknown(input.timeout)
+    const timeout = input.timeout === undefined ? Option.some(Defaults.requestTimeout) : Duration.decodeUnknown(input.timeout)
     if (Option.isNone(timeout) || !Duration.greaterThan(timeout.value, Duration.zero) || !Duration.isFinite(timeout.value)) {
       return fail("timeout", "must be a positive, finite duration")
     }
@@ -165,8 +162,8 @@ export const make = (input: Input, source = "options", path = input.name): Effec
       healthUrl,
       headers: input.headers ?? {},
       tools: input.tools ?? [],
-      maxConcurrency: input.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
-      maxMessageSize: input.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE
+      maxConcurrency: input.maxConcurrency ?? Defaults.maxConcurrency,
+      maxMessageSize: input.maxMessageSize ?? Defaults.maxMessageSize
     })
   })
 

@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { ProtocolError, type TransportError } from "../McpError.js"
 import * as Abort from "./abort.js"
+import * as Defaults from "./defaults.js"
 import * as JsonRpc from "./jsonRpc.js"
 import * as Sse from "./sse.js"
 import * as Transport from "./transport.js"
@@ -30,7 +31,7 @@ export interface ReadOptions {
 }
 
 const notJson = (text: string, target: Transport.Target) =>
-  Transport.transportError(target, "Decode", `the answer is not valid JSON: ${Transport.excerpt(text)}`)
+  Transport.transportError(target, "Decode", `the answer is not valid JSON: ${Transport.excerpt(text)}`, { malformed: true })
 
 /**
  * Where an SSE answer stream got to: the last event id (to resume from) and the server's
@@ -133,8 +134,6 @@ export const read = (
 export const listen = (response: HttpClientResponse.HttpClientResponse, options: ReadOptions): Effect.Effect<void, TransportError> =>
   Effect.asVoid(fromSse(response, undefined, options, { lastEventId: undefined, retry: undefined }))
 
-/** SSE bodies of at most this announced length are read whole. */
-const WHOLE_SSE_BODY_LIMIT = 64 * 1024
 
 /**
  * The answer to `id` on an SSE body (`undefined` when the body ends first; always, without an
@@ -179,7 +178,7 @@ const fromSse = (
       return deliver(sorted, options, Effect.succeed(sorted.answer === undefined))
     }
     const answer = () => sorted.answer
-    if (Transport.announcedLength(response) <= Math.min(maxMessageSize, WHOLE_SSE_BODY_LIMIT)) {
+    if (Transport.announcedLength(response) <= Math.min(maxMessageSize, Defaults.smallBody)) {
       return Transport.readText(target, response, maxMessageSize).pipe(Effect.flatMap(onChunk), Effect.map(answer))
     }
     return Stream.runForEachWhile(response.stream, onChunk).pipe(

@@ -28,6 +28,7 @@ import * as McpServerConfig from "../McpServerConfig.js"
 import type * as McpSession from "../McpSession.js"
 import * as Abort from "./abort.js"
 import * as Deadlines from "./deadlines.js"
+import * as Defaults from "./defaults.js"
 import * as HealthRegistry from "./healthRegistry.js"
 import { NotSent } from "./sessionPool.js"
 import * as SessionPool from "./sessionPool.js"
@@ -74,16 +75,16 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
   const probed = configs.map((config) => config.name)
   const known = [...probed, ...unsupported.map((entry) => entry.name)]
   const circuit: McpHealth.CircuitOptions = {
-    failureThreshold: options.failureThreshold ?? 5,
-    resetAfter: Duration.decode(options.circuitResetAfter ?? Duration.seconds(30))
+    failureThreshold: options.failureThreshold ?? Defaults.failureThreshold,
+    resetAfter: Duration.decode(options.circuitResetAfter ?? Defaults.circuitResetAfter)
   }
-  const healthInterval = Duration.decode(options.healthInterval ?? Duration.seconds(30))
+  const healthInterval = Duration.decode(options.healthInterval ?? Defaults.healthInterval)
 
   const registry = yield* HealthRegistry.make(probed, circuit)
   const health = registry.states
   const bulkheads = new Map(configs.map((config) => [config.name, Effect.unsafeMakeSemaphore(config.maxConcurrency)]))
   const pool = yield* SessionPool.make(configs, {
-    idleTimeToLive: options.sessionIdleTimeToLive ?? Duration.minutes(5),
+    idleTimeToLive: options.sessionIdleTimeToLive ?? Defaults.sessionIdleTimeToLive,
     clientInfo: options.clientInfo
   })
   const deadlines = yield* Deadlines.make

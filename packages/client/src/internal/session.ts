@@ -21,6 +21,7 @@ import { type ProtocolError, ToolCallError, type TransportError } from "../McpEr
 import type * as McpSession from "../McpSession.js"
 import * as Abort from "./abort.js"
 import * as Answer from "./answer.js"
+import * as Defaults from "./defaults.js"
 import * as JsonRpc from "./jsonRpc.js"
 import * as Transport from "./transport.js"
 
@@ -52,9 +53,9 @@ export const make = Effect.fnUntraced(function*(options: McpSession.Options) {
   const scope = yield* Effect.scope
   const server = options.server
   const url = String(options.url)
-  const defaultTimeout = Duration.decode(options.timeout ?? Duration.seconds(30))
-  const closeTimeout = Duration.decode(options.closeTimeout ?? Duration.seconds(1))
-  const maxMessageSize = options.maxMessageSize ?? 16 * 1024 * 1024
+  const defaultTimeout = Duration.decode(options.timeout ?? Defaults.requestTimeout)
+  const closeTimeout = Duration.decode(options.closeTimeout ?? Defaults.closeTimeout)
+  const maxMessageSize = options.maxMessageSize ?? Defaults.maxMessageSize
   const clientInfo = options.clientInfo ?? defaultClientInfo
   const onNotification = options.onNotification
 

@@ -10,6 +10,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { TransportError } from "../McpError.js"
+import * as Defaults from "./defaults.js"
 
 /** @internal */
 export interface Target {
@@ -22,7 +23,7 @@ export const transportError = (
   target: Target,
   reason: TransportError["reason"],
   detail: string,
-  extra?: { readonly status?: number; readonly retryAfter?: Duration.Duration | undefined }
+  extra?: { readonly status?: number; readonly retryAfter?: Duration.Duration | undefined; readonly malformed?: boolean }
 ): TransportError =>
   new TransportError({
     server: target.server,
@@ -30,7 +31,8 @@ export const transportError = (
     reason,
     detail,
     ...(extra?.status === undefined ? {} : { status: extra.status }),
-    ...(extra?.retryAfter === undefined ? {} : { retryAfter: extra.retryAfter })
+    ...(extra?.retryAfter === undefined ? {} : { retryAfter: extra.retryAfter }),
+    ...(extra?.malformed === true ? { malformed: true } : {})
   })
 
 const connectCodes = new Set([
@@ -166,7 +168,7 @@ export const statusError = (
   response: HttpClientResponse.HttpClientResponse,
   what: string
 ): Effect.Effect<TransportError> =>
-  readText(target, response, 64 * 1024).pipe(
+  readText(target, response, Defaults.smallBody).pipe(
     Effect.map(excerpt),
     Effect.orElseSucceed(() => ""),
     Effect.zipWith(Clock.currentTimeMillis, (text, now) =>

@@ -28,6 +28,7 @@ import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as Abort from "./abort.js"
+import * as Defaults from "./defaults.js"
 
 type DispatchBody = Exclude<Undici.Dispatcher.DispatchOptions["body"], undefined>
 
@@ -46,8 +47,6 @@ const bodyOf = (body: HttpBody.HttpBody): Effect.Effect<DispatchBody | undefined
   }
 }
 
-/** Bodies this small, with their length announced, are read before the response is handed over. */
-const BUFFERED_BODY_LIMIT = 64 * 1024
 
 /** Parsed targets of recent URLs: most clients talk to a handful of endpoints, over and over. */
 const targets = new Map<string, { readonly origin: string; readonly path: string }>()
@@ -95,7 +94,7 @@ const send = (dispatcher: Undici.Dispatcher, request: HttpClientRequest.HttpClie
         }).then(
           (response) => {
             const length = announcedLength(response.headers)
-            if (request.method === "HEAD" || response.statusCode >= 300 || !(length <= BUFFERED_BODY_LIMIT)) {
+            if (request.method === "HEAD" || response.statusCode >= 300 || !(length <= Defaults.smallBody)) {
               return resume(Effect.succeed(new LeanResponse(request, response, undefined)))
             }
             // one wake-up instead of two for the common small answer

@@ -1,0 +1,35 @@
+/**
+ * Every default of effect-mcp, written once. Public modules document them in words; the values
+ * live here.
+ */
+import * as Duration from "effect/Duration"
+
+/** Deadline of each attempt (and of each request of a session used directly). */
+export const requestTimeout: Duration.Duration = Duration.seconds(30)
+
+/** Time between health rounds. */
+export const healthInterval: Duration.Duration = Duration.seconds(30)
+
+/** Consecutive failures that open a server's circuit. */
+export const failureThreshold = 5
+
+/** How long an open circuit fails calls fast before a trial call. */
+export const circuitResetAfter: Duration.Duration = Duration.seconds(30)
+
+/** How long an unused session stays open. */
+export const sessionIdleTimeToLive: Duration.Duration = Duration.minutes(5)
+
+/** Deadline of the closing `DELETE` (HTTP) or of each shutdown step (stdio). */
+export const closeTimeout: Duration.Duration = Duration.seconds(1)
+
+/** Calls in flight to one server at once. */
+export const maxConcurrency = 32
+
+/** Largest message accepted: a JSON body, an SSE event, a stdio line. */
+export const maxMessageSize = 16 * 1024 * 1024
+
+/**
+ * Bodies up to this size are read whole rather than streamed: an answer of announced length, a
+ * small SSE body, the excerpt of an error body.
+ */
+export const smallBody = 64 * 1024
