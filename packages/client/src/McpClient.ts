@@ -74,9 +74,13 @@ export interface CallOptions {
  */
 export interface ServerStatus {
   readonly server: string
-  /** `undefined` for an unsupported entry. */
+  /** `"http"` or `"stdio"`; `undefined` for an unsupported entry. */
+  readonly transport: "http" | "stdio" | undefined
+  /** The HTTP endpoint; `undefined` for a stdio server or an unsupported entry. */
   readonly url: string | undefined
-  /** Why effect-mcp cannot talk to this server (a stdio entry), or `undefined`. */
+  /** A stdio server's command line (program and arguments; never its environment). */
+  readonly command: string | undefined
+  /** Why effect-mcp cannot talk to this server (the legacy HTTP+SSE transport), or `undefined`. */
   readonly unsupported: string | undefined
   readonly health: McpHealth.ServerHealth | undefined
   /** Names of the tools last listed, or `undefined` before the first listing. */
@@ -105,7 +109,7 @@ export interface ServerStatus {
 export interface McpClientOptions {
   /** The servers, in order. */
   readonly servers: ReadonlyArray<McpServerConfig.Input>
-  /** Configured servers that cannot be used (stdio), listed in `status`. */
+  /** Configured servers that cannot be used (legacy HTTP+SSE), listed in `status`. */
   readonly unsupported?: ReadonlyArray<McpServerConfig.Unsupported> | undefined
   /** Where `servers` came from, for error messages. Default `"options"`. */
   readonly source?: string | undefined

@@ -5,7 +5,8 @@
  * In a file, `${VAR}` and `${env:VAR}` in any string are replaced from the environment (through
  * the current `ConfigProvider`); `timeout` and retry delays are milliseconds or a duration string
  * (`"30 seconds"`). The `servers` key is accepted as well as `mcpServers`. Entries with `command`
- * (stdio) or `"type": "sse"` are kept as unsupported: listed in `McpClient.status`, never fatal.
+ * are stdio servers; `"type": "sse"` entries are kept as unsupported: listed in
+ * `McpClient.status`, never fatal.
  *
  * @since 0.1.0
  */
@@ -21,52 +22,105 @@ import * as Defaults from "./internal/defaults.js"
 import * as Transport from "./internal/transport.js"
 
 /**
- * One server as written by a user.
+ * What every server has, whatever its transport.
  *
  * @since 0.1.0
  * @category models
  */
-export interface Input {
+export interface CommonInput {
   /** Unique name, used in calls, errors, logs and qualified tool names. */
   readonly name: string
-  /** The MCP endpoint (Streamable HTTP). */
-  readonly url: string
   /** Deadline of each attempt. Default 30 seconds. */
   readonly timeout?: Duration.DurationInput | undefined
   /** Default: 3 attempts, exponential from 1 second, capped at 10 seconds. */
   readonly retry?: McpRetry.RetryOptions | undefined
-  /** Probed with HTTP GET (relative to the URL) instead of MCP `ping` when set, e.g. `/health`. */
-  readonly healthPath?: string | undefined
-  /** Sent with every request to this server. */
-  readonly headers?: Readonly<Record<string, string>> | undefined
   /** Tool names the server is expected to offer; `status` reports the missing ones. */
   readonly tools?: ReadonlyArray<string> | undefined
   /** Calls in flight to this server at once; more wait. Default 32. */
   readonly maxConcurrency?: number | undefined
-  /** Largest answer (JSON body or SSE event) accepted, in bytes; larger ones are cut off. Default 16 MiB. */
+  /** Largest message (JSON body, SSE event, stdio line) accepted, in bytes; larger ones are cut off. Default 16 MiB. */
   readonly maxMessageSize?: number | undefined
 }
 
 /**
- * One server with every default filled in and every field checked.
+ * A server reached over Streamable HTTP.
  *
  * @since 0.1.0
  * @category models
  */
-export interface McpServerConfig {
-  readonly name: string
+export interface HttpInput extends CommonInput {
+  /** The MCP endpoint. */
   readonly url: string
-  readonly timeout: Duration.Duration
-  readonly retry: McpRetry.Policy
-  readonly healthUrl: string | undefined
-  readonly headers: Readonly<Record<string, string>>
-  readonly tools: ReadonlyArray<string>
-  readonly maxConcurrency: number
-  readonly maxMessageSize: number
+  readonly command?: undefined
+  /** Probed with HTTP GET (relative to the URL) instead of MCP `ping` when set, e.g. `/health`. */
+  readonly healthPath?: string | undefined
+  /** Sent with every request to this server. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
 }
 
 /**
- * A configured server effect-mcp cannot talk to (stdio, legacy SSE), kept for `status`.
+ * A server started as a child process and spoken to over its stdin and stdout.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StdioInput extends CommonInput {
+  /** The program, found on `PATH` when not a path; never run through a shell. */
+  readonly command: string
+  readonly url?: undefined
+  readonly args?: ReadonlyArray<string> | undefined
+  /**
+   * Added to the few variables the process inherits (HOME, LOGNAME, PATH, SHELL, TERM, USER);
+   * nothing else of this process's environment is passed on.
+   */
+  readonly env?: Readonly<Record<string, string>> | undefined
+  /** Working directory of the process. */
+  readonly cwd?: string | undefined
+}
+
+/**
+ * One server as written by a user: `url` for Streamable HTTP, `command` for stdio.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Input = HttpInput | StdioInput
+
+/**
+ * The process of a stdio server.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StdioCommand {
+  readonly command: string
+  readonly args: ReadonlyArray<string>
+  readonly env: Readonly<Record<string, string>>
+  readonly cwd: string | undefined
+}
+
+/**
+ * One server with every default filled in and every field checked: either `url` (Streamable
+ * HTTP) or `stdio` (a child process) is set.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type McpServerConfig = {
+  readonly name: string
+  readonly timeout: Duration.Duration
+  readonly retry: McpRetry.Policy
+  readonly tools: ReadonlyArray<string>
+  readonly maxConcurrency: number
+  readonly maxMessageSize: number
+} & Endpoint
+
+type Endpoint =
+  | { readonly url: string; readonly stdio: undefined; readonly healthUrl: string | undefined; readonly headers: Readonly<Record<string, string>> }
+  | { readonly url: undefined; readonly stdio: StdioCommand; readonly healthUrl: undefined; readonly headers: Readonly<Record<string, string>> }
+
+/**
+ * A configured server effect-mcp cannot talk to (the legacy HTTP+SSE transport), kept for `status`.
  *
  * @since 0.1.0
  * @category models
@@ -96,6 +150,57 @@ const positiveInteger = (u: unknown): u is number => typeof u === "number" && Nu
 const kind = (u: unknown): string =>
   u === null ? "null" : Array.isArray(u) ? "a list" : typeof u === "object" ? "an object" : `a ${typeof u}`
 
+const isStringRecord = (u: unknown): u is Readonly<Record<string, string>> =>
+  Predicate.isRecord(u) && Object.values(u).every(Predicate.isString)
+
+/** Where the server is: its checked URL, headers and health URL, or its checked command. */
+const checkEndpoint = (
+  input: Input,
+  fail: (field: string, problem: string) => Effect.Effect<never, McpConfigError>
+): Endpoint | Effect.Effect<never, McpConfigError> => {
+  if (input.command !== undefined) {
+    if (input.url !== undefined) return fail("url", "cannot be given with command: a server is either HTTP or stdio")
+    if (typeof input.command !== "string" || input.command.trim() === "") return fail("command", "must be a non-empty string")
+    if (input.args !== undefined && !(Array.isArray(input.args) && input.args.every(Predicate.isString))) {
+      return fail("args", "must be a list of strings")
+    }
+    if (input.env !== undefined && !isStringRecord(input.env)) return fail("env", "must map variable names to strings")
+    if (input.cwd !== undefined && typeof input.cwd !== "string") return fail("cwd", "must be a string")
+    return {
+      url: undefined,
+      stdio: { command: input.command, args: input.args ?? [], env: input.env ?? {}, cwd: input.cwd },
+      healthUrl: undefined,
+      headers: {}
+    }
+  }
+  let url: URL
+  try {
+    url = new URL(input.url)
+  } catch {
+    return fail("url", input.url === undefined ? "is missing (or give a command for a stdio server)" : "is not a URL")
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return fail("url", `must be http or https, got ${url.protocol}`)
+  }
+  if (input.headers !== undefined) {
+    if (!Predicate.isRecord(input.headers)) return fail("headers", "must map header names to strings")
+    for (const [header, value] of Object.entries(input.headers)) {
+      if (!Transport.isHeaderName(header)) return fail("headers", `has an invalid header name ${JSON.stringify(header)}`)
+      if (typeof value !== "string") return fail(`headers.${header}`, `must be a string, got ${kind(value)}`)
+      if (!Transport.isHeaderValue(value)) return fail(`headers.${header}`, "has characters not allowed in an HTTP header value")
+    }
+  }
+  let healthUrl: string | undefined
+  if (input.healthPath !== undefined) {
+    try {
+      healthUrl = new URL(input.healthPath, url).toString()
+    } catch {
+      return fail("healthPath", "is not a path or URL")
+    }
+  }
+  return { url: url.toString(), stdio: undefined, healthUrl, headers: input.headers ?? {} }
+}
+
 /**
  * Checks one server and fills in its defaults. `source` and `path` locate it in error messages.
  *
@@ -107,15 +212,8 @@ export const make = (input: Input, source = "options", path = input.name): Effec
     const fail = (field: string, problem: string) =>
       Effect.fail(McpConfigError.at(source, field === "" ? path : `${path}.${field}`, problem))
     if (typeof input.name !== "string" || input.name.trim() === "") return fail("name", "must be a non-empty string")
-    let url: URL
-    try {
-      url = new URL(input.url)
-    } catch {
-      return fail("url", "is not a URL")
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      return fail("url", `must be http or https, got ${url.protocol}`)
-    }
+    const endpoint = checkEndpoint(input, fail)
+    if (Effect.isEffect(endpoint)) return endpoint
     const timeout = input.timeout === undefined ? Option.some(Defaults.requestTimeout) : Duration.decodeUnknown(input.timeout)
     if (Option.isNone(timeout) || !Duration.greaterThan(timeout.value, Duration.zero) || !Duration.isFinite(timeout.value)) {
       return fail("timeout", "must be a positive, finite duration")
@@ -135,32 +233,14 @@ export const make = (input: Input, source = "options", path = input.name): Effec
     if (input.maxMessageSize !== undefined && !positiveInteger(input.maxMessageSize)) {
       return fail("maxMessageSize", "must be a whole number of bytes, at least 1")
     }
-    if (input.headers !== undefined) {
-      if (!Predicate.isRecord(input.headers)) return fail("headers", "must map header names to strings")
-      for (const [header, value] of Object.entries(input.headers)) {
-        if (!Transport.isHeaderName(header)) return fail("headers", `has an invalid header name ${JSON.stringify(header)}`)
-        if (typeof value !== "string") return fail(`headers.${header}`, `must be a string, got ${kind(value)}`)
-        if (!Transport.isHeaderValue(value)) return fail(`headers.${header}`, "has characters not allowed in an HTTP header value")
-      }
-    }
     if (input.tools !== undefined && (!Array.isArray(input.tools) || input.tools.some((t) => typeof t !== "string"))) {
       return fail("tools", "must be a list of tool names")
     }
-    let healthUrl: string | undefined
-    if (input.healthPath !== undefined) {
-      try {
-        healthUrl = new URL(input.healthPath, url).toString()
-      } catch {
-        return fail("healthPath", "is not a path or URL")
-      }
-    }
     return Effect.succeed({
       name: input.name,
-      url: url.toString(),
+      ...endpoint,
       timeout: timeout.value,
       retry: { times: retryInput.times ?? McpRetry.defaultPolicy.times, base: base.value, max: max.value },
-      healthUrl,
-      headers: input.headers ?? {},
       tools: input.tools ?? [],
       maxConcurrency: input.maxConcurrency ?? Defaults.maxConcurrency,
       maxMessageSize: input.maxMessageSize ?? Defaults.maxMessageSize
@@ -244,14 +324,57 @@ const optionalField = <A>(
 
 const isStringArray = (u: unknown): u is ReadonlyArray<string> => Array.isArray(u) && u.every(Predicate.isString)
 
+const common = (entry: Readonly<Record<string, unknown>>, source: string, path: string) =>
+  Effect.gen(function*() {
+    const retryRaw = entry.retry
+    if (retryRaw !== undefined && !Predicate.isRecord(retryRaw)) return yield* McpConfigError.at(source, `${path}.retry`, "must be an object")
+    return {
+      timeout: yield* durationField(entry.timeout, source, `${path}.timeout`),
+      retry: retryRaw === undefined ? undefined : {
+        times: yield* optionalField(retryRaw.times, positiveInteger, source, `${path}.retry.times`, "a whole number of attempts, at least 1"),
+        base: yield* durationField(retryRaw.base, source, `${path}.retry.base`),
+        max: yield* durationField(retryRaw.max, source, `${path}.retry.max`)
+      },
+      tools: yield* optionalField(entry.tools, isStringArray, source, `${path}.tools`, "a list of tool names"),
+      maxConcurrency: yield* optionalField(entry.maxConcurrency, positiveInteger, source, `${path}.maxConcurrency`, "a whole number, at least 1"),
+      maxMessageSize: yield* optionalField(entry.maxMessageSize, positiveInteger, source, `${path}.maxMessageSize`, "a whole number of bytes, at least 1")
+    }
+  })
+
+const decodeStdioEntry = (name: string, raw: Readonly<Record<string, unknown>>, source: string, path: string) =>
+  Effect.gen(function*() {
+    // shapes are checked before `${VAR}` expansion, so that no message can quote a secret
+    if (raw.command === undefined) return yield* McpConfigError.at(source, `${path}.command`, "is missing")
+    yield* optionalField(raw.command, Predicate.isString, source, `${path}.command`, "a string")
+    yield* optionalField(raw.args, isStringArray, source, `${path}.args`, "a list of strings")
+    yield* optionalField(raw.env, Predicate.isRecord, source, `${path}.env`, "an object of variable names and values")
+    for (const [variable, value] of Object.entries(Predicate.isRecord(raw.env) ? raw.env : {})) {
+      if (typeof value !== "string") return yield* McpConfigError.at(source, `${path}.env.${variable}`, `must be a string, got ${kind(value)}`)
+    }
+    yield* optionalField(raw.cwd, Predicate.isString, source, `${path}.cwd`, "a string")
+    for (const field of ["url", "headers", "healthPath"] as const) {
+      if (raw[field] !== undefined) return yield* McpConfigError.at(source, `${path}.${field}`, "has no meaning for a stdio server (one with a command)")
+    }
+    const entry = yield* expand(raw, source, path)
+    if (!Predicate.isRecord(entry) || !Predicate.isString(entry.command)) return yield* McpConfigError.at(source, path, "must be an object")
+    const input: StdioInput = {
+      name,
+      command: entry.command,
+      args: yield* optionalField(entry.args, isStringArray, source, `${path}.args`, "a list of strings"),
+      env: yield* optionalField(entry.env, isStringRecord, source, `${path}.env`, "an object of variable names and values"),
+      cwd: yield* optionalField(entry.cwd, Predicate.isString, source, `${path}.cwd`, "a string"),
+      ...(yield* common(entry, source, path))
+    }
+    yield* make(input, source, path)
+    return { _tag: "Supported" as const, input: withoutUndefined(input) }
+  })
+
 const decodeEntry = (name: string, raw: unknown, source: string, path: string) =>
   Effect.gen(function*() {
     if (!Predicate.isRecord(raw)) return yield* McpConfigError.at(source, path, "must be an object")
-    if (raw.command !== undefined || raw.type === "stdio") {
-      return { _tag: "Unsupported" as const, name, entry: raw, reason: `stdio server (command ${JSON.stringify(raw.command)}); effect-mcp speaks Streamable HTTP only` }
-    }
+    if (raw.command !== undefined || raw.type === "stdio") return yield* decodeStdioEntry(name, raw, source, path)
     if (raw.type === "sse") {
-      return { _tag: "Unsupported" as const, name, entry: raw, reason: "legacy HTTP+SSE transport; effect-mcp speaks Streamable HTTP only" }
+      return { _tag: "Unsupported" as const, name, entry: raw, reason: "legacy HTTP+SSE transport; effect-mcp speaks Streamable HTTP and stdio" }
     }
     if (raw.type !== undefined && raw.type !== "http" && raw.type !== "streamable-http") {
       return yield* McpConfigError.at(source, `${path}.type`, `must be "http" or "streamable-http", got ${JSON.stringify(raw.type)}`)
@@ -265,22 +388,12 @@ const decodeEntry = (name: string, raw: unknown, source: string, path: string) =
     if (!Predicate.isRecord(entry)) return yield* McpConfigError.at(source, path, "must be an object")
     if (entry.url === undefined) return yield* McpConfigError.at(source, `${path}.url`, "is missing")
     if (typeof entry.url !== "string") return yield* McpConfigError.at(source, `${path}.url`, `must be a string, got ${kind(entry.url)}`)
-    const retryRaw = entry.retry
-    if (retryRaw !== undefined && !Predicate.isRecord(retryRaw)) return yield* McpConfigError.at(source, `${path}.retry`, "must be an object")
-    const input: Input = {
+    const input: HttpInput = {
       name,
       url: entry.url,
-      timeout: yield* durationField(entry.timeout, source, `${path}.timeout`),
-      retry: retryRaw === undefined ? undefined : {
-        times: yield* optionalField(retryRaw.times, positiveInteger, source, `${path}.retry.times`, "a whole number of attempts, at least 1"),
-        base: yield* durationField(retryRaw.base, source, `${path}.retry.base`),
-        max: yield* durationField(retryRaw.max, source, `${path}.retry.max`)
-      },
       healthPath: yield* optionalField(entry.healthPath, Predicate.isString, source, `${path}.healthPath`, "a string"),
-      headers: entry.headers as Readonly<Record<string, string>> | undefined,
-      tools: yield* optionalField(entry.tools, isStringArray, source, `${path}.tools`, "a list of tool names"),
-      maxConcurrency: yield* optionalField(entry.maxConcurrency, positiveInteger, source, `${path}.maxConcurrency`, "a whole number, at least 1"),
-      maxMessageSize: yield* optionalField(entry.maxMessageSize, positiveInteger, source, `${path}.maxMessageSize`, "a whole number of bytes, at least 1")
+      headers: yield* optionalField(entry.headers, isStringRecord, source, `${path}.headers`, "an object of header names and values"),
+      ...(yield* common(entry, source, path))
     }
     yield* make(input, source, path)
     return { _tag: "Supported" as const, input: withoutUndefined(input) }

@@ -76,6 +76,10 @@ export const make = (
       auth === undefined ? server : `${server}\u0000${Redacted.value(auth)}`
     const open = new Set<McpSession.McpSession>()
 
+    /** Drops a session that can no longer be used, so that the next lookup opens a new one. */
+    const forget = (id: string, key: SessionKey) =>
+      Effect.zipRight(Effect.sync(() => ready.delete(id)), RcMap.invalidate(sessions, key))
+
     const forgetTools = (server: string) =>
       Effect.sync(() => {
         for (const session of open) if (session.server === server) tools.delete(session)
@@ -85,18 +89,22 @@ export const make = (
       lookup: (key: SessionKey) =>
         Effect.gen(function*() {
           const config = byName.get(key.server)!
-          const session = yield* McpSession.make({
+          const common = {
             server: config.name,
-            url: config.url,
-            headers: config.headers,
-            auth: key.auth,
             timeout: config.timeout,
             maxMessageSize: config.maxMessageSize,
             clientInfo: options.clientInfo,
-            listen: key.auth === undefined,
-            onNotification: (notification) =>
+            onNotification: (notification: McpSession.Notification) =>
               notification.method === "notifications/tools/list_changed" ? forgetTools(config.name) : Effect.void
-          })
+          }
+          const session = yield* (config.stdio === undefined
+            ? McpSession.make({ ...common, url: config.url, headers: config.headers, auth: key.auth, listen: key.auth === undefined })
+            : McpSession.make({
+              ...common,
+              ...config.stdio,
+              // a process that died is started again by the next call, not reused
+              onExit: Effect.suspend(() => forget(readyId(key.server, key.auth), key))
+            }))
           open.add(session)
           const id = readyId(key.server, key.auth)
           ready.set(id, { key, session, touched: yield* Clock.currentTimeMillis })
