@@ -32,7 +32,8 @@ import * as UndiciClient from "./internal/undiciClient.js"
 import { McpConfigError, type McpClientError, type UnknownServerError } from "./McpError.js"
 import type * as McpHealth from "./McpHealth.js"
 import type * as McpRetry from "./McpRetry.js"
-import * as McpServerConfig from "./McpServerConfig.js"
+import * as McpConfigFile from "./McpConfigFile.js"
+import type * as McpServerConfig from "./McpServerConfig.js"
 
 /**
  * A tool of one server under a name unique across all servers (`server__tool`, ≤ 64 characters).
@@ -110,7 +111,7 @@ export interface McpClientOptions {
   /** The servers, in order. */
   readonly servers: ReadonlyArray<McpServerConfig.Input>
   /** Configured servers that cannot be used (legacy HTTP+SSE), listed in `status`. */
-  readonly unsupported?: ReadonlyArray<McpServerConfig.Unsupported> | undefined
+  readonly unsupported?: ReadonlyArray<McpConfigFile.Unsupported> | undefined
   /** Where `servers` came from, for error messages. Default `"options"`. */
   readonly source?: string | undefined
   /** Time between health rounds. Default 30 seconds. */
@@ -263,7 +264,7 @@ export const layerConfig = (
         )
       )
       const inline = value.trimStart().startsWith("{")
-      const file = inline ? yield* McpServerConfig.parseFile(value, label) : yield* McpServerConfig.loadFile(value)
+      const file = inline ? yield* McpConfigFile.parse(value, label) : yield* McpConfigFile.load(value)
       return yield* make({
         ...options,
         servers: file.servers,

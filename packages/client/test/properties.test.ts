@@ -6,7 +6,7 @@ import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
-import { McpHealth, McpRetry, McpServerConfig } from "../src/index.js"
+import { McpConfigFile, McpHealth, McpRetry, McpServerConfig } from "../src/index.js"
 import { TransportError } from "../src/McpError.js"
 import { MAX_QUALIFIED_LENGTH, qualify } from "../src/internal/toolNames.js"
 
@@ -224,10 +224,10 @@ describe("config file", () => {
     { servers: FastCheck.uniqueArray(input, { maxLength: 5, selector: (server) => server.name }) },
     ({ servers }) =>
       Effect.gen(function*() {
-        const encoded = McpServerConfig.encodeFile({ servers, unsupported: [{ name: "zz-legacy", reason: "", entry: { type: "sse", url: "http://legacy.example/sse" } }] })
-        const decoded = yield* McpServerConfig.decodeFile(JSON.parse(JSON.stringify(encoded)), "test.json")
-        expect(McpServerConfig.encodeFile(decoded)).toEqual(encoded)
-        const again = yield* McpServerConfig.decodeFile(McpServerConfig.encodeFile(decoded), "test.json")
+        const encoded = McpConfigFile.encode({ servers, unsupported: [{ name: "zz-legacy", reason: "", entry: { type: "sse", url: "http://legacy.example/sse" } }] })
+        const decoded = yield* McpConfigFile.decode(JSON.parse(JSON.stringify(encoded)), "test.json")
+        expect(McpConfigFile.encode(decoded)).toEqual(encoded)
+        const again = yield* McpConfigFile.decode(McpConfigFile.encode(decoded), "test.json")
         expect(again).toEqual(decoded)
         expect(decoded.servers.map((server) => server.name)).toEqual(servers.map((server) => server.name))
         expect(decoded.unsupported.map((entry) => entry.name)).toEqual(["zz-legacy"])
