@@ -12,6 +12,7 @@ import * as CommandExecutor from "@effect/platform/CommandExecutor"
 import * as NodeCommandExecutor from "@effect/platform-node/NodeCommandExecutor"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import type * as Duration from "effect/Duration"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
@@ -209,7 +210,7 @@ export const make = (
     )
     yield* proc.stdout.pipe(
       Stream.mapError((error) => Transport.transportError(target, "Closed", `cannot read the server's stdout: ${error.message}`)),
-      Stream.runForEach(onStdout),
+      Stream.runForEachChunk((chunk) => onStdout(chunk.length === 1 ? Chunk.unsafeHead(chunk) : Buffer.concat(Chunk.toReadonlyArray(chunk)))),
       Effect.catchAll((error) =>
         // past this, the stream of messages cannot be trusted to be in step: stop the process
         end(error) ? Effect.zipRight(Effect.logWarning(error.detail), proc.kill("SIGKILL").pipe(Effect.ignore)) : Effect.void
@@ -226,6 +227,8 @@ export const make = (
       Effect.forkIn(scope)
     )
     yield* Stream.fromQueue(input).pipe(
+      // the messages waiting are written at once: one write (and one wake-up of the server) for many
+      Stream.mapChunks((messages) => Chunk.of(messages.length === 1 ? Chunk.unsafeHead(messages) : Buffer.concat(Chunk.toReadonlyArray(messages)))),
       Stream.run(proc.stdin),
       Effect.catchAllCause((cause) => Effect.logDebug("cannot write to the server's stdin", cause)),
       Effect.interruptible,
