@@ -84,11 +84,14 @@ describe("McpSession over stdio against the official SDK server", () => {
       expect(error.message).toContain("refusing to start")
     }))
 
-  it.scopedLive("a command that cannot be started fails with Connect", () =>
+  it.scopedLive("a command that cannot be started fails with Connect, without quoting its arguments", () =>
     Effect.gen(function*() {
-      const error = yield* failureOf(McpSession.make({ server: "local", command: "/nonexistent/mcp-server" }))
+      const error = yield* failureOf(McpSession.make({ server: "local", command: "/nonexistent/mcp-server", args: ["--token=s3cret"] }))
       expect(error._tag).toBe("TransportError")
-      expect(error.message).toContain(`MCP server "local": Connect: cannot start "/nonexistent/mcp-server"`)
+      expect(error.message).toBe(`MCP server "local": Connect: cannot start "/nonexistent/mcp-server": spawn /nonexistent/mcp-server ENOENT`)
+      const cwd = yield* failureOf(McpSession.make({ server: "local", command: process.execPath, cwd: "/nonexistent/dir" }))
+      expect(cwd.message).toContain("Connect: cannot start")
+      expect(cwd.message).toContain("/nonexistent/dir")
     }))
 
   it.scopedLive("lines on stdout that are not JSON-RPC are skipped: the real answers still arrive", () =>

@@ -122,8 +122,13 @@ export const make = (
         ? Effect.provideService(CommandExecutor.CommandExecutor, executor.value)
         : Effect.provide(NodeCommandExecutor.layer.pipe(Layer.provide(NodeFileSystem.layer))),
       Scope.extend(processScope),
+      // the platform's message quotes the arguments, which may hold a secret: only say what failed
       Effect.mapError((error) =>
-        Transport.transportError(target, "Connect", `cannot start ${JSON.stringify(options.command)}: ${error.message}`)
+        Transport.transportError(
+          target,
+          "Connect",
+          `cannot start ${JSON.stringify(options.command)}: ${error._tag === "SystemError" ? error.description ?? error.reason : error.message}`
+        )
       )
     )
     const proc = yield* started
