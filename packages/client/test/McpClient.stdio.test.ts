@@ -106,6 +106,18 @@ describe("McpClient with stdio servers", () => {
       expect(runs("crash_once")).toBe(2)
     }))
 
+  it.scopedLive("a line past maxMessageSize fails its call with Decode; the next call gets a new process", () =>
+    Effect.gen(function*() {
+      const { runs, server } = sdkStdio("local")
+      const mcp = yield* client({ servers: [{ ...server, maxMessageSize: 64 * 1024 }], healthInterval: "1 hour" })
+      const pid = Number(textOf(yield* mcp.callTool("local", "pid", {})))
+      const error = yield* failureOf(mcp.callTool("local", "big", { bytes: 200_000 }))
+      expect(error.message).toBe(`MCP server "local", tool "big": Decode: the server wrote a line larger than the limit of 65536 bytes`)
+      expect(runs("big")).toBe(1)
+      const restarted = Number(textOf(yield* mcp.callTool("local", "pid", {})))
+      expect(restarted).not.toBe(pid)
+    }))
+
   it.scopedLive("a deadline on a stdio call sends notifications/cancelled", () =>
     Effect.gen(function*() {
       const { runs, server } = sdkStdio("local")

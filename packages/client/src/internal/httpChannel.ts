@@ -118,8 +118,10 @@ export const make = (
     const handshake = (generation: number, request: Outgoing) =>
       Effect.gen(function*() {
         const fresh: Wire = { generation, sessionId: undefined, headers: baseHeaders }
+        // sent without a session id, so a 404 is only a 404
         const response = yield* post(fresh, request.body, request.target, `"${request.method}"`).pipe(
-          Effect.catchTag("SessionExpired", () => Effect.die("a request without a session id cannot expire"))
+          Effect.catchTag("SessionExpired", () =>
+            Effect.fail(Transport.transportError(request.target, "Status", `"${request.method}" was answered with HTTP 404`, { status: 404 })))
         )
         const sessionId = response.headers["mcp-session-id"]
         if (sessionId !== undefined) {

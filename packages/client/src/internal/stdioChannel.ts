@@ -13,6 +13,7 @@ import * as NodeCommandExecutor from "@effect/platform-node/NodeCommandExecutor"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import type * as Duration from "effect/Duration"
 import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
@@ -150,10 +151,10 @@ export const make = (
 
     const settle = (answer: Answer.Answer) => {
       const key = answer.id === null ? undefined : String(answer.id)
-      const settle = key === undefined ? undefined : pending.get(key)
-      if (key === undefined || settle === undefined) return
+      const waiting = key === undefined ? undefined : pending.get(key)
+      if (key === undefined || waiting === undefined) return
       pending.delete(key)
-      settle(answer)
+      waiting(answer)
     }
 
     const splitStdout = lineSplitter(maxMessageSize)
@@ -200,34 +201,59 @@ export const make = (
       }, { discard: true })
     }
 
+    /** Tells the owner, once, that the process ended by itself. */
+    let told = false
+    const tell = Effect.suspend(() => {
+      if (told || closing || options.onExit === undefined) return Effect.void
+      told = true
+      return options.onExit
+    })
+
+    const stderrRead = yield* Deferred.make<void>()
+    yield* proc.stderr.pipe(
+      Stream.runForEach(onStderr),
+      Effect.ignore,
+      Effect.ensuring(Deferred.succeed(stderrRead, undefined)),
+      Effect.annotateLogs({ server, stream: "stderr" }),
+      Effect.interruptible,
+      Effect.forkIn(scope)
+    )
+
     // the process ends (by itself, or by `close`): whatever waits fails, and the owner is told
     yield* proc.exitCode.pipe(
       Effect.map((code) => `exited with code ${code}`),
       Effect.orElseSucceed(() => "was killed by a signal"),
-      Effect.flatMap((how) =>
-        end(Transport.transportError(target, "Closed", `the server process ${how}${tail()}`)) && !closing
-          ? Effect.zipRight(Effect.logWarning(`the server process ${how}`), options.onExit ?? Effect.void)
-          : Effect.void
-      ),
+      // its last words on stderr may still be on their way
+      Effect.zipLeft(Deferred.await(stderrRead).pipe(Effect.timeout(options.closeTimeout), Effect.ignore)),
+      Effect.flatMap((how) => {
+        end(Transport.transportError(target, "Closed", `the server process ${how}${tail()}`))
+        return closing ? Effect.void : Effect.zipRight(Effect.logWarning(`the server process ${how}`), tell)
+      }),
       Effect.annotateLogs({ server }),
       Effect.interruptible,
       Effect.forkIn(scope)
     )
+
+    /** Stops a process whose stdout can no longer be trusted; its exit is then handled as any other. */
+    const abandon = (error: TransportError) =>
+      end(error)
+        ? Effect.logWarning(error.detail).pipe(Effect.zipRight(tell), Effect.zipRight(proc.kill("SIGKILL")), Effect.ignore)
+        : Effect.void
     yield* proc.stdout.pipe(
       Stream.mapError((error) => Transport.transportError(target, "Closed", `cannot read the server's stdout: ${error.message}`)),
       Stream.runForEachChunk((chunk) => onStdout(chunk.length === 1 ? Chunk.unsafeHead(chunk) : Buffer.concat(Chunk.toReadonlyArray(chunk)))),
-      Effect.catchAll((error) =>
-        // past this, the stream of messages cannot be trusted to be in step: stop the process
-        end(error) ? Effect.zipRight(Effect.logWarning(error.detail), proc.kill("SIGKILL").pipe(Effect.ignore)) : Effect.void
+      // stdout ends when the process exits; one that lives on without it can answer nothing more
+      Effect.zipRight(
+        proc.exitCode.pipe(
+          Effect.timeout(options.closeTimeout),
+          Effect.catchTag("TimeoutException", () =>
+            closing ? Effect.void : abandon(Transport.transportError(target, "Closed", "the server closed its stdout but kept running"))),
+          Effect.ignore
+        )
       ),
+      // past a line too long, the stream of messages cannot be trusted to be in step
+      Effect.catchAll(abandon),
       Effect.annotateLogs({ server }),
-      Effect.interruptible,
-      Effect.forkIn(scope)
-    )
-    yield* proc.stderr.pipe(
-      Stream.runForEach(onStderr),
-      Effect.ignore,
-      Effect.annotateLogs({ server, stream: "stderr" }),
       Effect.interruptible,
       Effect.forkIn(scope)
     )
@@ -292,7 +318,8 @@ export const make = (
                 : Effect.fail(Transport.transportError(target, outcome.reason, outcome.detail))
             )
           }
-          if (ended !== undefined) return settle(ended)
+          // nothing is written to a process that has ended: the request provably never left
+          if (ended !== undefined) return settle(Transport.transportError(target, "Connect", `the server process is not running: ${ended.detail}`))
           if (abort?.aborted === true) return onAbort()
           pending.set(key, settle)
           abort?.once("abort", onAbort)
@@ -312,7 +339,7 @@ export const make = (
       request,
       send: (body) =>
         Effect.suspend(() => {
-          if (ended !== undefined) return Effect.fail(ended)
+          if (ended !== undefined) return Effect.fail(Transport.transportError(target, "Connect", `the server process is not running: ${ended.detail}`))
           write(body)
           return Effect.void
         }),
