@@ -97,7 +97,8 @@ const whenReadable = (body: Readable): Effect.Effect<void> =>
  * Runs `f` on `prefix` (chunks read before) and then on each chunk of `body`, while it answers
  * `true`. Whatever is already buffered is read synchronously (an SSE answer that arrived with its
  * headers costs no wake-up at all); only an empty buffer suspends the fiber. A body left before
- * its end (stopped early, failed, interrupted) is destroyed, which aborts its request.
+ * its end (failed, interrupted, or stopped early and still open) is destroyed, which aborts its
+ * request.
  *
  * @internal
  */
@@ -118,7 +119,20 @@ export const forEachReadable = <E, E2>(
       return Effect.flatMap(whenReadable(body), step)
     }
     return Effect.onExit(step(), (exit) =>
-      Exit.isSuccess(exit) && body.readableEnded ? Effect.void : Effect.sync(() => {
-        if (!body.destroyed) body.destroy()
-      }))
+      body.readableEnded ? Effect.void : Effect.sync(Exit.isSuccess(exit) ? () => leave(body) : () => destroy(body)))
   })
+
+const destroy = (body: Readable) => {
+  if (!body.destroyed) body.destroy()
+}
+
+/**
+ * Drops what is left of a body whose reader stopped early: most often only its end, already
+ * received with the last chunk read, and then the connection can be reused; destroying the body
+ * would close it. A body still open once the events already received have run (an SSE stream the
+ * server keeps open) is destroyed.
+ */
+const leave = (body: Readable) => {
+  body.resume()
+  setImmediate(destroy, body)
+}
