@@ -24,6 +24,7 @@ import * as NodeStream from "@effect/platform-node/NodeStream"
 import type * as Undici from "@effect/platform-node/Undici"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
@@ -33,21 +34,18 @@ import * as Defaults from "./defaults.js"
 
 type DispatchBody = Exclude<Undici.Dispatcher.DispatchOptions["body"], undefined>
 
-const bodyOf = (body: HttpBody.HttpBody): Effect.Effect<DispatchBody | undefined> => {
+const bodyOf = (body: Exclude<HttpBody.HttpBody, HttpBody.Stream>): DispatchBody | null => {
   switch (body._tag) {
     case "Empty":
-      return Effect.succeed(undefined)
+      return null
     case "Uint8Array":
-      return Effect.succeed(body.body)
+      return body.body
     case "Raw":
-      return Effect.succeed(body.body as DispatchBody)
+      return body.body as DispatchBody
     case "FormData":
-      return Effect.succeed(body.formData as DispatchBody)
-    case "Stream":
-      return NodeStream.toReadable(body.stream)
+      return body.formData as DispatchBody
   }
 }
-
 
 /** Parsed targets of recent URLs: most clients talk to a handful of endpoints, over and over. */
 const targets = new Map<string, { readonly origin: string; readonly path: string }>()
@@ -134,53 +132,54 @@ const send = (dispatcher: Undici.Dispatcher, request: HttpClientRequest.HttpClie
   if (Either.isLeft(target)) {
     return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: target.left }))
   }
-  return Effect.flatMap(bodyOf(request.body), (body) =>
-    Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) =>
-      Effect.async((resume) => {
-        const signal = Abort.current(fiber) ?? new Abort.Abort()
-        // undici would queue an aborted request until a socket is free before failing it
-        if (signal.aborted) return resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: signal.reason })))
-        dispatcher.request({
-          signal,
-          method: request.method,
-          headers: request.headers,
-          origin: target.right.origin,
-          path: target.right.path,
-          body: body ?? null,
-          // deadlines are the caller's: interruption, or the fiber's `Abort`
-          headersTimeout: 0,
-          bodyTimeout: 0
-        }).then(
-          (response) => {
-            if (request.method === "HEAD" || response.statusCode >= 300) {
-              return resume(Effect.succeed(new LeanResponse(request, response, undefined, none)))
-            }
-            const length = announcedLength(response.headers)
-            if (length <= Defaults.smallBody) {
-              // one wake-up instead of two for the common small answer
-              return response.body.bytes().then(
-                (bytes) => resume(Effect.succeed(new LeanResponse(request, response, bytes, none))),
-                (cause: unknown) => resume(Effect.fail(bodyError(request, response, cause)))
-              )
-            }
-            // an SSE body may stay open and deliver notifications first: it is read as it comes
-            if (!Number.isNaN(length) || isEventStream(response.headers)) {
-              return resume(Effect.succeed(new LeanResponse(request, response, undefined, none)))
-            }
-            // a chunked answer is as small as a length-announced one, most of the time
-            readUpTo(response.body, Defaults.smallBody, (chunks, size, ended) =>
-              resume(Effect.succeed(
-                ended
-                  ? new LeanResponse(request, response, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), none)
-                  : new LeanResponse(request, response, undefined, chunks)
-              )), (cause) => resume(Effect.fail(bodyError(request, response, cause))))
-          },
-          (cause: unknown) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
-        )
-        return Effect.sync(() => signal.abort(new Abort.AbortedError("interrupted")))
-      })
-    ))
+  const body = request.body
+  return body._tag === "Stream"
+    ? Effect.flatMap(NodeStream.toReadable(body.stream), (readable) => dispatch(dispatcher, request, target.right, readable))
+    : dispatch(dispatcher, request, target.right, bodyOf(body))
 }
+
+const dispatch = (
+  dispatcher: Undici.Dispatcher,
+  request: HttpClientRequest.HttpClientRequest,
+  target: { readonly origin: string; readonly path: string },
+  body: DispatchBody | null
+) =>
+  Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) =>
+    Effect.async((resume) => {
+      const signal = Abort.current(fiber) ?? new Abort.Abort()
+      // undici would queue an aborted request until a socket is free before failing it
+      if (signal.aborted) return resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: signal.reason })))
+      // the callback form: no promise, no extra microtask
+      dispatcher.request({
+        signal,
+        method: request.method,
+        headers: request.headers,
+        origin: target.origin,
+        path: target.path,
+        body,
+        // deadlines are the caller's: interruption, or the fiber's `Abort`
+        headersTimeout: 0,
+        bodyTimeout: 0
+      }, (error, response) => {
+        if (error !== null) return resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: error })))
+        const length = announcedLength(response.headers)
+        // an SSE body may stay open and deliver notifications first: it is read as it comes
+        if (request.method === "HEAD" || response.statusCode >= 300 || length > Defaults.smallBody || (Number.isNaN(length) && isEventStream(response.headers))) {
+          return resume(Effect.succeed(new LeanResponse(request, response, undefined, none)))
+        }
+        // one wake-up instead of two for the common small answer, length-announced or chunked
+        readUpTo(response.body, Defaults.smallBody, (chunks, size, ended) =>
+          resume(Effect.succeed(
+            ended
+              ? new LeanResponse(request, response, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), none)
+              : new LeanResponse(request, response, undefined, chunks)
+          )), (cause) => resume(Effect.fail(bodyError(request, response, cause))))
+      })
+      return Effect.sync(() => signal.abort(new Abort.AbortedError("interrupted")))
+    })
+  )
+
+const isSucceeded = <A, E>(effect: Effect.Effect<A, E>): effect is Exit.Success<A, E> => Exit.isExit(effect) && Exit.isSuccess(effect)
 
 /**
  * The lean client over `dispatcher`.
@@ -189,7 +188,8 @@ const send = (dispatcher: Undici.Dispatcher, request: HttpClientRequest.HttpClie
  */
 export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
   Abort.honoured(HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
-    (request) => Effect.flatMap(request, (request) => send(dispatcher, request)),
+    // a request given as it is (the usual case) is sent without a step to unwrap it
+    (request) => isSucceeded(request) ? send(dispatcher, request.value) : Effect.flatMap(request, (request) => send(dispatcher, request)),
     Effect.succeed
   ))
 
