@@ -6,9 +6,9 @@
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
 import { ProtocolError, type TransportError } from "../McpError.js"
 import * as Abort from "./abort.js"
+import * as Body from "./body.js"
 import * as Defaults from "./defaults.js"
 import * as JsonRpc from "./jsonRpc.js"
 import * as Sse from "./sse.js"
@@ -139,8 +139,9 @@ export const listen = (response: HttpClientResponse.HttpClientResponse, options:
  * The answer to `id` on an SSE body (`undefined` when the body ends first; always, without an
  * `id`). A small body of announced length is complete once read, so it is read whole, as a JSON
  * answer is: most servers answer one request with one event that way, and running a stream costs
- * more than the request on loopback. Any other body is read chunk by chunk until the answer
- * comes, without holding the whole body. Each chunk is decoded, parsed and sorted in one
+ * more than the request on loopback. Any other body is read chunk by chunk (through the seam of
+ * `./body.ts`, which reads a lean response without a stream) until the answer comes, without
+ * holding the whole body. Each chunk is decoded, parsed and sorted in one
  * synchronous step; event ids and `retry:` go to `cursor`.
  */
 const fromSse = (
@@ -181,7 +182,7 @@ const fromSse = (
     if (Transport.announcedLength(response) <= Math.min(maxMessageSize, Defaults.smallBody)) {
       return Transport.readText(target, response, maxMessageSize).pipe(Effect.flatMap(onChunk), Effect.map(answer))
     }
-    return Stream.runForEachWhile(response.stream, onChunk).pipe(
+    return Body.forEachChunk(response, onChunk).pipe(
       Effect.catchTag("ResponseError", (error) => Effect.fail(Transport.fromHttpClientError(target, error))),
       Effect.map(answer)
     )

@@ -8,8 +8,8 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
 import { TransportError } from "../McpError.js"
+import * as Body from "./body.js"
 import * as Defaults from "./defaults.js"
 
 /** @internal */
@@ -106,7 +106,13 @@ export const parseRetryAfter = (value: string | undefined, now: number): Duratio
  * @internal
  */
 export const discard = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<void> =>
-  Effect.ignore(Stream.runDrain(response.stream))
+  Effect.ignore(Body.forEachChunk(response, keepReading))
+
+const keepReading = () => continueReading
+
+const continueReading = Effect.succeed(true)
+
+const stopReading = () => Effect.succeed(false)
 
 /**
  * The body's `Content-Length`, or `NaN` when the server did not announce one.
@@ -119,10 +125,11 @@ export const announcedLength = (response: HttpClientResponse.HttpClientResponse)
 }
 
 /**
- * Reads the whole body as text, never holding more than `limit` bytes: a body whose
- * `Content-Length` is within the limit is read in one go (the HTTP parser holds the server to
- * that length), an announced oversized body is refused unread, and a body of unknown length is
- * streamed and refused as soon as it grows past the limit.
+ * Reads the whole body as text, never holding more than `limit` bytes: a body whose length is
+ * known within the limit (announced by `Content-Length`, which the HTTP parser holds the server
+ * to, or already read whole by the client) is taken in one go, an announced oversized body is
+ * refused unread, and a body of unknown length is read chunk by chunk and refused as soon as it
+ * grows past the limit.
  *
  * @internal
  */
@@ -135,24 +142,22 @@ export const readText = (
     transportError(target, "Decode", `the answer is larger than the limit of ${limit} bytes`, {
       status: response.status
     })
-  const announced = announcedLength(response)
-  if (Number.isFinite(announced)) {
-    return announced > limit
-      ? Effect.zipRight(Effect.ignore(Stream.runHead(response.stream)), Effect.fail(tooLarge()))
+  const known = Body.knownLength(response)
+  if (Number.isFinite(known)) {
+    return known > limit
+      ? Effect.zipRight(Effect.ignore(Body.forEachChunk(response, stopReading)), Effect.fail(tooLarge()))
       : Effect.mapError(response.text, (error) => fromHttpClientError(target, error))
   }
   return Effect.suspend(() => {
     const chunks: Array<Uint8Array> = []
     let size = 0
-    return response.stream.pipe(
-      Stream.mapError((error) => fromHttpClientError(target, error)),
-      Stream.runForEachChunk((chunk) => {
-        for (const bytes of chunk) {
-          size += bytes.length
-          chunks.push(bytes)
-        }
-        return size > limit ? Effect.fail(tooLarge()) : Effect.void
-      }),
+    return Body.forEachChunk(response, (bytes): Effect.Effect<boolean, TransportError> => {
+      size += bytes.length
+      if (size > limit) return Effect.fail(tooLarge())
+      chunks.push(bytes)
+      return continueReading
+    }).pipe(
+      Effect.mapError((error) => error._tag === "ResponseError" ? fromHttpClientError(target, error) : error),
       Effect.map(() => Buffer.concat(chunks, size).toString("utf8"))
     )
   })

@@ -24,29 +24,28 @@ import * as NodeStream from "@effect/platform-node/NodeStream"
 import type * as Undici from "@effect/platform-node/Undici"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as Abort from "./abort.js"
+import * as Body from "./body.js"
 import * as Defaults from "./defaults.js"
 
 type DispatchBody = Exclude<Undici.Dispatcher.DispatchOptions["body"], undefined>
 
-const bodyOf = (body: HttpBody.HttpBody): Effect.Effect<DispatchBody | undefined> => {
+const bodyOf = (body: Exclude<HttpBody.HttpBody, HttpBody.Stream>): DispatchBody | null => {
   switch (body._tag) {
     case "Empty":
-      return Effect.succeed(undefined)
+      return null
     case "Uint8Array":
-      return Effect.succeed(body.body)
+      return body.body
     case "Raw":
-      return Effect.succeed(body.body as DispatchBody)
+      return body.body as DispatchBody
     case "FormData":
-      return Effect.succeed(body.formData as DispatchBody)
-    case "Stream":
-      return NodeStream.toReadable(body.stream)
+      return body.formData as DispatchBody
   }
 }
-
 
 /** Parsed targets of recent URLs: most clients talk to a handful of endpoints, over and over. */
 const targets = new Map<string, { readonly origin: string; readonly path: string }>()
@@ -70,46 +69,117 @@ const announcedLength = (headers: Undici.Dispatcher.ResponseData["headers"]) => 
   return typeof value === "string" && value !== "" ? Number(value) : Number.NaN
 }
 
+const isEventStream = (headers: Undici.Dispatcher.ResponseData["headers"]) => {
+  const value = headers["content-type"]
+  return typeof value === "string" && value.startsWith("text/event-stream")
+}
+
+const none: ReadonlyArray<Uint8Array> = []
+
+const bodyError = (request: HttpClientRequest.HttpClientRequest, response: Undici.Dispatcher.ResponseData, cause: unknown) =>
+  new HttpClientError.ResponseError({ request, response: new LeanResponse(request, response, undefined, none), reason: "Decode", cause })
+
+/**
+ * Reads `body` until it ends or holds more than `limit` bytes, without a fiber: what the body
+ * has already buffered is taken at once, the rest as it comes. `done` gets the chunks read and
+ * whether that was the whole body; when it was not, the body is paused where it stopped.
+ */
+const readUpTo = (
+  body: Undici.Dispatcher.ResponseData["body"],
+  limit: number,
+  done: (chunks: Array<Uint8Array>, size: number, ended: boolean) => void,
+  fail: (cause: unknown) => void
+) => {
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  const stop = () => {
+    body.off("readable", pull)
+    body.off("end", end)
+    body.off("error", error)
+    body.off("close", close)
+  }
+  const end = () => {
+    stop()
+    done(chunks, size, true)
+  }
+  const error = (cause: unknown) => {
+    stop()
+    fail(cause)
+  }
+  const close = () => {
+    if (!body.readableEnded) error(body.errored ?? new Body.BodyClosedError())
+  }
+  function pull() {
+    let chunk: Uint8Array | null
+    while ((chunk = body.read()) !== null) {
+      chunks.push(chunk)
+      size += chunk.length
+      if (size > limit) {
+        stop()
+        return done(chunks, size, false)
+      }
+    }
+  }
+  body.on("readable", pull)
+  body.on("end", end)
+  body.on("error", error)
+  body.on("close", close)
+  pull()
+}
+
 const send = (dispatcher: Undici.Dispatcher, request: HttpClientRequest.HttpClientRequest) => {
   const target = targetOf(request)
   if (Either.isLeft(target)) {
     return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: target.left }))
   }
-  return Effect.flatMap(bodyOf(request.body), (body) =>
-    Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) =>
-      Effect.async((resume) => {
-        const signal = Abort.current(fiber) ?? new Abort.Abort()
-        // undici would queue an aborted request until a socket is free before failing it
-        if (signal.aborted) return resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: signal.reason })))
-        dispatcher.request({
-          signal,
-          method: request.method,
-          headers: request.headers,
-          origin: target.right.origin,
-          path: target.right.path,
-          body: body ?? null,
-          // deadlines are the caller's: interruption, or the fiber's `Abort`
-          headersTimeout: 0,
-          bodyTimeout: 0
-        }).then(
-          (response) => {
-            const length = announcedLength(response.headers)
-            if (request.method === "HEAD" || response.statusCode >= 300 || !(length <= Defaults.smallBody)) {
-              return resume(Effect.succeed(new LeanResponse(request, response, undefined)))
-            }
-            // one wake-up instead of two for the common small answer
-            return response.body.bytes().then(
-              (bytes) => resume(Effect.succeed(new LeanResponse(request, response, bytes))),
-              (cause: unknown) =>
-                resume(Effect.fail(new HttpClientError.ResponseError({ request, response: new LeanResponse(request, response, undefined), reason: "Decode", cause })))
-            )
-          },
-          (cause: unknown) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
-        )
-        return Effect.sync(() => signal.abort(new Abort.AbortedError("interrupted")))
-      })
-    ))
+  const body = request.body
+  return body._tag === "Stream"
+    ? Effect.flatMap(NodeStream.toReadable(body.stream), (readable) => dispatch(dispatcher, request, target.right, readable))
+    : dispatch(dispatcher, request, target.right, bodyOf(body))
 }
+
+const dispatch = (
+  dispatcher: Undici.Dispatcher,
+  request: HttpClientRequest.HttpClientRequest,
+  target: { readonly origin: string; readonly path: string },
+  body: DispatchBody | null
+) =>
+  Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) =>
+    Effect.async((resume) => {
+      const signal = Abort.current(fiber) ?? new Abort.Abort()
+      // undici would queue an aborted request until a socket is free before failing it
+      if (signal.aborted) return resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: signal.reason })))
+      // the callback form: no promise, no extra microtask
+      dispatcher.request({
+        signal,
+        method: request.method,
+        headers: request.headers,
+        origin: target.origin,
+        path: target.path,
+        body,
+        // deadlines are the caller's: interruption, or the fiber's `Abort`
+        headersTimeout: 0,
+        bodyTimeout: 0
+      }, (error, response) => {
+        if (error !== null) return resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: error })))
+        const length = announcedLength(response.headers)
+        // an SSE body may stay open and deliver notifications first: it is read as it comes
+        if (request.method === "HEAD" || response.statusCode >= 300 || length > Defaults.smallBody || (Number.isNaN(length) && isEventStream(response.headers))) {
+          return resume(Effect.succeed(new LeanResponse(request, response, undefined, none)))
+        }
+        // one wake-up instead of two for the common small answer, length-announced or chunked
+        readUpTo(response.body, Defaults.smallBody, (chunks, size, ended) =>
+          resume(Effect.succeed(
+            ended
+              ? new LeanResponse(request, response, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), none)
+              : new LeanResponse(request, response, undefined, chunks)
+          )), (cause) => resume(Effect.fail(bodyError(request, response, cause))))
+      })
+      return Effect.sync(() => signal.abort(new Abort.AbortedError("interrupted")))
+    })
+  )
+
+const isSucceeded = <A, E>(effect: Effect.Effect<A, E>): effect is Exit.Success<A, E> => Exit.isExit(effect) && Exit.isSuccess(effect)
 
 /**
  * The lean client over `dispatcher`.
@@ -118,22 +188,26 @@ const send = (dispatcher: Undici.Dispatcher, request: HttpClientRequest.HttpClie
  */
 export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
   Abort.honoured(HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
-    (request) => Effect.flatMap(request, (request) => send(dispatcher, request)),
+    // a request given as it is (the usual case) is sent without a step to unwrap it
+    (request) => isSucceeded(request) ? send(dispatcher, request.value) : Effect.flatMap(request, (request) => send(dispatcher, request)),
     Effect.succeed
   ))
 
 const ignore = () => {}
 
-class LeanResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+class LeanResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse, Body.ChunkSource {
   readonly [IncomingMessage.TypeId]: IncomingMessage.TypeId = IncomingMessage.TypeId
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  readonly [Body.ChunkSourceTypeId]: Body.ChunkSourceTypeId = Body.ChunkSourceTypeId
   readonly headers: Headers.Headers
 
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
     readonly source: Undici.Dispatcher.ResponseData,
     /** The whole body, when it was read before the response was handed over. */
-    readonly buffered: Uint8Array | undefined
+    readonly buffered: Uint8Array | undefined,
+    /** The first chunks of a body that turned out too large to read before handing it over. */
+    readonly prefix: ReadonlyArray<Uint8Array>
   ) {
     super()
     this.headers = Headers.fromInput(source.headers)
@@ -153,30 +227,49 @@ class LeanResponse extends Inspectable.Class implements HttpClientResponse.HttpC
     return Option.none()
   }
 
+  get bufferedLength(): number {
+    return this.buffered === undefined ? Number.NaN : this.buffered.length
+  }
+
+  forEachChunk<E>(f: (chunk: Uint8Array) => Effect.Effect<boolean, E>): Effect.Effect<void, E | HttpClientError.ResponseError> {
+    const buffered = this.buffered
+    if (buffered === undefined) return Body.forEachReadable(this.source.body, this.prefix, f, (cause) => this.decodeError(cause))
+    return buffered.length === 0 ? Effect.void : Effect.asVoid(f(buffered))
+  }
+
   private decodeError(cause: unknown) {
     return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
   }
 
-  private readBody<A>(fromBody: (body: Undici.Dispatcher.ResponseData["body"]) => Promise<A>): Effect.Effect<A, HttpClientError.ResponseError> {
-    return Effect.tryPromise({ try: () => fromBody(this.source.body), catch: (cause) => this.decodeError(cause) }).pipe(
-      Effect.onInterrupt(() => Effect.sync(() => this.source.body.destroy()))
-    )
-  }
-
+  /** The whole body, from where it stands: in memory, partly read, or unread. */
   private read<A>(
     fromBuffer: (bytes: Uint8Array) => A | Promise<A>,
     fromBody: (body: Undici.Dispatcher.ResponseData["body"]) => Promise<A>
   ): Effect.Effect<A, HttpClientError.ResponseError> {
     const buffered = this.buffered
-    return buffered === undefined
-      ? this.readBody(fromBody)
-      : Effect.tryPromise({ try: async () => fromBuffer(buffered), catch: (cause) => this.decodeError(cause) })
+    if (buffered !== undefined) {
+      return Effect.tryPromise({ try: async () => fromBuffer(buffered), catch: (cause) => this.decodeError(cause) })
+    }
+    if (this.prefix.length === 0) {
+      return Effect.tryPromise({ try: () => fromBody(this.source.body), catch: (cause) => this.decodeError(cause) }).pipe(
+        Effect.onInterrupt(() => Effect.sync(() => this.source.body.destroy()))
+      )
+    }
+    return Effect.suspend(() => {
+      const chunks: Array<Uint8Array> = []
+      return this.forEachChunk((chunk) => {
+        chunks.push(chunk)
+        return continueReading
+      }).pipe(
+        Effect.flatMap(() => Effect.tryPromise({ try: async () => fromBuffer(Buffer.concat(chunks)), catch: (cause) => this.decodeError(cause) }))
+      )
+    })
   }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
     // the hot path: no promise for a body already read
     const buffered = this.buffered
-    return buffered === undefined ? this.readBody((body) => body.text()) : Effect.succeed(decoder.decode(buffered))
+    return buffered === undefined ? this.read((bytes) => decoder.decode(bytes), (body) => body.text()) : Effect.succeed(decoder.decode(buffered))
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
@@ -203,12 +296,15 @@ class LeanResponse extends Inspectable.Class implements HttpClientResponse.HttpC
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
     const buffered = this.buffered
     if (buffered !== undefined) return buffered.length === 0 ? Stream.empty : Stream.succeed(buffered)
-    return NodeStream.fromReadable(() => this.source.body, (cause) => this.decodeError(cause))
+    const rest = NodeStream.fromReadable<HttpClientError.ResponseError>(() => this.source.body, (cause) => this.decodeError(cause))
+    return this.prefix.length === 0 ? rest : Stream.concat(Stream.fromIterable(this.prefix), rest)
   }
 
   toJSON(): unknown {
     return IncomingMessage.inspect(this, { _id: "@effect/platform/HttpClientResponse", request: this.request.toJSON(), status: this.status })
   }
 }
+
+const continueReading = Effect.succeed(true)
 
 const decoder = new TextDecoder()
