@@ -40,19 +40,8 @@ const unwrap = <E>(error: E | NotSent): Exclude<E, NotSent> | McpSessionFailure 
 
 type McpSessionFailure = NotSent["error"]
 
-/**
- * Only a transport failure says a server is unwell (no connection, a timeout, a cut, bytes that
- * are not MCP, HTTP 5xx, 408, 429); any other answer, even a JSON-RPC error or a 401, proves it
- * alive. Probes and calls are judged alike, so that a token-less probe of a server that demands
- * a token does not open the circuit for callers that have one.
- */
-const healthFailure = (error: McpClientError): string | undefined => {
-  if (error._tag !== "TransportError") return undefined
-  if (error.reason === "Status" && error.status !== undefined && error.status < 500 && error.status !== 408 && error.status !== 429) {
-    return undefined
-  }
-  return error.message
-}
+/** The error text health records of a failure that says the server is unwell, else `undefined`. */
+const healthFailure = (error: McpClientError): string | undefined => McpRetry.isServerFailure(error) ? error.message : undefined
 
 const TOKEN = /^[\x21-\x7e]+$/
 

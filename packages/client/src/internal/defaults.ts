@@ -4,6 +4,13 @@
  */
 import * as Duration from "effect/Duration"
 
+/** Retries of a failed call: 3 attempts in all, waits exponential from 1 second, capped at 10 seconds. */
+export const retry: {
+  readonly times: number
+  readonly base: Duration.Duration
+  readonly max: Duration.Duration
+} = { times: 3, base: Duration.seconds(1), max: Duration.seconds(10) }
+
 /** Deadline of each attempt (and of each request of a session used directly). */
 export const requestTimeout: Duration.Duration = Duration.seconds(30)
 
