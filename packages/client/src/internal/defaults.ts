@@ -40,3 +40,12 @@ export const maxMessageSize = 16 * 1024 * 1024
  * small SSE body, the excerpt of an error body.
  */
 export const smallBody = 64 * 1024
+
+/** How long an idle socket of the undici agent stays open. */
+export const keepAliveTimeout: Duration.Duration = Duration.seconds(4)
+
+/**
+ * Sockets per server beyond its `maxConcurrency`: the health probe, the GET stream, a
+ * `notifications/cancelled` and the closing `DELETE`.
+ */
+export const spareConnections = 4
