@@ -8,6 +8,7 @@ import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
 import { McpHealth, McpRetry, McpServerConfig } from "../src/index.js"
 import { ProtocolError, ServerUnavailableError, ToolCallError, TransportError, UnknownToolError } from "../src/McpError.js"
+import * as Attempt from "../src/internal/attempt.js"
 import { MAX_QUALIFIED_LENGTH, qualify } from "../src/internal/toolNames.js"
 
 describe("health state machine", () => {
@@ -202,10 +203,22 @@ describe("what a failure means", () => {
     if (McpRetry.provablyNotRun(error)) expect(McpRetry.isTransient(error)).toBe(true)
   })
 
-  it.prop("an answer proves the server alive and is never retried", { error: answered, safe: FastCheck.boolean() }, ({ error, safe }) => {
+  it.prop("an answer proves the server alive and is never retried", { error: answered, safe: FastCheck.boolean(), sent: FastCheck.boolean() }, ({ error, safe, sent }) => {
     expect(McpRetry.isServerFailure(error)).toBe(false)
     expect(McpRetry.shouldRetry(error, safe)).toBe(false)
+    expect(Attempt.mayRetry({ sent, safeToRepeat: safe }, error)).toBe(false)
   })
+
+  it.prop(
+    "a request that never left is retried on any transient failure; one that left only as the tool's safety allows",
+    { error: transportError, safe: FastCheck.boolean() },
+    ({ error, safe }) => {
+      expect(Attempt.mayRetry({ sent: false, safeToRepeat: safe }, error)).toBe(McpRetry.isTransient(error))
+      expect(Attempt.mayRetry({ sent: true, safeToRepeat: safe }, error)).toBe(McpRetry.shouldRetry(error, safe))
+      // after it left, an unsafe tool is retried only when the server provably did not run it
+      expect(Attempt.mayRetry({ sent: true, safeToRepeat: false }, error)).toBe(McpRetry.provablyNotRun(error))
+    }
+  )
 })
 
 describe("qualified tool names", () => {
