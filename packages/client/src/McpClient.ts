@@ -16,8 +16,7 @@
  */
 import type * as McpSchema from "@effect/ai/McpSchema"
 import type * as FileSystem from "@effect/platform/FileSystem"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as Undici from "@effect/platform-node/Undici"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
@@ -27,10 +26,9 @@ import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type * as SubscriptionRef from "effect/SubscriptionRef"
 import * as internal from "./internal/client.js"
-import * as Defaults from "./internal/defaults.js"
-import * as UndiciClient from "./internal/undiciClient.js"
 import { McpConfigError, type McpClientError, type UnknownServerError } from "./McpError.js"
 import type * as McpHealth from "./McpHealth.js"
+import * as McpHttpClient from "./McpHttpClient.js"
 import type * as McpRetry from "./McpRetry.js"
 import * as McpConfigFile from "./McpConfigFile.js"
 import type * as McpServerConfig from "./McpServerConfig.js"
@@ -185,54 +183,28 @@ export const layer = (options: McpClientOptions): Layer.Layer<McpClient, McpConf
   Layer.scoped(McpClient, make(options))
 
 /**
- * A lean `HttpClient` over its own undici agent, closed (every socket with it) when the scope
- * closes. It implements the plain `HttpClient` interface without per-request tracing spans, which
- * cost more than an MCP request on loopback; use `layer` with any other `HttpClient` (such as
- * `NodeHttpClient.layerUndici`) to get those spans back. Small answers (at most 64 KiB, length
- * announced) are read before the response is handed over. With this client, a call on an open
- * session runs on the caller's fiber and its deadline aborts the request; with any other, each
- * attempt runs on a fiber of its own that the deadline interrupts. `connections` bounds the
- * sockets per origin (unbounded by default); requests beyond it wait for a free socket.
- *
  * @since 0.1.0
  * @category layers
+ * @deprecated use `McpHttpClient.layerUndiciWith`
  */
-export const layerUndiciWith = (options: { readonly connections?: number | undefined } = {}): Layer.Layer<HttpClient.HttpClient> =>
-  Layer.scoped(
-    HttpClient.HttpClient,
-    Effect.map(
-      Effect.acquireRelease(
-        Effect.sync(() => new Undici.Agent({ keepAliveTimeout: 4_000, ...(options.connections === undefined ? {} : { connections: options.connections }) })),
-        (agent) => Effect.promise(() => agent.destroy())
-      ),
-      UndiciClient.make
-    )
-  )
+export const layerUndiciWith: (options?: McpHttpClient.UndiciOptions) => Layer.Layer<HttpClient.HttpClient> = McpHttpClient.layerUndiciWith
 
 /**
- * `layerUndiciWith` with no bound on sockets.
- *
  * @since 0.1.0
  * @category layers
+ * @deprecated use `McpHttpClient.layerUndici`
  */
-export const layerUndici: Layer.Layer<HttpClient.HttpClient> = layerUndiciWith()
+export const layerUndici: Layer.Layer<HttpClient.HttpClient> = McpHttpClient.layerUndici
 
 /**
- * `layer` with its own undici `HttpClient`, its sockets per server bounded by the largest
+ * `layer` with its own `McpHttpClient`, its sockets per server bounded by the largest
  * `maxConcurrency` plus 4: ready to use on Node.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerNode = (options: McpClientOptions): Layer.Layer<McpClient, McpConfigError> =>
-  layer(options).pipe(Layer.provide(layerUndiciWith({ connections: poolSize(options) })))
-
-/**
- * Sockets per server for `layerNode`: the largest `maxConcurrency` (32 by default), plus room for
- * the health probe, the GET stream, cancellations and the closing `DELETE`.
- */
-const poolSize = (options: McpClientOptions): number =>
-  Math.max(0, ...options.servers.map((server) => server.maxConcurrency ?? Defaults.maxConcurrency)) + 4
+  layer(options).pipe(Layer.provide(McpHttpClient.layerFor(options.servers)))
 
 /**
  * Settings of `layerConfig`: the client options but the servers, which come from a file.

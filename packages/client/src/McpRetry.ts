@@ -17,6 +17,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
+import * as Defaults from "./internal/defaults.js"
 import type { McpClientError } from "./McpError.js"
 
 /**
@@ -52,7 +53,7 @@ export interface Policy {
  * @since 0.1.0
  * @category constants
  */
-export const defaultPolicy: Policy = { times: 3, base: Duration.seconds(1), max: Duration.seconds(10) }
+export const defaultPolicy: Policy = Defaults.retry
 
 /**
  * Fills in the defaults of `options` from `fallback`.
@@ -120,7 +121,35 @@ export const schedule = <E>(
     )
   )
 
-const transientStatus = new Set([408, 429, 500, 502, 503, 504])
+const transientStatuses: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504])
+
+/**
+ * An HTTP status that may pass if the same request is sent again: 408, 429, 500, 502, 503,
+ * 504.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isTransientStatus = (status: number): boolean => transientStatuses.has(status)
+
+/**
+ * An HTTP status that says the server is unwell: every 5xx, and the transient 408 and 429. Any
+ * other status is an answer, and proves the server alive.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isServerFailureStatus = (status: number): boolean => status >= 500 || isTransientStatus(status)
+
+/**
+ * An HTTP status by which a live server refuses a request for good: a 4xx other than 408 and 429
+ * (405 for a method it does not offer, 401 or 403 for credentials it will not take). Sending the
+ * same request again would get the same answer.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isRefusalStatus = (status: number): boolean => status >= 400 && status < 500 && !isTransientStatus(status)
 
 /**
  * A failure that may pass if the same request is sent again: no connection, a timeout, a cut
@@ -138,11 +167,25 @@ export const isTransient = (error: McpClientError): boolean => {
     case "Closed":
       return true
     case "Status":
-      return error.status !== undefined && transientStatus.has(error.status)
+      return error.status !== undefined && isTransientStatus(error.status)
     case "Decode":
       return error.malformed === true
   }
 }
+
+/**
+ * A failure that says the server is unwell: no connection, a timeout, a cut, bytes that are not
+ * MCP (`Decode`), or a status of `isServerFailureStatus` (5xx, 408, 429). Any other outcome, even
+ * a JSON-RPC error, a 4xx or an `isError` result, proves the server alive. Calls and probes are
+ * judged alike, so that a token-less probe of a server that demands a token does not open the
+ * circuit for callers that have one.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isServerFailure = (error: McpClientError): boolean =>
+  error._tag === "TransportError" &&
+  (error.reason !== "Status" || error.status === undefined || isServerFailureStatus(error.status))
 
 /**
  * A failure that proves the server did not run the request: the connection was refused, or the

@@ -31,6 +31,13 @@ export * as McpSession from "./McpSession.js"
 export * as McpHealth from "./McpHealth.js"
 
 /**
+ * The lean `HttpClient` of effect-mcp, over an undici agent of its own.
+ *
+ * @since 0.1.0
+ */
+export * as McpHttpClient from "./McpHttpClient.js"
+
+/**
  * When and how often a failed MCP call is tried again.
  *
  * @since 0.1.0

@@ -16,6 +16,7 @@ import * as TestClock from "effect/TestClock"
 import * as TestServices from "effect/TestServices"
 import { McpClient } from "../src/index.js"
 import { eventually, failureOf } from "./support/effects.js"
+import { answerJson, rawPeer } from "./support/rawPeer.js"
 import { sdkPeer } from "./support/sdkPeer.js"
 
 interface Retry {
@@ -123,6 +124,66 @@ describe("McpClient timing under TestClock", () => {
       expect(retries.length).toBe(1)
       expect(peer.executions("add")).toBe(1)
     })))
+
+  it.scoped("a deadline reached before the request left is retried even for an unsafe tool", () =>
+    Effect.gen(function*() {
+      const peer = yield* rawPeer((request, res) => {
+        const message = request.message
+        if (message?.method === "tools/list") {
+          answerJson(res, message.id, { tools: [{ name: "unsafe", inputSchema: { type: "object" } }] })
+        } else if (message?.method === "tools/call") {
+          answerJson(res, message.id, { content: [{ type: "text", text: "ran" }] })
+        } else if (request.method === "GET") {
+          res.writeHead(405).end()
+        } else {
+          res.writeHead(202).end()
+        }
+      }, { sessionId: "s-1", hangOnInitialize: (initializations) => initializations === 1 })
+      const posted = (method: string) => peer.requests.filter((request) => request.message?.method === method).length
+      // the health path keeps the probe from opening a session of its own
+      const { mcp, retries } = yield* client({
+        servers: [{ name: "one", url: peer.url, healthPath: "/health", timeout: "10 seconds", retry: { times: 2, base: "1 second", max: "1 second" } }],
+        healthInterval: "1 hour"
+      })
+      const call = yield* Effect.fork(mcp.callTool("one", "unsafe", {}))
+      yield* waitFor(() => posted("initialize") === 1, "the first initialize")
+      yield* TestClock.adjust("10 seconds")
+      yield* waitFor(() => retries.length === 1, "the retry")
+      expect(retries[0]?.fields.cause).toBe(`MCP server "one", tool "unsafe": Timeout: no answer within 10s`)
+      yield* TestClock.adjust("1 second")
+      const result = yield* Fiber.join(call)
+      expect(result.content).toEqual([{ type: "text", text: "ran" }])
+      expect(posted("initialize")).toBe(2)
+      expect(posted("tools/call")).toBe(1)
+    }))
+
+  it.scoped("a half-open trial that is interrupted gives its place to the next call at once", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const { mcp } = yield* client({
+        servers: [{ name: "one", url: peer.url }],
+        healthInterval: "1 hour",
+        failureThreshold: 1,
+        circuitResetAfter: "10 seconds"
+      })
+      yield* mcp.listTools("one")
+      const state = () => Effect.runSync(mcp.health.get).get("one")
+      peer.failNext({ times: 1, status: 500 })
+      yield* failureOf(mcp.callTool("one", "add", { a: 1, b: 1 }, { retry: false }))
+      expect(state()?.circuit).toBe("open")
+      yield* TestClock.adjust("10 seconds")
+      const trial = yield* Effect.fork(mcp.callTool("one", "gate", {}, { retry: false }))
+      yield* waitFor(() => peer.gate.running() === 1, "the trial to reach the server")
+      expect(state()?.circuit).toBe("half-open")
+      const refused = yield* failureOf(mcp.callTool("one", "add", { a: 1, b: 1 }))
+      expect(refused._tag).toBe("ServerUnavailableError")
+      yield* Fiber.interrupt(trial)
+      expect(state()?.circuit).toBe("open")
+      const next = yield* mcp.callTool("one", "add", { a: 2, b: 2 })
+      expect(next.content).toEqual([{ type: "text", text: "4" }])
+      expect(state()?.circuit).toBe("closed")
+      peer.gate.release()
+    }))
 
   it.scoped("probes every server once per health interval", () =>
     Effect.gen(function*() {

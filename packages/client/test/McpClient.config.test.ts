@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { McpClient, McpServerConfig } from "../src/index.js"
+import { McpClient, McpHttpClient, McpServerConfig } from "../src/index.js"
 import { failureOf } from "./support/effects.js"
 import { sdkPeer } from "./support/sdkPeer.js"
 
@@ -23,7 +23,7 @@ const writeConfig = (json: unknown): string => {
 const withEnv = (env: Record<string, string>) => Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
 
 const fromConfig = (env: Record<string, string>) =>
-  Layer.build(McpClient.layerConfig().pipe(Layer.provide(Layer.merge(McpClient.layerUndici, NodeFileSystem.layer)))).pipe(
+  Layer.build(McpClient.layerConfig().pipe(Layer.provide(Layer.merge(McpHttpClient.layerUndici, NodeFileSystem.layer)))).pipe(
     Effect.map((context) => Context.get(context, McpClient.McpClient)),
     withEnv(env)
   )
@@ -133,4 +133,12 @@ describe("McpClient.layerConfig", () => {
       const layer = yield* failureOf(Layer.build(McpClient.layerNode({ servers: [{ name: "", url: "http://x/mcp" }] })))
       expect(layer.message).toBe("options at servers[0].name: must be a non-empty string")
     }))
+})
+
+describe("McpHttpClient", () => {
+  it("gives layerNode the largest maxConcurrency (32 by default) plus 4 sockets per server", () => {
+    expect(McpHttpClient.connectionsFor([{}])).toBe(36)
+    expect(McpHttpClient.connectionsFor([{ maxConcurrency: 8 }, { maxConcurrency: 100 }, {}])).toBe(104)
+    expect(McpHttpClient.connectionsFor([{ maxConcurrency: 8 }])).toBe(12)
+  })
 })

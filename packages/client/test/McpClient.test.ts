@@ -270,6 +270,28 @@ describe("McpClient against real servers", () => {
       expect(idempotent.content).toEqual([{ type: "text", text: "4" }])
     }))
 
+  it.scopedLive("retries an unsafe tool while its call has not left (opening the session, listing its tools), never once it has", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({ servers: [{ name: "one", url: peer.url, retry: fastRetry }], healthInterval: "1 hour" })
+      // the first probe opens the token-less session: the faults below are the calls' alone
+      yield* eventually(() => peer.posts("ping") === 1, "the first probe")
+      // 500 is transient but not a proof that nothing ran: only "not sent" lets an unsafe tool retry it
+      peer.failNext({ times: 1, status: 500, method: "initialize" })
+      const afterInitialize = yield* mcp.callTool("one", "add", { a: 1, b: 1 }, { auth: "token-1" })
+      expect(afterInitialize.content).toEqual([{ type: "text", text: "2" }])
+      expect(peer.posts("initialize")).toBe(3)
+      peer.failNext({ times: 1, status: 500, method: "tools/list" })
+      const afterList = yield* mcp.callTool("one", "add", { a: 2, b: 2 }, { auth: "token-2" })
+      expect(afterList.content).toEqual([{ type: "text", text: "4" }])
+      expect(peer.executions("add")).toBe(2)
+      expect(peer.posts("tools/call")).toBe(2)
+      peer.failNext({ times: 1, status: 500 })
+      const sent = yield* failureOf(mcp.callTool("one", "add", { a: 3, b: 3 }, { auth: "token-2" }))
+      expect(sent._tag === "TransportError" && sent.status).toBe(500)
+      expect(peer.posts("tools/call")).toBe(3)
+    }))
+
   it.scopedLive("survives a server killed and restarted on the same port", () =>
     Effect.gen(function*() {
       const peer = yield* sdkPeer("sse")

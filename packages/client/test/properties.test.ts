@@ -7,7 +7,8 @@ import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
 import { McpConfigFile, McpHealth, McpRetry, McpServerConfig } from "../src/index.js"
-import { TransportError } from "../src/McpError.js"
+import { ProtocolError, ServerUnavailableError, ToolCallError, TransportError, UnknownToolError } from "../src/McpError.js"
+import * as Attempt from "../src/internal/attempt.js"
 import { MAX_QUALIFIED_LENGTH, qualify } from "../src/internal/toolNames.js"
 
 describe("health state machine", () => {
@@ -159,6 +160,63 @@ describe("retry policy", () => {
       expect(plain).toBeLessThanOrEqual(Math.min(max, Math.ceil(exponential * 1.2)))
       const withAfter = Duration.toMillis(McpRetry.delay(policy, retry, random, Duration.millis(after)))
       expect(withAfter).toBe(Math.min(max, Math.max(plain, after)))
+    }
+  )
+})
+
+describe("what a failure means", () => {
+  const status = FastCheck.integer({ min: 100, max: 599 })
+  const reasons: ReadonlyArray<TransportError["reason"]> = ["Connect", "Timeout", "Status", "Decode", "Closed"]
+  const transportError = FastCheck.record({
+    reason: FastCheck.constantFrom(...reasons),
+    status: FastCheck.option(status, { nil: undefined }),
+    malformed: FastCheck.option(FastCheck.boolean(), { nil: undefined })
+  }).map(({ malformed, reason, status }) =>
+    new TransportError({
+      server: "s",
+      reason,
+      detail: "d",
+      ...(status === undefined ? {} : { status }),
+      ...(malformed === undefined ? {} : { malformed })
+    })
+  )
+  const answered = FastCheck.constantFrom(
+    ProtocolError.fromAnswer({ server: "s", tool: "t", code: -32602, message: "bad" }),
+    new ToolCallError({ server: "s", tool: "t", content: [] }),
+    new UnknownToolError({ server: "s", tool: "t", available: [] }),
+    new ServerUnavailableError({ server: "s", consecutiveFailures: 5, retryAt: DateTime.unsafeMake(0) })
+  )
+
+  it.prop("statuses: 5xx, 408 and 429 say the server is unwell; other 4xx are refusals; only 408, 429, 500, 502, 503, 504 are transient", { status }, ({ status }) => {
+    expect(McpRetry.isServerFailureStatus(status)).toBe(status >= 500 || status === 408 || status === 429)
+    expect(McpRetry.isRefusalStatus(status)).toBe(status >= 400 && status < 500 && status !== 408 && status !== 429)
+    expect(McpRetry.isTransientStatus(status)).toBe([408, 429, 500, 502, 503, 504].includes(status))
+    const error = new TransportError({ server: "s", reason: "Status", detail: "d", status })
+    expect(McpRetry.isServerFailure(error)).toBe(McpRetry.isServerFailureStatus(status))
+    expect(McpRetry.isTransient(error)).toBe(McpRetry.isTransientStatus(status))
+  })
+
+  it.prop("a transport failure other than a status always says the server is unwell", { error: transportError }, ({ error }) => {
+    if (error.reason !== "Status") expect(McpRetry.isServerFailure(error)).toBe(true)
+    // what may pass when sent again is a server failure, and what provably did not run may pass
+    if (McpRetry.isTransient(error)) expect(McpRetry.isServerFailure(error)).toBe(true)
+    if (McpRetry.provablyNotRun(error)) expect(McpRetry.isTransient(error)).toBe(true)
+  })
+
+  it.prop("an answer proves the server alive and is never retried", { error: answered, safe: FastCheck.boolean(), sent: FastCheck.boolean() }, ({ error, safe, sent }) => {
+    expect(McpRetry.isServerFailure(error)).toBe(false)
+    expect(McpRetry.shouldRetry(error, safe)).toBe(false)
+    expect(Attempt.mayRetry({ sent, safeToRepeat: safe }, error)).toBe(false)
+  })
+
+  it.prop(
+    "a request that never left is retried on any transient failure; one that left only as the tool's safety allows",
+    { error: transportError, safe: FastCheck.boolean() },
+    ({ error, safe }) => {
+      expect(Attempt.mayRetry({ sent: false, safeToRepeat: safe }, error)).toBe(McpRetry.isTransient(error))
+      expect(Attempt.mayRetry({ sent: true, safeToRepeat: safe }, error)).toBe(McpRetry.shouldRetry(error, safe))
+      // after it left, an unsafe tool is retried only when the server provably did not run it
+      expect(Attempt.mayRetry({ sent: true, safeToRepeat: false }, error)).toBe(McpRetry.provablyNotRun(error))
     }
   )
 })

@@ -4,6 +4,13 @@
  */
 import * as Duration from "effect/Duration"
 
+/** Retries of a failed call: 3 attempts in all, waits exponential from 1 second, capped at 10 seconds. */
+export const retry: {
+  readonly times: number
+  readonly base: Duration.Duration
+  readonly max: Duration.Duration
+} = { times: 3, base: Duration.seconds(1), max: Duration.seconds(10) }
+
 /** Deadline of each attempt (and of each request of a session used directly). */
 export const requestTimeout: Duration.Duration = Duration.seconds(30)
 
@@ -33,3 +40,12 @@ export const maxMessageSize = 16 * 1024 * 1024
  * small SSE body, the excerpt of an error body.
  */
 export const smallBody = 64 * 1024
+
+/** How long an idle socket of the undici agent stays open. */
+export const keepAliveTimeout: Duration.Duration = Duration.seconds(4)
+
+/**
+ * Sockets per server beyond its `maxConcurrency`: the health probe, the GET stream, a
+ * `notifications/cancelled` and the closing `DELETE`.
+ */
+export const spareConnections = 4

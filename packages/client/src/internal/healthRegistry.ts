@@ -13,13 +13,19 @@ import { ServerUnavailableError } from "../McpError.js"
 export interface HealthRegistry {
   readonly states: SubscriptionRef.SubscriptionRef<ReadonlyMap<string, McpHealth.ServerHealth>>
   readonly record: (server: string, observation: McpHealth.Observation) => Effect.Effect<void>
-  /** Circuit admission of one call; a `trial` turns the circuit half-open. */
-  readonly admit: (server: string) => Effect.Effect<McpHealth.Admission>
+  /**
+   * Circuit admission of one call: `allow`, or the `trial` that turns the circuit half-open, or
+   * the server's `ServerUnavailableError` when the call must fail fast.
+   */
+  readonly admit: (server: string) => Effect.Effect<Admitted, ServerUnavailableError>
   /** A half-open trial ended without an outcome. */
   readonly abandonTrial: (server: string) => Effect.Effect<void>
-  /** Fails with the server's `ServerUnavailableError`. */
-  readonly unavailable: (server: string) => Effect.Effect<never, ServerUnavailableError>
 }
+
+/** @internal */
+export type Admitted = Exclude<McpHealth.Admission, "reject">
+
+const allowed: Effect.Effect<Admitted> = Effect.succeed("allow")
 
 /** @internal */
 export const make = (servers: ReadonlyArray<string>, circuit: McpHealth.CircuitOptions): Effect.Effect<HealthRegistry> =>
@@ -38,17 +44,18 @@ export const make = (servers: ReadonlyArray<string>, circuit: McpHealth.CircuitO
               : transition(server, (health, now) => McpHealth.observe(health, observation, now, circuit))),
         admit: (server) =>
           Effect.flatMap(current(server), (health) =>
-            health.circuit === "closed"
-              ? Effect.succeed("allow" as const)
-              : Effect.flatMap(DateTime.now, (now) =>
+            health.circuit === "closed" ? allowed : Effect.flatMap(DateTime.now, (now) =>
+              Effect.flatMap(
                 SubscriptionRef.modify(states, (map) => {
                   const [admission, next] = McpHealth.admit(map.get(server)!, now)
-                  return [admission, admission === "trial" ? new Map(map).set(server, next) : map]
-                }))),
-        abandonTrial: (server) => transition(server, McpHealth.abandonTrial),
-        unavailable: (server) =>
-          Effect.flatMap(Effect.zip(current(server), DateTime.now), ([health, now]) =>
-            new ServerUnavailableError({ server, consecutiveFailures: health.consecutiveFailures, retryAt: health.retryAt ?? now }))
+                  return [[admission, next] as const, admission === "trial" ? new Map(map).set(server, next) : map]
+                }),
+                ([admission, next]): Effect.Effect<Admitted, ServerUnavailableError> =>
+                  admission === "reject"
+                    ? new ServerUnavailableError({ server, consecutiveFailures: next.consecutiveFailures, retryAt: next.retryAt ?? now })
+                    : Effect.succeed(admission)
+              ))),
+        abandonTrial: (server) => transition(server, McpHealth.abandonTrial)
       }
     }
   )

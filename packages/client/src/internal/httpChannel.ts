@@ -16,6 +16,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { TransportError } from "../McpError.js"
+import * as McpRetry from "../McpRetry.js"
 import * as Answer from "./answer.js"
 import { type Channel, type Handlers, type Outgoing, SessionExpired } from "./channel.js"
 import * as Transport from "./transport.js"
@@ -184,7 +185,7 @@ export const make = (
         yield* handlers.reinitialize(current.generation)
         return yield* Transport.transportError(sessionTarget, "Status", "the session had expired; re-initialized", { status: 404 })
       }
-      if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
+      if (McpRetry.isRefusalStatus(response.status)) {
         // 405: the server offers no GET stream; 401, 403, …: it never will for these credentials
         yield* Transport.discard(response)
         yield* Effect.logDebug(`no GET stream: HTTP ${response.status}`)

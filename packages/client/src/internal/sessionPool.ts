@@ -18,14 +18,6 @@ import type { McpSessionError } from "../McpError.js"
 import type * as McpServerConfig from "../McpServerConfig.js"
 import * as McpSession from "../McpSession.js"
 
-/**
- * A failure before the request was sent (opening the session, listing tools): the call itself
- * never left, so any transient cause may be retried, even for an unsafe tool.
- *
- * @internal
- */
-export class NotSent extends Data.TaggedError("NotSent")<{ readonly error: McpSessionError }> {}
-
 class SessionKey extends Data.Class<{
   readonly server: string
   readonly auth: Redacted.Redacted<string> | undefined
@@ -38,7 +30,7 @@ export interface SessionPool {
     config: McpServerConfig.McpServerConfig,
     auth: Redacted.Redacted<string> | undefined,
     use: (session: McpSession.McpSession) => Effect.Effect<A, E>
-  ) => Effect.Effect<A, E | NotSent>
+  ) => Effect.Effect<A, E | McpSessionError>
   /** The open session for (server, token), if there is one. */
   readonly ready: (config: McpServerConfig.McpServerConfig, auth: Redacted.Redacted<string> | undefined) => McpSession.McpSession | undefined
   /** The session's tool list as last fetched. */
@@ -148,7 +140,6 @@ export const make = (
           return Effect.scoped(
             get.pipe(
               Effect.flatMap((session) => ended.has(session) ? Effect.zipRight(RcMap.invalidate(sessions, key), get) : Effect.succeed(session)),
-              Effect.mapError((error) => new NotSent({ error })),
               Effect.flatMap(use)
             )
           )

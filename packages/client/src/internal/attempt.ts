@@ -1,0 +1,184 @@
+/**
+ * One attempt of a client request, and its retries.
+ *
+ * An attempt is a resource of the server's circuit: admission acquires it (or fails fast with
+ * `ServerUnavailableError`), the request uses it within its deadline and one of the server's
+ * permits, and its outcome, whatever it is, settles the server's health. Whether the attempt's
+ * request left is data of the call (`AttemptState`), which the retry predicate reads: a request
+ * that never left may be repeated whatever the tool.
+ */
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import type { McpClientError, ServerUnavailableError, TransportError } from "../McpError.js"
+import type * as McpHealth from "../McpHealth.js"
+import * as McpRetry from "../McpRetry.js"
+import type * as McpServerConfig from "../McpServerConfig.js"
+import type * as McpSession from "../McpSession.js"
+import type * as Deadlines from "./deadlines.js"
+import type * as HealthRegistry from "./healthRegistry.js"
+import * as Transport from "./transport.js"
+
+/** Lets the client's deadline, which also covers opening the session, be the only timer. @internal */
+export const untimed: McpSession.RequestOptions = { timeout: Duration.infinity }
+
+/**
+ * What the retries of one call know of its attempts. Attempts of one call never overlap: each
+ * starts `sent` over, and the retry predicate reads it once that attempt has failed.
+ *
+ * @internal
+ */
+export interface AttemptState {
+  /** Whether the current attempt's request has left; flipped just before it is sent. */
+  sent: boolean
+  /** Whether the call may run twice: the tool's hints, or the caller's `idempotent`. */
+  safeToRepeat: boolean
+}
+
+/** A state for requests that are always safe to repeat (listing tools), and never marked sent. @internal */
+export const safeState = (): AttemptState => ({ sent: false, safeToRepeat: true })
+
+/**
+ * Whether the failure of the attempt that just ended may be retried: by `McpRetry.shouldRetry`,
+ * with a request that never left as safe to repeat as any, since the server cannot have run it.
+ *
+ * @internal
+ */
+export const mayRetry = (state: AttemptState, error: McpClientError): boolean =>
+  McpRetry.shouldRetry(error, state.safeToRepeat || !state.sent)
+
+const callSucceeded: McpHealth.Observation = { _tag: "Success", source: "call" }
+
+/** @internal */
+export interface Attempts {
+  /**
+   * One attempt: admission, then `use()` bounded by `timeout` (waiting for a permit and opening
+   * the session included) under the server's concurrency limit, then its outcome fed to health.
+   * `onCallersFiber` says, when the attempt starts, that its session is open: with a free permit
+   * and an `HttpClient` that honours `Abort`s, it then runs without a fiber of its own.
+   */
+  readonly run: <A, E extends McpClientError>(
+    config: McpServerConfig.McpServerConfig,
+    tool: string | undefined,
+    timeout: Duration.Duration,
+    state: AttemptState,
+    onCallersFiber: () => boolean,
+    use: () => Effect.Effect<A, E>
+  ) => Effect.Effect<A, E | TransportError | ServerUnavailableError>
+  /** Repeats `attempt` as `policy` and `mayRetry` allow, logging each retry. */
+  readonly withRetries: <A, E extends McpClientError>(
+    config: McpServerConfig.McpServerConfig,
+    tool: string | undefined,
+    policy: McpRetry.Policy,
+    state: AttemptState,
+    attempt: Effect.Effect<A, E>
+  ) => Effect.Effect<A, E>
+}
+
+/** @internal */
+export const make = (options: {
+  readonly configs: ReadonlyArray<McpServerConfig.McpServerConfig>
+  readonly registry: HealthRegistry.HealthRegistry
+  readonly deadlines: Deadlines.Deadlines
+  /** Whether the `HttpClient` honours `Abort`s, so that an attempt may run on its caller's fiber. */
+  readonly abortable: boolean
+}): Attempts => {
+  const { abortable, deadlines, registry } = options
+  const bulkheads = new Map(options.configs.map((config) => [config.name, Effect.unsafeMakeSemaphore(config.maxConcurrency)]))
+
+  /**
+   * `use` within its deadline and one of the server's permits. On the caller's fiber, a permit
+   * must be free at once (the deadline then only has the request to cut short); otherwise the
+   * attempt waits for its permit on a fiber of its own, which the deadline interrupts.
+   */
+  const bounded = <A, E>(
+    config: McpServerConfig.McpServerConfig,
+    timeout: Duration.Duration,
+    onCallersFiber: () => boolean,
+    onTimeout: () => TransportError,
+    use: () => Effect.Effect<A, E>
+  ): Effect.Effect<A, E | TransportError> =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const at = now + Duration.toMillis(timeout)
+      const bulkhead = bulkheads.get(config.name)!
+      const forked = () => deadlines.onOwnFiber(bulkhead.withPermits(1)(use()), at, onTimeout)
+      if (!abortable || !onCallersFiber()) return forked()
+      return Effect.flatMap(
+        bulkhead.withPermitsIfAvailable(1)(deadlines.onCallersFiber(use(), at, onTimeout)),
+        (result) => Option.isSome(result) ? Effect.succeed(result.value) : forked()
+      )
+    })
+
+  /** Feeds the attempt's outcome to health; an attempt that ended without one gives up its trial. */
+  const settle = (server: string, admitted: HealthRegistry.Admitted, exit: Exit.Exit<unknown, McpClientError>): Effect.Effect<void> => {
+    if (Exit.isSuccess(exit)) return registry.record(server, callSucceeded)
+    const failure = Cause.failureOption(exit.cause)
+    if (Option.isNone(failure)) return admitted === "trial" ? registry.abandonTrial(server) : Effect.void
+    return registry.record(
+      server,
+      McpRetry.isServerFailure(failure.value) ? { _tag: "Failure", source: "call", error: failure.value.message } : callSucceeded
+    )
+  }
+
+  const run = <A, E extends McpClientError>(
+    config: McpServerConfig.McpServerConfig,
+    tool: string | undefined,
+    timeout: Duration.Duration,
+    state: AttemptState,
+    onCallersFiber: () => boolean,
+    use: () => Effect.Effect<A, E>
+  ): Effect.Effect<A, E | TransportError | ServerUnavailableError> =>
+    Effect.acquireUseRelease(
+      registry.admit(config.name),
+      () => {
+        state.sent = false
+        return bounded(
+          config,
+          timeout,
+          onCallersFiber,
+          () => Transport.transportError({ server: config.name, tool }, "Timeout", `no answer within ${Duration.format(timeout)}`),
+          use
+        )
+      },
+      (admitted, exit) => settle(config.name, admitted, exit)
+    )
+
+  const withRetries = <A, E extends McpClientError>(
+    config: McpServerConfig.McpServerConfig,
+    tool: string | undefined,
+    policy: McpRetry.Policy,
+    state: AttemptState,
+    attempt: Effect.Effect<A, E>
+  ): Effect.Effect<A, E> => {
+    if (policy.times <= 1) return attempt
+    const schedule = () =>
+      McpRetry.schedule<E>(policy, {
+        retryAfter: (error) => {
+          const cause: McpClientError = error
+          return cause._tag === "TransportError" ? cause.retryAfter : undefined
+        },
+        while: (error) => mayRetry(state, error),
+        onRetry: (retry, delay, error) =>
+          Effect.logWarning(`MCP call failed; retrying in ${Duration.format(delay)}`).pipe(
+            Effect.annotateLogs({
+              server: config.name,
+              tool: tool ?? "(tools/list)",
+              attempt: `${retry}/${policy.times}`,
+              delay: Duration.format(delay),
+              cause: error.message
+            })
+          )
+      })
+    // the retry machinery is set up only once an attempt has failed: that first failure is
+    // replayed into it, without a request, so that the schedule sees every failure
+    return Effect.catchAll(attempt, (first) => {
+      let replayed = false
+      return Effect.retry(Effect.suspend(() => replayed ? attempt : (replayed = true, Effect.fail(first))), schedule())
+    })
+  }
+
+  return { run, withRetries }
+}

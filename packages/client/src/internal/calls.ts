@@ -1,0 +1,160 @@
+/**
+ * The client's requests to its servers: `callTool`, `listTools` and `availableTools`, each made
+ * of attempts (see `attempt.ts`) on the session of its (server, token).
+ */
+import type * as McpSchema from "@effect/ai/McpSchema"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as Tracer from "effect/Tracer"
+import type * as McpClient from "../McpClient.js"
+import type * as McpConfigFile from "../McpConfigFile.js"
+import { type McpClientError, ProtocolError, type TransportError, UnknownServerError, UnknownToolError } from "../McpError.js"
+import * as McpRetry from "../McpRetry.js"
+import type * as McpServerConfig from "../McpServerConfig.js"
+import type * as McpSession from "../McpSession.js"
+import * as Attempt from "./attempt.js"
+import type * as Deadlines from "./deadlines.js"
+import type * as SessionPool from "./sessionPool.js"
+import { qualify } from "./toolNames.js"
+import * as Transport from "./transport.js"
+
+/** @internal */
+export interface Calls {
+  readonly callTool: McpClient.Service["callTool"]
+  readonly listTools: McpClient.Service["listTools"]
+  readonly availableTools: McpClient.Service["availableTools"]
+}
+
+const TOKEN = /^[\x21-\x7e]+$/
+
+const builtInTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
+/** `listTools` and `availableTools` are rare: they keep a fiber of their own. */
+const neverOnCallersFiber = () => false
+
+const isArguments = (args: unknown): args is Readonly<Record<string, unknown>> =>
+  typeof args === "object" && args !== null && !Array.isArray(args)
+
+const invalidInput = (server: string, tool: string, message: string) =>
+  Effect.fail(ProtocolError.fromAnswer({ server, tool, code: -32602, message }))
+
+const invalidArguments = (server: string, tool: string, args: unknown) =>
+  invalidInput(server, tool, `arguments must be a JSON object, got ${Array.isArray(args) ? "an array" : args === null ? "null" : typeof args}`)
+
+/** The call's bearer token, once it and the call's headers are known to be sendable. */
+const checkCredentials = (config: McpServerConfig.McpServerConfig, tool: string, callOptions: McpClient.CallOptions) => {
+  const server = config.name
+  if (config.stdio !== undefined && (callOptions.auth !== undefined || Object.keys(callOptions.headers ?? {}).length > 0)) {
+    return invalidInput(server, tool, `${server} is a stdio server: a bearer token or HTTP headers cannot be forwarded to a child process`)
+  }
+  const raw = callOptions.auth
+  const auth = raw === undefined ? undefined : typeof raw === "string" ? Redacted.make(raw) : raw
+  if (auth !== undefined && !TOKEN.test(Redacted.value(auth))) {
+    return invalidInput(server, tool, "the bearer token is empty or has characters not allowed in an HTTP header")
+  }
+  for (const [name, value] of Object.entries(callOptions.headers ?? {})) {
+    if (!Transport.isHeaderName(name) || typeof value !== "string" || !Transport.isHeaderValue(value)) {
+      return invalidInput(server, tool, `the header ${JSON.stringify(name)} is not a valid HTTP header name and value`)
+    }
+  }
+  return Effect.succeed(auth)
+}
+
+/** @internal */
+export const make = (options: {
+  readonly configs: ReadonlyArray<McpServerConfig.McpServerConfig>
+  readonly unsupported: ReadonlyArray<McpConfigFile.Unsupported>
+  readonly pool: SessionPool.SessionPool
+  readonly deadlines: Deadlines.Deadlines
+  readonly attempts: Attempt.Attempts
+}): Calls => {
+  const { attempts, configs, deadlines, pool } = options
+  const byName = new Map(configs.map((config) => [config.name, config]))
+  const unsupportedByName = new Map(options.unsupported.map((entry) => [entry.name, entry]))
+  const known = [...configs.map((config) => config.name), ...options.unsupported.map((entry) => entry.name)]
+
+  const lookup = (server: string, tool?: string): Effect.Effect<McpServerConfig.McpServerConfig, UnknownServerError | TransportError> => {
+    if (deadlines.isClosed()) return Effect.fail(Transport.transportError({ server, tool }, "Closed", "the MCP client is closed"))
+    const config = byName.get(server)
+    if (config !== undefined) return Effect.succeed(config)
+    const entry = unsupportedByName.get(server)
+    return entry === undefined
+      ? Effect.fail(new UnknownServerError({ server, known }))
+      : Effect.fail(Transport.transportError({ server, tool }, "Connect", `cannot be used: ${entry.reason}`))
+  }
+
+  const toolsOf = (session: McpSession.McpSession) => {
+    const cached = pool.cachedTools(session)
+    return cached === undefined ? pool.fetchTools(session, Attempt.untimed) : Effect.succeed(cached)
+  }
+
+  /** The tool's definition, from the session's list, listed once more before giving up on it. */
+  const definition = (session: McpSession.McpSession, tool: string) => {
+    const found = pool.cachedTools(session)?.find((candidate) => candidate.name === tool)
+    if (found !== undefined) return Effect.succeed(found)
+    return Effect.flatMap(pool.fetchTools(session, Attempt.untimed), (tools) => {
+      const fresh = tools.find((candidate) => candidate.name === tool)
+      return fresh !== undefined
+        ? Effect.succeed(fresh)
+        : Effect.fail(new UnknownToolError({ server: session.server, tool, available: tools.map((t) => t.name) }))
+    })
+  }
+
+  /** One attempt at listing the server's tools with the token-less session, which caches them. */
+  const listOnce = (config: McpServerConfig.McpServerConfig, state: Attempt.AttemptState) =>
+    attempts.run(config, undefined, config.timeout, state, neverOnCallersFiber, () => pool.use(config, undefined, toolsOf))
+
+  const callTool = (server: string, tool: string, args: unknown, callOptions: McpClient.CallOptions = {}) =>
+    Effect.gen(function*() {
+      const config = yield* lookup(server, tool)
+      if (!isArguments(args)) return yield* invalidArguments(server, tool, args)
+      const auth = yield* checkCredentials(config, tool, callOptions)
+      const timeout = callOptions.timeout === undefined ? config.timeout : Duration.decode(callOptions.timeout)
+      const policy = callOptions.retry === false ? { ...config.retry, times: 1 } : McpRetry.policy(callOptions.retry, config.retry)
+      const requestOptions: McpSession.RequestOptions = { timeout: Duration.infinity, headers: callOptions.headers }
+      const state: Attempt.AttemptState = { sent: false, safeToRepeat: callOptions.idempotent === true }
+      // a tool list still to be fetched is fetched by requests of this fiber: the `Abort` reaches them
+      const onCallersFiber = () => pool.ready(config, auth) !== undefined
+      const attempt = attempts.run(config, tool, timeout, state, onCallersFiber, () =>
+        pool.use(config, auth, (session) =>
+          Effect.flatMap(definition(session, tool), (found) => {
+            if (callOptions.idempotent === undefined) {
+              state.safeToRepeat = found.annotations?.readOnlyHint === true || found.annotations?.idempotentHint === true
+            }
+            state.sent = true
+            return session.callTool(tool, args, requestOptions)
+          })))
+      return yield* attempts.withRetries(config, tool, policy, state, attempt)
+    }).pipe((call) =>
+      // Effect's built-in tracer exports nothing, and a span costs about as much as a call on
+      // loopback: spans are made only for a tracer that sends them somewhere
+      Effect.tracerWith((tracer) =>
+        tracer === builtInTracer
+          ? call
+          : Effect.withSpan(call, "McpClient.callTool", { attributes: { "mcp.server": server, "mcp.tool": tool }, captureStackTrace: false })
+      )
+    )
+
+  const listTools = (server: string): Effect.Effect<ReadonlyArray<McpSchema.Tool>, McpClientError> =>
+    Effect.flatMap(lookup(server), (config) => {
+      const state = Attempt.safeState()
+      return attempts.withRetries(config, undefined, config.retry, state, listOnce(config, state))
+    })
+
+  const availableTools = Effect.gen(function*() {
+    if (deadlines.isClosed()) return []
+    const listed = yield* Effect.forEach(configs, (config) =>
+      listOnce(config, Attempt.safeState()).pipe(
+        Effect.map((tools) => tools.map((tool) => ({ server: config.name, tool }))),
+        Effect.catchAll((error) => Effect.as(Effect.logDebug("left out of availableTools", error.message), []))
+      ), { concurrency: "unbounded" })
+    const flat = listed.flat()
+    const names = qualify(flat.map(({ server, tool }) => ({ server, tool: tool.name })))
+    return flat.map(({ server, tool }, i): McpClient.QualifiedTool => ({ server, name: tool.name, qualifiedName: names[i]!, tool }))
+  })
+
+  return { callTool, listTools, availableTools }
+}

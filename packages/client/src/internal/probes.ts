@@ -1,0 +1,147 @@
+/**
+ * What the client knows of its servers apart from calls: the health probes (one loop per server,
+ * and on demand) and `status`.
+ */
+import type * as McpSchema from "@effect/ai/McpSchema"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import type * as McpClient from "../McpClient.js"
+import type * as McpConfigFile from "../McpConfigFile.js"
+import { UnknownServerError } from "../McpError.js"
+import type * as McpHealth from "../McpHealth.js"
+import * as McpRetry from "../McpRetry.js"
+import type * as McpServerConfig from "../McpServerConfig.js"
+import * as Attempt from "./attempt.js"
+import type * as HealthRegistry from "./healthRegistry.js"
+import type * as SessionPool from "./sessionPool.js"
+import * as Transport from "./transport.js"
+
+/** @internal */
+export type Probes = Pick<McpClient.Service, "checkHealth" | "checkAllHealth" | "isHealthy" | "healthyServers" | "status">
+
+/**
+ * Starts one health loop per server in the current scope, all together (a slow probe then
+ * delays only its own server), and gives the on-demand probes and `status`.
+ *
+ * @internal
+ */
+export const make = Effect.fnUntraced(function*(options: {
+  readonly configs: ReadonlyArray<McpServerConfig.McpServerConfig>
+  readonly unsupported: ReadonlyArray<McpConfigFile.Unsupported>
+  readonly registry: HealthRegistry.HealthRegistry
+  readonly pool: SessionPool.SessionPool
+  readonly healthInterval: Duration.Duration
+}): Effect.fn.Return<Probes, never, HttpClient.HttpClient | Scope.Scope> {
+  const http = yield* HttpClient.HttpClient
+  const { configs, pool, registry } = options
+  const health = registry.states
+  const byName = new Map(configs.map((config) => [config.name, config]))
+  const probed = configs.map((config) => config.name)
+
+  const probeHttp = (config: McpServerConfig.McpServerConfig, url: string) =>
+    http.execute(HttpClientRequest.get(url, { headers: config.headers })).pipe(
+      Effect.mapError((error) => Transport.fromHttpClientError({ server: config.name }, error)),
+      Effect.flatMap((response) =>
+        Transport.isSuccess(response)
+          ? Transport.discard(response)
+          : Effect.flatMap(Transport.statusError({ server: config.name }, response, `GET ${url}`), Effect.fail)
+      )
+    )
+
+  const probe = (config: McpServerConfig.McpServerConfig) =>
+    Effect.gen(function*() {
+      const start = yield* Clock.currentTimeMillis
+      const check = config.healthUrl === undefined
+        ? pool.use(config, undefined, (session) => session.ping(Attempt.untimed))
+        : probeHttp(config, config.healthUrl)
+      const exit = yield* Effect.exit(check.pipe(
+        Effect.timeoutFail({
+          duration: config.timeout,
+          onTimeout: () => Transport.transportError({ server: config.name }, "Timeout", `no answer to the health probe within ${Duration.format(config.timeout)}`)
+        })
+      ))
+      const responseTimeMs = (yield* Clock.currentTimeMillis) - start
+      const failure = Exit.isSuccess(exit) ? undefined : Option.match(Cause.failureOption(exit.cause), {
+        onNone: () => "the probe ended without an answer",
+        onSome: (error) => McpRetry.isServerFailure(error) ? error.message : undefined
+      })
+      yield* registry.record(
+        config.name,
+        failure === undefined ? { _tag: "Success", source: "probe", responseTimeMs } : { _tag: "Failure", source: "probe", responseTimeMs, error: failure }
+      )
+      return (yield* SubscriptionRef.get(health)).get(config.name)!
+    })
+
+  const checkKnown = (server: string): Effect.Effect<McpServerConfig.McpServerConfig, UnknownServerError> => {
+    const config = byName.get(server)
+    return config === undefined ? Effect.fail(new UnknownServerError({ server, known: probed })) : Effect.succeed(config)
+  }
+
+  yield* Effect.forEach(configs, (config) =>
+    probe(config).pipe(
+      Effect.repeat(Schedule.fixed(options.healthInterval)),
+      Effect.interruptible,
+      Effect.forkScoped
+    ), { discard: true })
+
+  const status = Effect.gen(function*() {
+    const states = yield* SubscriptionRef.get(health)
+    const counts = pool.openCounts()
+    const supported = yield* Effect.forEach(configs, (config) =>
+      Effect.gen(function*() {
+        const shared = pool.shared(config.name)
+        const info = shared === undefined ? undefined : yield* shared.info
+        const tools = shared === undefined ? undefined : pool.cachedTools(shared)?.map((tool: McpSchema.Tool) => tool.name)
+        return {
+          server: config.name,
+          transport: config.stdio === undefined ? "http" : "stdio",
+          url: config.url,
+          command: config.stdio === undefined ? undefined : [config.stdio.command, ...config.stdio.args].join(" "),
+          unsupported: undefined,
+          health: states.get(config.name),
+          tools,
+          expectedTools: config.tools,
+          missingTools: tools === undefined ? [] : config.tools.filter((tool) => !tools.includes(tool)),
+          session: info === undefined ? undefined : {
+            protocolVersion: info.protocolVersion,
+            stateful: info.sessionId !== undefined,
+            serverInfo: { name: info.serverInfo.name, version: info.serverInfo.version }
+          },
+          openSessions: counts.get(config.name) ?? 0
+        } satisfies McpClient.ServerStatus
+      }))
+    const rest = options.unsupported.map((entry): McpClient.ServerStatus => ({
+      server: entry.name,
+      transport: undefined,
+      url: undefined,
+      command: undefined,
+      unsupported: entry.reason,
+      health: undefined,
+      tools: undefined,
+      expectedTools: [],
+      missingTools: [],
+      session: undefined,
+      openSessions: 0
+    }))
+    return [...supported, ...rest]
+  })
+
+  const isHealthy = (states: ReadonlyMap<string, McpHealth.ServerHealth>, server: string) => states.get(server)?.status === "healthy"
+
+  return {
+    checkHealth: (server) => Effect.flatMap(checkKnown(server), probe),
+    checkAllHealth: Effect.forEach(configs, probe, { concurrency: "unbounded" }).pipe(Effect.zipRight(SubscriptionRef.get(health))),
+    isHealthy: (server) => Effect.zipRight(checkKnown(server), Effect.map(SubscriptionRef.get(health), (states) => isHealthy(states, server))),
+    healthyServers: Effect.map(SubscriptionRef.get(health), (states) => probed.filter((server) => isHealthy(states, server))),
+    status
+  }
+})
