@@ -91,7 +91,11 @@ export const millis = (ms: number | null): string => ms === null ? "-" : `${Math
 export interface StatusRow {
   readonly server: string
   readonly url: string | null
-  /** `unsupported` for an entry effect-mcp cannot talk to (stdio). */
+  /** How the client reaches the server; `null` for an unsupported entry. */
+  readonly transport: "http" | "stdio" | null
+  /** For a stdio server, the program and its arguments (never its environment). */
+  readonly command: string | null
+  /** `unsupported` for an entry effect-mcp cannot talk to (the legacy HTTP+SSE transport). */
   readonly status: McpHealth.Status | "unsupported"
   readonly responseTimeMs: number | null
   readonly consecutiveFailures: number | null
@@ -118,6 +122,8 @@ export interface StatusRow {
 export const statusRow = (status: McpClient.ServerStatus): StatusRow => ({
   server: status.server,
   url: orNull(status.url),
+  transport: orNull(status.transport),
+  command: orNull(status.command),
   status: status.unsupported !== undefined ? "unsupported" : status.health?.status ?? "unknown",
   responseTimeMs: orNull(status.health?.responseTimeMs),
   consecutiveFailures: orNull(status.health?.consecutiveFailures),

@@ -55,7 +55,7 @@ layer(FixtureLive, { excludeTestServices: true, timeout: "30 seconds" })("effect
         expect(lines[1]).toMatch(/^restaurant-search\s+healthy\s+\d+ms\s+0\s+closed\s+3\s+20\d\d-\d\d-\d\d/)
         expect(lines[2]).toMatch(/^restaurant-reasoning\s+healthy\s+\d+ms\s+0\s+closed\s+2\s+20\d\d-\d\d-\d\d/)
         expect(lines[3]).toMatch(/^offline\s+unhealthy\s+\d+ms\s+1\s+closed\s+-\s+-\s+MCP server "offline": Connect/)
-        expect(lines[4]).toMatch(/^local-files\s+unsupported\s+-\s+-\s+-\s+-\s+-\s+stdio server/)
+        expect(lines[4]).toMatch(/^legacy-sse\s+unsupported\s+-\s+-\s+-\s+-\s+-\s+legacy HTTP\+SSE/)
         expect(result.stdout).not.toContain(ESC) // not a terminal: no colours
       }))
 
@@ -69,14 +69,14 @@ layer(FixtureLive, { excludeTestServices: true, timeout: "30 seconds" })("effect
           ["restaurant-search", "healthy", 3],
           ["restaurant-reasoning", "healthy", 2],
           ["offline", "unhealthy", null],
-          ["local-files", "unsupported", null]
+          ["legacy-sse", "unsupported", null]
         ])
         expect(VERSIONS).toContain(rows[0]!.protocolVersion)
         expect(VERSIONS).toContain(rows[1]!.protocolVersion)
         expect(rows[0]).toMatchObject({ consecutiveFailures: 0, circuit: "closed", missingTools: [] })
         expect(rows[0]!.responseTimeMs).toBeTypeOf("number")
         expect(rows[2]).toMatchObject({ consecutiveFailures: 1, circuit: "closed", protocolVersion: null })
-        expect(rows[3]!.unsupported).toContain("stdio")
+        expect(rows[3]!.unsupported).toContain("legacy HTTP+SSE")
       }))
   })
 
@@ -97,7 +97,7 @@ layer(FixtureLive, { excludeTestServices: true, timeout: "30 seconds" })("effect
         ])
         expect(lines[1]).toMatch(/\sread-only\s+Find restaurants in a Hong Kong district/)
         expect(result.stderr).toContain("offline: left out")
-        expect(result.stderr).toContain("local-files: unsupported")
+        expect(result.stderr).toContain("legacy-sse: unsupported")
       }))
 
     it.effect("--json, and one server only", () =>
@@ -216,9 +216,9 @@ layer(FixtureLive, { excludeTestServices: true, timeout: "30 seconds" })("effect
         const offline = yield* runCli(["call", "offline", "some_tool", "{}", "--config", config])
         expect(offline.code).toBe(6)
         oneLine(offline, `MCP server "offline"`, "Connect")
-        const stdio = yield* runCli(["call", "local-files", "read", "--config", config])
-        expect(stdio.code).toBe(6)
-        oneLine(stdio, `MCP server "local-files"`, "stdio")
+        const sse = yield* runCli(["call", "legacy-sse", "read", "--config", config])
+        expect(sse.code).toBe(6)
+        oneLine(sse, `MCP server "legacy-sse"`, "legacy HTTP+SSE")
       }))
 
     it.effect("a tool error exits 7; --json still prints the result", () =>

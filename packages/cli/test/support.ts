@@ -151,7 +151,7 @@ export const writeConfig = (dir: string, name: string, servers: Readonly<Record<
 /** The two example servers, a closed port, and config files naming them. */
 export interface Fixture {
   readonly dir: string
-  /** restaurant-search, restaurant-reasoning, offline (closed port, one attempt), local-files (stdio). */
+  /** restaurant-search, restaurant-reasoning, offline (closed port, one attempt), legacy-sse (unsupported). */
   readonly config: string
   /** Only `flaky`: a closed port retried often enough to open its circuit during one call. */
   readonly flakyConfig: string
@@ -169,7 +169,8 @@ export const servers = (search: Servers.RunningServer, reasoning: Servers.Runnin
   // no healthPath: probed with MCP ping
   "restaurant-reasoning": { type: "http", url: reasoning.url },
   offline: { url: `http://127.0.0.1:${closed}/mcp`, retry: { times: 1 } },
-  "local-files": { command: "npx", args: ["some-stdio-server"] }
+  // the legacy HTTP+SSE transport: listed as unsupported, never contacted
+  "legacy-sse": { type: "sse", url: `http://127.0.0.1:${closed}/sse` }
 })
 
 /** @internal */

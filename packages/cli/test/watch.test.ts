@@ -24,7 +24,7 @@ describe("effect-mcp watch", () => {
       const child = yield* spawnCli(["watch", "--interval", "200 millis", "--config", config])
       const up = yield* child.waitFor(/ restaurant-reasoning healthy \d+ms failures=0 circuit=closed\n/)
       yield* child.waitFor(/ restaurant-search healthy \d+ms failures=0 circuit=closed\n/)
-      yield* child.waitFor(/ local-files unsupported "stdio server/)
+      yield* child.waitFor(/ legacy-sse unsupported "legacy HTTP\+SSE/)
 
       yield* Scope.close(reasoningScope, Exit.void)
       const down = yield* child.waitFor(/ restaurant-reasoning unhealthy \S+ failures=\d+ circuit=\S+ error="[^\n]+"\n/, { from: up })
@@ -58,7 +58,7 @@ describe("effect-mcp watch", () => {
       const last = (server: string) => events.filter((e) => e.server === server).at(-1)
       expect(last("restaurant-search")?.status).toBe("healthy")
       expect(last("restaurant-reasoning")?.status).toBe("healthy")
-      expect(last("local-files")?.status).toBe("unsupported")
+      expect(last("legacy-sse")?.status).toBe("unsupported")
       // the offline server's failures counted up, one object each
       expect(events.filter((e) => e.server === "offline" && e.status === "unhealthy").map((e) => e.consecutiveFailures))
         .toEqual(expect.arrayContaining([1, 2]))
