@@ -147,6 +147,15 @@ const statusNote = (row: StatusRow): string =>
   ].filter((note) => note !== null).join("; ")
 
 /**
+ * Where a server is reached, as shown in the tables: the command of a stdio server (program and
+ * arguments; its environment is never shown), else the URL, else `-`.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const endpoint = (row: Pick<StatusRow, "command" | "url">): string => row.command ?? row.url ?? "-"
+
+/**
  * The `status` table.
  *
  * @since 0.1.0
@@ -154,15 +163,17 @@ const statusNote = (row: StatusRow): string =>
  */
 export const statusTable = (rows: ReadonlyArray<StatusRow>, color: boolean): ReadonlyArray<string> =>
   table(
-    ["SERVER", "HEALTH", "LATENCY", "FAILURES", "CIRCUIT", "TOOLS", "PROTOCOL", "NOTE"],
+    ["SERVER", "TRANSPORT", "HEALTH", "LATENCY", "FAILURES", "CIRCUIT", "TOOLS", "PROTOCOL", "ENDPOINT", "NOTE"],
     rows.map((row) => [
       { text: row.server },
+      { text: row.transport ?? "-" },
       { text: row.status, style: healthStyle(row.status) },
       { text: millis(row.responseTimeMs) },
       { text: row.consecutiveFailures === null ? "-" : String(row.consecutiveFailures) },
       { text: row.circuit ?? "-", style: circuitStyle(row.circuit) },
       { text: row.tools === null ? "-" : String(row.tools) },
       { text: row.protocolVersion ?? "-" },
+      { text: endpoint(row) },
       { text: statusNote(row) }
     ]),
     color
