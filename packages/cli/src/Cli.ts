@@ -69,8 +69,9 @@ const firstHealthRound = (mcp: McpClient.Service) =>
   )
 
 /**
- * `effect-mcp status`: one row per server (health, latency, consecutive failures, circuit, tool
- * count, protocol version); unsupported entries appear marked `unsupported`.
+ * `effect-mcp status`: one row per server (transport, health, latency, consecutive failures,
+ * circuit, tool count, protocol version, and the URL or, for a stdio server, the command);
+ * unsupported entries appear marked `unsupported`.
  *
  * @since 0.1.0
  * @category commands
@@ -94,7 +95,9 @@ export const status = Command.make(
     },
     (effect, { config }) => withClient(effect, config)
   )
-).pipe(Command.withDescription("Show every configured server: health, latency, failures, circuit, tools, protocol."))
+).pipe(Command.withDescription(
+  "Show every configured server: transport, health, latency, failures, circuit, tools, protocol, URL or command."
+))
 
 /**
  * `effect-mcp tools [server]`: the tools of every reachable server (or of one), with their
@@ -171,7 +174,9 @@ export const call = Command.make(
     ),
     auth: Options.redacted("auth").pipe(
       Options.withPseudoName("token"),
-      Options.withDescription("Bearer token sent as 'Authorization: Bearer <token>' (e.g. the end user's JWT)."),
+      Options.withDescription(
+        "Bearer token sent as 'Authorization: Bearer <token>' (e.g. the end user's JWT); refused for a stdio server (exit 4)."
+      ),
       Options.optional
     ),
     server: Args.text({ name: "server" }).pipe(Args.withDescription("The server, as named in the config file.")),

@@ -91,7 +91,11 @@ export const millis = (ms: number | null): string => ms === null ? "-" : `${Math
 export interface StatusRow {
   readonly server: string
   readonly url: string | null
-  /** `unsupported` for an entry effect-mcp cannot talk to (stdio). */
+  /** How the client reaches the server; `null` for an unsupported entry. */
+  readonly transport: "http" | "stdio" | null
+  /** For a stdio server, the program and its arguments (never its environment). */
+  readonly command: string | null
+  /** `unsupported` for an entry effect-mcp cannot talk to (the legacy HTTP+SSE transport). */
   readonly status: McpHealth.Status | "unsupported"
   readonly responseTimeMs: number | null
   readonly consecutiveFailures: number | null
@@ -118,6 +122,8 @@ export interface StatusRow {
 export const statusRow = (status: McpClient.ServerStatus): StatusRow => ({
   server: status.server,
   url: orNull(status.url),
+  transport: orNull(status.transport),
+  command: orNull(status.command),
   status: status.unsupported !== undefined ? "unsupported" : status.health?.status ?? "unknown",
   responseTimeMs: orNull(status.health?.responseTimeMs),
   consecutiveFailures: orNull(status.health?.consecutiveFailures),
@@ -141,6 +147,15 @@ const statusNote = (row: StatusRow): string =>
   ].filter((note) => note !== null).join("; ")
 
 /**
+ * Where a server is reached, as shown in the tables: the command of a stdio server (program and
+ * arguments; its environment is never shown), else the URL, else `-`.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const endpoint = (row: Pick<StatusRow, "command" | "url">): string => row.command ?? row.url ?? "-"
+
+/**
  * The `status` table.
  *
  * @since 0.1.0
@@ -148,15 +163,17 @@ const statusNote = (row: StatusRow): string =>
  */
 export const statusTable = (rows: ReadonlyArray<StatusRow>, color: boolean): ReadonlyArray<string> =>
   table(
-    ["SERVER", "HEALTH", "LATENCY", "FAILURES", "CIRCUIT", "TOOLS", "PROTOCOL", "NOTE"],
+    ["SERVER", "TRANSPORT", "HEALTH", "LATENCY", "FAILURES", "CIRCUIT", "TOOLS", "PROTOCOL", "ENDPOINT", "NOTE"],
     rows.map((row) => [
       { text: row.server },
+      { text: row.transport ?? "-" },
       { text: row.status, style: healthStyle(row.status) },
       { text: millis(row.responseTimeMs) },
       { text: row.consecutiveFailures === null ? "-" : String(row.consecutiveFailures) },
       { text: row.circuit ?? "-", style: circuitStyle(row.circuit) },
       { text: row.tools === null ? "-" : String(row.tools) },
       { text: row.protocolVersion ?? "-" },
+      { text: endpoint(row) },
       { text: statusNote(row) }
     ]),
     color

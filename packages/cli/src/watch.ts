@@ -4,7 +4,7 @@
  * - On a terminal the health table is redrawn in place on every change.
  * - Otherwise (plain mode) one line is printed per server whose status, consecutive failures,
  *   circuit or error changed, e.g.
- *   `2026-11-26T07:00:00.000Z restaurant-search healthy 3ms failures=0 circuit=closed`;
+ *   `2026-11-26T07:00:00.000Z restaurant-search healthy 3ms failures=0 circuit=closed transport=http`;
  *   with `--json`, one JSON object per such change.
  *
  * @since 0.1.0
@@ -17,7 +17,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { line, Output, paint, stripAnsi } from "./Output.js"
-import { type Cell, circuitStyle, healthStyle, iso, millis, type StatusRow, table } from "./render.js"
+import { type Cell, circuitStyle, endpoint, healthStyle, iso, millis, type StatusRow, table } from "./render.js"
 
 /**
  * One server's health at one time, as printed by `watch --json`.
@@ -26,7 +26,20 @@ import { type Cell, circuitStyle, healthStyle, iso, millis, type StatusRow, tabl
  * @category models
  */
 export interface HealthEvent extends
-  Pick<StatusRow, "server" | "status" | "responseTimeMs" | "consecutiveFailures" | "circuit" | "lastCheck" | "retryAt" | "error">
+  Pick<
+    StatusRow,
+    | "server"
+    | "transport"
+    | "url"
+    | "command"
+    | "status"
+    | "responseTimeMs"
+    | "consecutiveFailures"
+    | "circuit"
+    | "lastCheck"
+    | "retryAt"
+    | "error"
+  >
 {
   readonly time: string
 }
@@ -45,14 +58,31 @@ export const changed = (previous: McpHealth.ServerHealth | undefined, next: McpH
   previous.error !== next.error
 
 /**
+ * How a server is reached: what `status` says of it, which does not change while the client runs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Reach = Pick<StatusRow, "transport" | "url" | "command">
+
+const reachOf = (status: McpClient.ServerStatus): Reach => ({
+  transport: status.transport ?? null,
+  url: status.url ?? null,
+  command: status.command ?? null
+})
+
+const unreached: Reach = { transport: null, url: null, command: null }
+
+/**
  * The event of one server's health; its time is the last check, else `now`.
  *
  * @since 0.1.0
  * @category models
  */
-export const event = (health: McpHealth.ServerHealth, now: DateTime.Utc): HealthEvent => ({
+export const event = (health: McpHealth.ServerHealth, now: DateTime.Utc, reach: Reach = unreached): HealthEvent => ({
   time: DateTime.formatIso(health.lastCheck ?? now),
   server: health.server,
+  ...reach,
   status: health.status,
   responseTimeMs: health.responseTimeMs ?? null,
   consecutiveFailures: health.consecutiveFailures,
@@ -72,19 +102,21 @@ export const eventLine = (e: HealthEvent): string =>
   e.status === "unsupported"
     ? `${e.time} ${e.server} unsupported${e.error === null ? "" : ` ${JSON.stringify(e.error)}`}`
     : `${e.time} ${e.server} ${e.status} ${millis(e.responseTimeMs)} failures=${e.consecutiveFailures} circuit=${e.circuit}${
-      e.error === null ? "" : ` error=${JSON.stringify(e.error)}`
-    }`
+      e.transport === null ? "" : ` transport=${e.transport}`
+    }${e.error === null ? "" : ` error=${JSON.stringify(e.error)}`}`
 
 const healthTable = (events: ReadonlyArray<HealthEvent>, color: boolean): ReadonlyArray<string> =>
   table(
-    ["SERVER", "HEALTH", "LATENCY", "FAILURES", "CIRCUIT", "LAST CHECK", "ERROR"],
+    ["SERVER", "TRANSPORT", "HEALTH", "LATENCY", "FAILURES", "CIRCUIT", "LAST CHECK", "ENDPOINT", "ERROR"],
     events.map((e): ReadonlyArray<Cell> => [
       { text: e.server },
+      { text: e.transport ?? "-" },
       { text: e.status, style: healthStyle(e.status) },
       { text: millis(e.responseTimeMs) },
       { text: e.consecutiveFailures === null ? "-" : String(e.consecutiveFailures) },
       { text: e.circuit ?? "-", style: circuitStyle(e.circuit) },
       { text: e.lastCheck ?? "-" },
+      { text: endpoint(e) },
       { text: (e.error ?? "").replace(/\s+/g, " ") }
     ]),
     color
@@ -104,10 +136,14 @@ export const watch = Effect.fn("watch")(function*(options: { readonly json: bool
   const mcp = yield* McpClient.McpClient
   const settings = yield* Output
   const start = yield* DateTime.now
-  const unsupported = (yield* mcp.status).flatMap((status): ReadonlyArray<HealthEvent> =>
+  const statuses = yield* mcp.status
+  const reaches = new Map(statuses.map((status) => [status.server, reachOf(status)]))
+  const eventOf = (health: McpHealth.ServerHealth, now: DateTime.Utc) => event(health, now, reaches.get(health.server))
+  const unsupported = statuses.flatMap((status): ReadonlyArray<HealthEvent> =>
     status.unsupported === undefined ? [] : [{
       time: DateTime.formatIso(start),
       server: status.server,
+      ...reachOf(status),
       status: "unsupported",
       responseTimeMs: null,
       consecutiveFailures: null,
@@ -127,7 +163,7 @@ export const watch = Effect.fn("watch")(function*(options: { readonly json: bool
       Effect.gen(function*() {
         const now = yield* DateTime.now
         const columns = yield* terminal.columns
-        const events = [...[...states.values()].map((health) => event(health, now)), ...unsupported]
+        const events = [...[...states.values()].map((health) => eventOf(health, now)), ...unsupported]
         const lines = [
           ...healthTable(events, settings.color),
           "",
@@ -154,7 +190,7 @@ export const watch = Effect.fn("watch")(function*(options: { readonly json: bool
     Effect.gen(function*() {
       const now = yield* DateTime.now
       for (const [server, health] of states) {
-        if (changed(previous.get(server), health)) yield* print(event(health, now))
+        if (changed(previous.get(server), health)) yield* print(eventOf(health, now))
       }
       previous = states
     }))

@@ -1,6 +1,6 @@
 import { describe, expect, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { FixtureTag, FixtureLive, runCli, type Result, writeConfig } from "./support.js"
+import { FixtureLive, FixtureTag, runCli, type Result, STDIO_SECRET, stdioCommandLine, writeConfig } from "./support.js"
 
 /** stderr holds exactly one non-empty line, containing every `parts`. */
 const oneLine = (result: Result, ...parts: ReadonlyArray<string>) => {
@@ -14,6 +14,9 @@ const ESC = "\u001b["
 
 interface StatusRow {
   readonly server: string
+  readonly transport: string | null
+  readonly url: string | null
+  readonly command: string | null
   readonly status: string
   readonly consecutiveFailures: number | null
   readonly circuit: string | null
@@ -51,11 +54,20 @@ layer(FixtureLive, { excludeTestServices: true, timeout: "30 seconds" })("effect
         const result = yield* runCli(["status", "--config", config])
         expect(result.code, result.stderr).toBe(0)
         const lines = result.stdout.trimEnd().split("\n")
-        expect(lines[0]).toMatch(/^SERVER\s+HEALTH\s+LATENCY\s+FAILURES\s+CIRCUIT\s+TOOLS\s+PROTOCOL\s+NOTE$/)
-        expect(lines[1]).toMatch(/^restaurant-search\s+healthy\s+\d+ms\s+0\s+closed\s+3\s+20\d\d-\d\d-\d\d/)
-        expect(lines[2]).toMatch(/^restaurant-reasoning\s+healthy\s+\d+ms\s+0\s+closed\s+2\s+20\d\d-\d\d-\d\d/)
-        expect(lines[3]).toMatch(/^offline\s+unhealthy\s+\d+ms\s+1\s+closed\s+-\s+-\s+MCP server "offline": Connect/)
-        expect(lines[4]).toMatch(/^local-files\s+unsupported\s+-\s+-\s+-\s+-\s+-\s+stdio server/)
+        expect(lines[0]).toMatch(
+          /^SERVER\s+TRANSPORT\s+HEALTH\s+LATENCY\s+FAILURES\s+CIRCUIT\s+TOOLS\s+PROTOCOL\s+ENDPOINT\s+NOTE$/
+        )
+        expect(lines[1]).toMatch(
+          /^restaurant-search\s+http\s+healthy\s+\d+ms\s+0\s+closed\s+3\s+20\d\d-\d\d-\d\d\s+http:\/\/127\.0\.0\.1:\d+\/mcp$/
+        )
+        expect(lines[2]).toMatch(/^restaurant-reasoning\s+http\s+healthy\s+\d+ms\s+0\s+closed\s+2\s+20\d\d-\d\d-\d\d\s+http:\/\//)
+        expect(lines[3]).toMatch(/^offline\s+http\s+unhealthy\s+\d+ms\s+1\s+closed\s+-\s+-\s+http:\/\/\S+\s+MCP server "offline": Connect/)
+        // the command where the URL would be, never the environment
+        expect(lines[4]).toMatch(/^restaurant-search-stdio\s+stdio\s+healthy\s+\d+ms\s+0\s+closed\s+3\s+20\d\d-\d\d-\d\d\s+/)
+        expect(lines[4]!.endsWith(stdioCommandLine)).toBe(true)
+        // unsupported entries come last
+        expect(lines[5]).toMatch(/^legacy-sse\s+-\s+unsupported\s+-\s+-\s+-\s+-\s+-\s+-\s+legacy HTTP\+SSE/)
+        expect(result.stdout).not.toContain(STDIO_SECRET)
         expect(result.stdout).not.toContain(ESC) // not a terminal: no colours
       }))
 
@@ -69,14 +81,20 @@ layer(FixtureLive, { excludeTestServices: true, timeout: "30 seconds" })("effect
           ["restaurant-search", "healthy", 3],
           ["restaurant-reasoning", "healthy", 2],
           ["offline", "unhealthy", null],
-          ["local-files", "unsupported", null]
+          ["restaurant-search-stdio", "healthy", 3],
+          ["legacy-sse", "unsupported", null]
         ])
         expect(VERSIONS).toContain(rows[0]!.protocolVersion)
         expect(VERSIONS).toContain(rows[1]!.protocolVersion)
         expect(rows[0]).toMatchObject({ consecutiveFailures: 0, circuit: "closed", missingTools: [] })
         expect(rows[0]!.responseTimeMs).toBeTypeOf("number")
         expect(rows[2]).toMatchObject({ consecutiveFailures: 1, circuit: "closed", protocolVersion: null })
-        expect(rows[3]!.unsupported).toContain("stdio")
+        expect(rows[4]!.unsupported).toContain("legacy HTTP+SSE")
+        expect(rows.map((row) => row.transport)).toEqual(["http", "http", "http", "stdio", null])
+        expect(rows[0]).toMatchObject({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/), command: null })
+        expect(rows[3]).toMatchObject({ url: null, command: stdioCommandLine, circuit: "closed" })
+        expect(VERSIONS).toContain(rows[3]!.protocolVersion)
+        expect(result.stdout).not.toContain(STDIO_SECRET)
       }))
   })
 
@@ -93,11 +111,14 @@ layer(FixtureLive, { excludeTestServices: true, timeout: "30 seconds" })("effect
           "restaurant-search__search_restaurants_by_meal_type",
           "restaurant-search__search_restaurants_combined",
           "restaurant-reasoning__recommend_restaurants",
-          "restaurant-reasoning__analyze_restaurant_sentiment"
+          "restaurant-reasoning__analyze_restaurant_sentiment",
+          "restaurant-search-stdio__search_restaurants_by_district",
+          "restaurant-search-stdio__search_restaurants_by_meal_type",
+          "restaurant-search-stdio__search_restaurants_combined"
         ])
         expect(lines[1]).toMatch(/\sread-only\s+Find restaurants in a Hong Kong district/)
         expect(result.stderr).toContain("offline: left out")
-        expect(result.stderr).toContain("local-files: unsupported")
+        expect(result.stderr).toContain("legacy-sse: unsupported")
       }))
 
     it.effect("--json, and one server only", () =>
@@ -106,7 +127,7 @@ layer(FixtureLive, { excludeTestServices: true, timeout: "30 seconds" })("effect
         const all = yield* runCli(["tools", "--json", "--config", config])
         expect(all.code, all.stderr).toBe(0)
         const rows: ReadonlyArray<ToolRow> = JSON.parse(all.stdout)
-        expect(rows).toHaveLength(5)
+        expect(rows).toHaveLength(8)
         expect(rows.every((row) => row.hints.readOnly && !row.hints.destructive)).toBe(true)
         const one = yield* runCli(["tools", "restaurant-reasoning", "--json", "--config", config])
         expect(one.code, one.stderr).toBe(0)
@@ -128,6 +149,76 @@ layer(FixtureLive, { excludeTestServices: true, timeout: "30 seconds" })("effect
         expect(offline.code).toBe(6)
         oneLine(offline, `MCP server "offline": Connect`)
       }))
+  })
+
+  describe("stdio servers", () => {
+    it.effect("tools and call work on a stdio server like on an HTTP one", () =>
+      Effect.gen(function*() {
+        const { config } = yield* FixtureTag
+        const tools = yield* runCli(["tools", "restaurant-search-stdio", "--json", "--config", config])
+        expect(tools.code, tools.stderr).toBe(0)
+        const rows: ReadonlyArray<ToolRow> = JSON.parse(tools.stdout)
+        expect(rows.map((row) => row.qualifiedName)).toEqual([
+          "restaurant-search-stdio__search_restaurants_by_district",
+          "restaurant-search-stdio__search_restaurants_by_meal_type",
+          "restaurant-search-stdio__search_restaurants_combined"
+        ])
+        const call = yield* runCli([
+          "call",
+          "restaurant-search-stdio",
+          "search_restaurants_by_district",
+          "--arg",
+          "district=Central",
+          "--config",
+          config
+        ])
+        expect(call.code, call.stderr).toBe(0)
+        expect(JSON.parse(call.stdout)).toMatchObject({ count: 4 })
+        expect(call.stderr).toBe("")
+      }))
+
+    it.effect("--auth is refused for a stdio server: exit 4, one line, nothing sent", () =>
+      Effect.gen(function*() {
+        const { config } = yield* FixtureTag
+        const result = yield* runCli([
+          "call",
+          "restaurant-search-stdio",
+          "search_restaurants_by_district",
+          "--arg",
+          "district=Central",
+          "--auth",
+          "user-jwt-secret",
+          "--config",
+          config
+        ])
+        expect(result.code).toBe(4)
+        oneLine(
+          result,
+          `MCP server "restaurant-search-stdio"`,
+          "-32602",
+          "is a stdio server: a bearer token or HTTP headers cannot be forwarded to a child process"
+        )
+        expect(result.stderr).not.toContain("user-jwt-secret")
+        expect(result.stdout).toBe("")
+      }))
+
+    it.effect("a command that does not exist: status shows it unhealthy, call and tools exit 6 naming the server", () =>
+      Effect.gen(function*() {
+        const { dir } = yield* FixtureTag
+        const missing = "/nonexistent/effect-mcp-test/no-such-server"
+        const config = yield* writeConfig(dir, "ghost.json", { ghost: { command: missing, args: ["--stdio"], retry: { times: 1 } } })
+        const status = yield* runCli(["status", "--config", config])
+        expect(status.code, status.stderr).toBe(0)
+        expect(status.stdout.trimEnd().split("\n")[1]).toMatch(
+          new RegExp(`^ghost\\s+stdio\\s+unhealthy\\s+\\d+ms\\s+1\\s+closed\\s+-\\s+-\\s+${missing} --stdio\\s+MCP server "ghost": Connect`)
+        )
+        const call = yield* runCli(["call", "ghost", "some_tool", "--config", config])
+        expect(call.code).toBe(6)
+        oneLine(call, `MCP server "ghost"`, "Connect", missing)
+        const tools = yield* runCli(["tools", "ghost", "--config", config])
+        expect(tools.code).toBe(6)
+        oneLine(tools, `MCP server "ghost"`, missing)
+      }).pipe(Effect.orDie))
   })
 
   describe("call", () => {
@@ -216,9 +307,9 @@ layer(FixtureLive, { excludeTestServices: true, timeout: "30 seconds" })("effect
         const offline = yield* runCli(["call", "offline", "some_tool", "{}", "--config", config])
         expect(offline.code).toBe(6)
         oneLine(offline, `MCP server "offline"`, "Connect")
-        const stdio = yield* runCli(["call", "local-files", "read", "--config", config])
-        expect(stdio.code).toBe(6)
-        oneLine(stdio, `MCP server "local-files"`, "stdio")
+        const sse = yield* runCli(["call", "legacy-sse", "read", "--config", config])
+        expect(sse.code).toBe(6)
+        oneLine(sse, `MCP server "legacy-sse"`, "legacy HTTP+SSE")
       }))
 
     it.effect("a tool error exits 7; --json still prints the result", () =>

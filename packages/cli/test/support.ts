@@ -151,7 +151,10 @@ export const writeConfig = (dir: string, name: string, servers: Readonly<Record<
 /** The two example servers, a closed port, and config files naming them. */
 export interface Fixture {
   readonly dir: string
-  /** restaurant-search, restaurant-reasoning, offline (closed port, one attempt), local-files (stdio). */
+  /**
+   * restaurant-search, restaurant-reasoning, offline (closed port, one attempt), legacy-sse
+   * (unsupported), restaurant-search-stdio (the search server over stdio).
+   */
   readonly config: string
   /** Only `flaky`: a closed port retried often enough to open its circuit during one call. */
   readonly flakyConfig: string
@@ -169,8 +172,21 @@ export const servers = (search: Servers.RunningServer, reasoning: Servers.Runnin
   // no healthPath: probed with MCP ping
   "restaurant-reasoning": { type: "http", url: reasoning.url },
   offline: { url: `http://127.0.0.1:${closed}/mcp`, retry: { times: 1 } },
-  "local-files": { command: "npx", args: ["some-stdio-server"] }
+  // the legacy HTTP+SSE transport: listed as unsupported, never contacted
+  "legacy-sse": { type: "sse", url: `http://127.0.0.1:${closed}/sse` },
+  // the search server again, over stdio: each run of the CLI starts it as its child process; the
+  // variable is there to show that no environment value is ever printed
+  "restaurant-search-stdio": { ...Servers.stdioCommand("restaurant-search"), env: { STDIO_MARKER: STDIO_SECRET } }
 })
+
+/** The value of an environment variable given to the stdio server, which no output may show. */
+export const STDIO_SECRET = "stdio-env-value-never-printed"
+
+/** The command line `status` shows for `restaurant-search-stdio`. */
+export const stdioCommandLine = (() => {
+  const { args, command } = Servers.stdioCommand("restaurant-search")
+  return [command, ...args].join(" ")
+})()
 
 /** @internal */
 export class FixtureTag extends Context.Tag("test/Fixture")<FixtureTag, Fixture>() {}

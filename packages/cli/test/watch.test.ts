@@ -5,9 +5,9 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
-import { closedPort, servers, spawnCli, writeConfig } from "./support.js"
+import { closedPort, servers, spawnCli, STDIO_SECRET, stdioCommandLine, writeConfig } from "./support.js"
 
-const LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \S+ (healthy|unhealthy|unknown) (\d+ms|-) failures=\d+ circuit=(closed|open|half-open)( error=".*")?$/
+const LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \S+ (healthy|unhealthy|unknown) (\d+ms|-) failures=\d+ circuit=(closed|open|half-open) transport=(http|stdio)( error=".*")?$/
 
 describe("effect-mcp watch", () => {
   it.scopedLive("prints a line per change as a server goes down and comes back, and ends cleanly on SIGINT", () =>
@@ -22,16 +22,17 @@ describe("effect-mcp watch", () => {
       const config = yield* writeConfig(dir, "mcp.json", servers(search, reasoning, yield* closedPort))
 
       const child = yield* spawnCli(["watch", "--interval", "200 millis", "--config", config])
-      const up = yield* child.waitFor(/ restaurant-reasoning healthy \d+ms failures=0 circuit=closed\n/)
-      yield* child.waitFor(/ restaurant-search healthy \d+ms failures=0 circuit=closed\n/)
-      yield* child.waitFor(/ local-files unsupported "stdio server/)
+      const up = yield* child.waitFor(/ restaurant-reasoning healthy \d+ms failures=0 circuit=closed transport=http\n/)
+      yield* child.waitFor(/ restaurant-search healthy \d+ms failures=0 circuit=closed transport=http\n/)
+      yield* child.waitFor(/ legacy-sse unsupported "legacy HTTP\+SSE/)
+      yield* child.waitFor(/ restaurant-search-stdio healthy \d+ms failures=0 circuit=closed transport=stdio\n/)
 
       yield* Scope.close(reasoningScope, Exit.void)
-      const down = yield* child.waitFor(/ restaurant-reasoning unhealthy \S+ failures=\d+ circuit=\S+ error="[^\n]+"\n/, { from: up })
+      const down = yield* child.waitFor(/ restaurant-reasoning unhealthy \S+ failures=\d+ circuit=\S+ transport=http error="[^\n]+"\n/, { from: up })
 
       // the same port again
       yield* Servers.restaurantReasoning({ port: reasoning.port })
-      yield* child.waitFor(/ restaurant-reasoning healthy \d+ms failures=0 circuit=closed\n/, { from: down })
+      yield* child.waitFor(/ restaurant-reasoning healthy \d+ms failures=0 circuit=closed transport=http\n/, { from: down })
 
       yield* child.signal("SIGINT")
       expect(yield* child.exitCode()).toBe(0)
@@ -49,16 +50,28 @@ describe("effect-mcp watch", () => {
       const config = yield* writeConfig(dir, "mcp.json", servers(search, reasoning, yield* closedPort))
 
       const child = yield* spawnCli(["watch", "--json", "--interval", "200", "--config", config])
-      yield* child.waitFor(/"server":"offline","status":"unhealthy".*"consecutiveFailures":2/)
+      yield* child.waitFor(/"server":"offline","transport":"http".*"status":"unhealthy".*"consecutiveFailures":2/)
+      // its first probe starts the process, so it may come after the offline server's failures
+      yield* child.waitFor(/"server":"restaurant-search-stdio","transport":"stdio".*"status":"healthy"/)
       yield* child.signal("SIGINT")
       expect(yield* child.exitCode()).toBe(0)
 
-      const events: ReadonlyArray<{ server: string; status: string; consecutiveFailures: number | null; time: string }> = child
+      const events: ReadonlyArray<{
+        server: string
+        status: string
+        transport: string | null
+        command: string | null
+        consecutiveFailures: number | null
+        time: string
+      }> = child
         .stdout().trimEnd().split("\n").map((line) => JSON.parse(line))
       const last = (server: string) => events.filter((e) => e.server === server).at(-1)
       expect(last("restaurant-search")?.status).toBe("healthy")
       expect(last("restaurant-reasoning")?.status).toBe("healthy")
-      expect(last("local-files")?.status).toBe("unsupported")
+      expect(last("legacy-sse")?.status).toBe("unsupported")
+      expect(last("restaurant-search")?.transport).toBe("http")
+      expect(last("restaurant-search-stdio")).toMatchObject({ status: "healthy", transport: "stdio", command: stdioCommandLine })
+      expect(child.stdout()).not.toContain(STDIO_SECRET)
       // the offline server's failures counted up, one object each
       expect(events.filter((e) => e.server === "offline" && e.status === "unhealthy").map((e) => e.consecutiveFailures))
         .toEqual(expect.arrayContaining([1, 2]))

@@ -1,7 +1,9 @@
 /**
  * The effect-mcp demo: both restaurant servers on loopback, `McpClient.layerNode` with the
- * original manager's configuration, and a walk through inventory, a search feeding a
- * recommendation (with the end user's token), health, a fault, recovery and a clean shutdown.
+ * original manager's configuration plus `restaurant-search-stdio` (the search server again, over
+ * stdio, started by the client as a child process), and a walk through inventory, a search
+ * feeding a recommendation (with the end user's token), a call over stdio, health, a fault,
+ * recovery and a clean shutdown.
  *
  * The servers' settings are the original's (30 s timeout, 3 attempts from 1 s to 10 s, /health);
  * the health interval is 5 s rather than 30 s so that recovery shows within the minute.
@@ -22,7 +24,8 @@ import * as Logger from "effect/Logger"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { restaurantReasoning, restaurantSearch } from "./servers.js"
+import { relative } from "node:path"
+import { restaurantReasoning, restaurantSearch, stdioCommand } from "./servers.js"
 import * as T from "./terminal.js"
 
 const say = (text: string) => Effect.sync(() => process.stdout.write(`${text}\n`))
@@ -69,16 +72,21 @@ const program = Effect.gen(function*() {
   const token = Redacted.make("demo-user.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl")
 
   yield* say(T.bold(`effect-mcp demo${fast ? " (fast mode)" : ""}`))
-  yield* say(T.heading(1, "Starting the two restaurant MCP servers on loopback"))
+  yield* say(T.heading(1, "Starting the two restaurant MCP servers on loopback (and one over stdio)"))
   const search = yield* restaurantSearch({ port: searchPort })
   const reasoningScope = yield* Scope.make()
   const reasoning = yield* restaurantReasoning({ port: reasoningPort }).pipe(Scope.extend(reasoningScope))
   const searchUrl = yield* Config.string("RESTAURANT_SEARCH_URL").pipe(Config.withDefault(search.url))
   const reasoningUrl = yield* Config.string("RESTAURANT_REASONING_URL").pipe(Config.withDefault(reasoning.url))
+  const stdio = stdioCommand("restaurant-search")
+  // shown relative to the working directory, to keep the row short; the client runs the absolute path
+  const shownCommand = ["node", ...stdio.args.map((arg) => arg.startsWith("/") ? relative(process.cwd(), arg) : arg)].join(" ")
   yield* say(T.table(["server", "MCP endpoint", "health"], [
     [search.name, searchUrl, `http://127.0.0.1:${search.port}/health`],
-    [reasoning.name, reasoningUrl, `http://127.0.0.1:${reasoning.port}/health`]
+    [reasoning.name, reasoningUrl, `http://127.0.0.1:${reasoning.port}/health`],
+    ["restaurant-search-stdio", `stdio: ${shownCommand}`, "MCP ping"]
   ]))
+  yield* say(T.dim("  restaurant-search-stdio is started by the client itself, as a child process, when first used"))
 
   const retry = fast
     ? { times: 3, base: Duration.millis(100), max: Duration.millis(400) }
@@ -101,6 +109,14 @@ const program = Effect.gen(function*() {
         retry,
         healthPath: "/health",
         tools: ["recommend_restaurants", "analyze_restaurant_sentiment"]
+      },
+      {
+        // the same search server over stdio: this Node and the built entry point, never a shell
+        name: "restaurant-search-stdio",
+        ...stdio,
+        timeout: "30 seconds",
+        retry,
+        tools: ["search_restaurants_by_district", "search_restaurants_by_meal_type", "search_restaurants_combined"]
       }
     ],
     healthInterval: fast ? "300 millis" : "5 seconds",
@@ -133,8 +149,17 @@ const program = Effect.gen(function*() {
   }
   const received = reasoning.authorizations.at(-1)
   yield* say(`  token forwarded: restaurant-reasoning received ${T.green(`Authorization: ${received === undefined ? "(none)" : masked(received)}`)}`)
+  yield* say(`  → restaurant-search-stdio.search_restaurants_by_meal_type {"meal_type":"breakfast"} over stdio`)
+  const breakfast = (yield* mcp.callTool("restaurant-search-stdio", "search_restaurants_by_meal_type", { meal_type: "breakfast" }))
+    .structuredContent as Found
+  yield* say(`    ${T.green("✓")} found ${breakfast.count}: ${breakfast.restaurants.map((r) => r.name).join(", ")}`)
+  // a child process has no Authorization header to carry the token: the client refuses rather than drop it
+  const refused = yield* Effect.flip(
+    mcp.callTool("restaurant-search-stdio", "search_restaurants_by_meal_type", { meal_type: "breakfast" }, { auth: token })
+  )
+  yield* say(`    with the end user's token it is refused, nothing sent: ${T.bold(refused._tag)}: ${refused.message}`)
 
-  yield* say(T.heading(4, "Health (probes of GET /health)"))
+  yield* say(T.heading(4, "Health (probes: GET /health over HTTP, MCP ping over stdio)"))
   yield* say(healthTable(yield* mcp.checkAllHealth))
 
   yield* say(T.heading(5, "Fault: restaurant-reasoning stops"))
@@ -162,10 +187,10 @@ const program = Effect.gen(function*() {
 
   yield* say(T.heading(7, "Shutdown"))
   const open = (yield* mcp.status).reduce((sum, server) => sum + server.openSessions, 0)
-  yield* say(`  closing the client's scope: health fiber, ${open} open sessions, sockets`)
+  yield* say(`  closing the client's scope: health fiber, ${open} open sessions, sockets, the stdio server's process`)
   const started = Date.now()
   yield* Scope.close(clientScope, Exit.void)
-  yield* say(`  ${T.green("✓")} all sessions closed in ${Date.now() - started} ms; servers stop next`)
+  yield* say(`  ${T.green("✓")} all sessions closed and the stdio server ended in ${Date.now() - started} ms; the HTTP servers stop next`)
 })
 
 const describeReason = (error: McpError.McpClientError): string => error._tag === "TransportError" ? ` (${error.reason})` : ""

@@ -1,8 +1,9 @@
 /**
- * The original manager's two MCP servers, built with `@effect/ai` `McpServer` over HTTP:
- * `restaurant-search` and `restaurant-reasoning`. Each serves MCP at `/mcp` and answers
+ * The original manager's two MCP servers, built with `@effect/ai` `McpServer`:
+ * `restaurant-search` and `restaurant-reasoning`. Over HTTP each serves MCP at `/mcp`, answers
  * `GET /health`, and records the `Authorization` headers it receives (so the demo can show that
- * the end user's token arrived).
+ * the end user's token arrived). Each also runs over stdio, as a child process of its client
+ * (`node dist/main/search.js --stdio`, see `stdioCommand`).
  *
  * @since 0.1.0
  */
@@ -15,12 +16,16 @@ import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodeSink from "@effect/platform-node/NodeSink"
+import * as NodeStream from "@effect/platform-node/NodeStream"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { createServer } from "node:http"
+import { fileURLToPath } from "node:url"
 import * as Restaurants from "./restaurants.js"
 
 const RestaurantList = Schema.Struct({
@@ -194,7 +199,7 @@ const serve = (
  * @category servers
  */
 export const restaurantSearch = (options: ListenOptions): Effect.Effect<RunningServer, never, Scope.Scope> =>
-  serve("restaurant-search", McpServer.toolkit(SearchToolkit).pipe(Layer.provide(SearchHandlers)), options)
+  serve("restaurant-search", toolsOf("restaurant-search"), options)
 
 /**
  * `restaurant-reasoning`: recommend_restaurants, analyze_restaurant_sentiment. Stops when the
@@ -204,4 +209,49 @@ export const restaurantSearch = (options: ListenOptions): Effect.Effect<RunningS
  * @category servers
  */
 export const restaurantReasoning = (options: ListenOptions): Effect.Effect<RunningServer, never, Scope.Scope> =>
-  serve("restaurant-reasoning", McpServer.toolkit(ReasoningToolkit).pipe(Layer.provide(ReasoningHandlers)), options)
+  serve("restaurant-reasoning", toolsOf("restaurant-reasoning"), options)
+
+/**
+ * The name of one of the two servers.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ServerName = "restaurant-search" | "restaurant-reasoning"
+
+const toolsOf = (name: ServerName): Layer.Layer<never, never, McpServer.McpServer> =>
+  name === "restaurant-search"
+    ? McpServer.toolkit(SearchToolkit).pipe(Layer.provide(SearchHandlers))
+    : McpServer.toolkit(ReasoningToolkit).pipe(Layer.provide(ReasoningHandlers))
+
+/**
+ * One server over stdio: MCP messages on this process's stdin and stdout, one JSON object a
+ * line, and the log on stderr, since anything else on stdout would corrupt the protocol. Runs
+ * until stdin ends or the process is interrupted (`Layer.launch`).
+ *
+ * @since 0.1.0
+ * @category servers
+ */
+export const layerStdio = (name: ServerName): Layer.Layer<never> =>
+  toolsOf(name).pipe(
+    Layer.provide(McpServer.layerStdio({ name, version: "1.0.0", stdin: NodeStream.stdin, stdout: NodeSink.stdout })),
+    Layer.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true })))
+  )
+
+/**
+ * How a client starts one server over stdio: this Node (`process.execPath`) and the built entry
+ * point with `--stdio`, no shell. Use it as a stdio entry of `McpClient`:
+ * `{ name, ...stdioCommand("restaurant-search") }`. The built file must exist (`tsc -b`).
+ *
+ * @since 0.1.0
+ * @category servers
+ */
+export const stdioCommand = (name: ServerName): { readonly command: string; readonly args: ReadonlyArray<string> } => ({
+  command: process.execPath,
+  args: [
+    // `../dist/main/` from this module: the built entry points whether this module runs built
+    // (dist/servers.js) or from source under a test runner (src/servers.ts)
+    fileURLToPath(new URL(`../dist/main/${name === "restaurant-search" ? "search" : "reasoning"}.js`, import.meta.url)),
+    "--stdio"
+  ]
+})

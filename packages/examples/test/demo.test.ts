@@ -40,6 +40,7 @@ describe("the demo", () => {
 
       expect(section(stdout, 1)).toMatch(/restaurant-search\s+http:\/\/127\.0\.0\.1:\d+\/mcp/)
       expect(section(stdout, 1)).toMatch(/restaurant-reasoning\s+http:\/\/127\.0\.0\.1:\d+\/mcp/)
+      expect(section(stdout, 1)).toMatch(/restaurant-search-stdio\s+stdio: node \S*dist\/main\/search\.js --stdio\s+MCP ping/)
 
       const inventory = section(stdout, 2)
       for (
@@ -48,7 +49,10 @@ describe("the demo", () => {
           "restaurant-search__search_restaurants_by_meal_type",
           "restaurant-search__search_restaurants_combined",
           "restaurant-reasoning__recommend_restaurants",
-          "restaurant-reasoning__analyze_restaurant_sentiment"
+          "restaurant-reasoning__analyze_restaurant_sentiment",
+          "restaurant-search-stdio__search_restaurants_by_district",
+          "restaurant-search-stdio__search_restaurants_by_meal_type",
+          "restaurant-search-stdio__search_restaurants_combined"
         ]
       ) expect(inventory).toContain(tool)
 
@@ -57,9 +61,13 @@ describe("the demo", () => {
       expect(calls).toMatch(/1\. Harbour Lantern score [\d.]+ — rated 4\.6/)
       expect(calls).toContain("restaurant-reasoning received Authorization: Bearer demo-u…")
       expect(calls).not.toContain("c2lnbmF0dXJl")
+      expect(calls).toMatch(/restaurant-search-stdio\.search_restaurants_by_meal_type .* over stdio\n\s+✓ found 6: Tai Ping Shan Tea House, /)
+      expect(calls).toContain("ProtocolError")
+      expect(calls).toContain("restaurant-search-stdio is a stdio server: a bearer token or HTTP headers cannot be forwarded")
 
       expect(section(stdout, 4)).toMatch(/restaurant-search\s+healthy/)
       expect(section(stdout, 4)).toMatch(/restaurant-reasoning\s+healthy/)
+      expect(section(stdout, 4)).toMatch(/restaurant-search-stdio\s+healthy/)
 
       const fault = section(stdout, 5)
       expect(fault).toMatch(/⚠ MCP call failed; retrying in \d+ms server=restaurant-reasoning/)
@@ -68,11 +76,13 @@ describe("the demo", () => {
       expect(fault).toMatch(/restaurant-reasoning\s+unhealthy\s+\d+ ms\s+5\s+open/)
       expect(fault).toContain("now calls fail fast with ServerUnavailableError")
       expect(fault).toContain("✓ restaurant-search keeps working: 4 restaurants in Wan Chai")
+      expect(fault).toMatch(/restaurant-search-stdio\s+healthy\s+\d+ ms\s+0\s+closed/)
 
       const recovery = section(stdout, 6)
       expect(recovery).toMatch(/restaurant-reasoning\s+healthy\s+\d+ ms\s+0\s+closed/)
       expect(recovery).toContain(`✓ analyze_restaurant_sentiment("Harbour Lantern"): positive`)
 
-      expect(section(stdout, 7)).toMatch(/✓ all sessions closed in \d+ ms/)
+      // the demo exiting by itself also proves the stdio child ended: its pipes would keep Node alive
+      expect(section(stdout, 7)).toMatch(/✓ all sessions closed and the stdio server ended in \d+ ms/)
     }))
 })
