@@ -4,7 +4,8 @@
  * (the least an Effect client, and a client built on `HttpClient`, can do per call), in one
  * process run against the same peers: the minimal responder answering JSON with Content-Length,
  * the same answering chunked, the same streaming a notification and then its answer as SSE, the
- * official SDK server (SSE), and the official SDK server over stdio. Concurrency 1 and 16, in
+ * official SDK server (SSE), the official SDK server over stdio, and the minimal responder over
+ * stdio (where the client, not the SDK server, is the bottleneck). Concurrency 1 and 16, in
  * alternating rounds after a warm-up, every loop bounded in calls and in time. Then heap growth
  * over many calls, process warnings, and the health loop over 1 000 servers. Prints a table,
  * writes JSON, and exits non-zero when a target is missed.
@@ -18,7 +19,7 @@
 import { writeFileSync } from "node:fs"
 import { effectMcpHttp } from "./clients/effectMcp.js"
 import { gc, measure, type Row, type Settings } from "./measure.js"
-import { type HttpPeerName, startPeer, stdioPeer } from "./peers.js"
+import { type HttpPeerName, minimalStdioPeer, startPeer, stdioPeer } from "./peers.js"
 import { printReferences, printTable, targets } from "./report.js"
 import { scale } from "./scale.js"
 import { round } from "./stats.js"
@@ -81,6 +82,7 @@ const main = async () => {
     if (name !== "minimal") await peer.stop()
   }
   rows.push(...await measure({ name: "stdio", stdio: stdioPeer }, settings))
+  rows.push(...await measure({ name: "stdio-min", stdio: minimalStdioPeer }, settings))
   printTable(rows)
   printReferences(rows)
   const heap = await heapGrowth(`${minimalOrigin}/mcp`)

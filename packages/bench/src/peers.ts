@@ -49,3 +49,6 @@ export const startPeer = (name: HttpPeerName): Promise<HttpPeer> =>
 
 /** The official SDK server over stdio. */
 export const stdioPeer: StdioServer = { command: process.execPath, args: [script("stdio")] }
+
+/** The minimal responder over stdio. */
+export const minimalStdioPeer: StdioServer = { command: process.execPath, args: [script("minimalStdio")] }

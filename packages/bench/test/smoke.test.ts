@@ -36,12 +36,14 @@ describe("the benchmark in smoke mode", () => {
       for (const peer of ["minimal", "chunked", "sse-stream", "sdk"]) {
         for (const client of ["raw", "SDK client", "AI SDK client", "effect-mcp", "bare HttpClient", "bare Effect"]) expected(peer, client)
       }
-      for (const client of ["raw", "SDK client", "AI SDK client"]) expected("stdio", client)
+      for (const peer of ["stdio", "stdio-min"]) {
+        for (const client of ["raw", "SDK client", "AI SDK client"]) expected(peer, client)
+      }
       expect(report.rows.every((row) => row.callsPerSecond > 0)).toBe(true)
       expect(report.heap.calls).toBeGreaterThan(0)
       expect(report.scale.servers).toBe(50)
       expect(report.scale.everyServerEveryInterval).toBe(true)
-      expect(report.targets.length).toBe(17)
+      expect(report.targets.length).toBe(18)
       expect(report.warnings.byClient["effect-mcp"] ?? 0).toBe(0)
     }))
 })
