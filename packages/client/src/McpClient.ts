@@ -32,7 +32,8 @@ import * as UndiciClient from "./internal/undiciClient.js"
 import { McpConfigError, type McpClientError, type UnknownServerError } from "./McpError.js"
 import type * as McpHealth from "./McpHealth.js"
 import type * as McpRetry from "./McpRetry.js"
-import * as McpServerConfig from "./McpServerConfig.js"
+import * as McpConfigFile from "./McpConfigFile.js"
+import type * as McpServerConfig from "./McpServerConfig.js"
 
 /**
  * A tool of one server under a name unique across all servers (`server__tool`, ≤ 64 characters).
@@ -74,9 +75,13 @@ export interface CallOptions {
  */
 export interface ServerStatus {
   readonly server: string
-  /** `undefined` for an unsupported entry. */
+  /** `"http"` or `"stdio"`; `undefined` for an unsupported entry. */
+  readonly transport: "http" | "stdio" | undefined
+  /** The HTTP endpoint; `undefined` for a stdio server or an unsupported entry. */
   readonly url: string | undefined
-  /** Why effect-mcp cannot talk to this server (a stdio entry), or `undefined`. */
+  /** A stdio server's command line (program and arguments; never its environment). */
+  readonly command: string | undefined
+  /** Why effect-mcp cannot talk to this server (the legacy HTTP+SSE transport), or `undefined`. */
   readonly unsupported: string | undefined
   readonly health: McpHealth.ServerHealth | undefined
   /** Names of the tools last listed, or `undefined` before the first listing. */
@@ -105,8 +110,8 @@ export interface ServerStatus {
 export interface McpClientOptions {
   /** The servers, in order. */
   readonly servers: ReadonlyArray<McpServerConfig.Input>
-  /** Configured servers that cannot be used (stdio), listed in `status`. */
-  readonly unsupported?: ReadonlyArray<McpServerConfig.Unsupported> | undefined
+  /** Configured servers that cannot be used (legacy HTTP+SSE), listed in `status`. */
+  readonly unsupported?: ReadonlyArray<McpConfigFile.Unsupported> | undefined
   /** Where `servers` came from, for error messages. Default `"options"`. */
   readonly source?: string | undefined
   /** Time between health rounds. Default 30 seconds. */
@@ -259,7 +264,7 @@ export const layerConfig = (
         )
       )
       const inline = value.trimStart().startsWith("{")
-      const file = inline ? yield* McpServerConfig.parseFile(value, label) : yield* McpServerConfig.loadFile(value)
+      const file = inline ? yield* McpConfigFile.parse(value, label) : yield* McpConfigFile.load(value)
       return yield* make({
         ...options,
         servers: file.servers,

@@ -1,25 +1,31 @@
 /**
- * One MCP session with one server over Streamable HTTP, as a scoped resource.
+ * One MCP session with one server, over Streamable HTTP or stdio, as a scoped resource.
  *
- * `make` initializes the session (negotiating the protocol version), and the scope's close
- * ends it with `DELETE`. In between, requests carry the session id and protocol version; answers
- * arrive as JSON or as an SSE stream, on which the session also answers the server's `ping` and
- * hands notifications to `onNotification`. A 404 on a request that carried the session id means
- * the server forgot the session: the session re-initializes once and repeats that request.
+ * `make` initializes the session (negotiating the protocol version), and the scope's close ends
+ * it. Over HTTP, requests carry the session id and protocol version; answers arrive as JSON or as
+ * an SSE stream; a 404 on a request that carried the session id means the server forgot the
+ * session, which is re-initialized once; closing sends `DELETE`. Over stdio, the server is a
+ * child process speaking newline-delimited JSON, started by `make` and shut down by the scope
+ * (stdin closed, then SIGTERM, then SIGKILL). On either, the session answers the server's `ping`
+ * and hands notifications to `onNotification`.
  *
- * `McpSession` is the wire-protocol boundary of effect-mcp: `McpClient` uses only this interface,
- * so a later protocol revision (the sessionless 2026 one) is a second implementation of it.
+ * `McpSession` is the wire-protocol boundary of effect-mcp: `McpClient` uses only this interface.
+ * Inside, a protocol adapter (the 2025 revisions) speaks JSON-RPC over a channel (HTTP or stdio),
+ * so that a later revision is another adapter over the same channels.
  *
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as McpSchema from "@effect/ai/McpSchema"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { McpSessionError, ToolCallError } from "./McpError.js"
+import * as Defaults from "./internal/defaults.js"
+import * as HttpChannel from "./internal/httpChannel.js"
 import * as internal from "./internal/session.js"
+import * as StdioChannel from "./internal/stdioChannel.js"
 
 /**
  * Protocol revisions this client speaks, newest first; the first is offered in `initialize`.
@@ -47,7 +53,9 @@ export interface Notification {
  * @category models
  */
 export interface Info {
-  /** `undefined` for a stateless server. */
+  /** The transport the session runs over. */
+  readonly transport: "http" | "stdio"
+  /** `undefined` for a stateless server and over stdio. */
   readonly sessionId: string | undefined
   readonly protocolVersion: string
   readonly serverInfo: typeof McpSchema.Implementation.Type
@@ -58,30 +66,39 @@ export interface Info {
 }
 
 /**
- * Settings of one session.
+ * Settings of one session, whatever its transport.
  *
  * @since 0.1.0
  * @category models
  */
-export interface Options {
+export interface CommonOptions {
   /** The server's name, used in every error and log line. */
   readonly server: string
+  /** Deadline of each request, including reading its answer. Default 30 seconds. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Deadline of the closing `DELETE`, or of each step of a process's shutdown. Default 1 second. */
+  readonly closeTimeout?: Duration.DurationInput | undefined
+  /** Largest message accepted (JSON answer, SSE event, stdio line), in bytes. Default 16 MiB. */
+  readonly maxMessageSize?: number | undefined
+  /** Name and version announced in `initialize`. */
+  readonly clientInfo?: { readonly name: string; readonly version: string } | undefined
+  /** Called with each notification the server sends; failures are logged and ignored. */
+  readonly onNotification?: ((notification: Notification) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * A session over Streamable HTTP.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HttpOptions extends CommonOptions {
   /** The MCP endpoint. */
   readonly url: string | URL
   /** Extra headers sent with every request. */
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** Bearer token sent as `Authorization`; never logged. */
   readonly auth?: Redacted.Redacted<string> | undefined
-  /** Deadline of each request, including reading its answer. Default 30 seconds. */
-  readonly timeout?: Duration.DurationInput | undefined
-  /** Deadline of the closing `DELETE`. Default 1 second. */
-  readonly closeTimeout?: Duration.DurationInput | undefined
-  /** Largest JSON answer or SSE event accepted, in bytes. Default 16 MiB. */
-  readonly maxMessageSize?: number | undefined
-  /** Name and version announced in `initialize`. */
-  readonly clientInfo?: { readonly name: string; readonly version: string } | undefined
-  /** Called with each notification the server sends; failures are logged and ignored. */
-  readonly onNotification?: ((notification: Notification) => Effect.Effect<void>) | undefined
   /**
    * Keep the server's GET stream open for notifications not tied to a request (such as
    * `notifications/tools/list_changed`). Only stateful servers offer it; a 405 ends the attempt,
@@ -89,6 +106,43 @@ export interface Options {
    */
   readonly listen?: boolean | undefined
 }
+
+/**
+ * A session with a server started as a child process, speaking over its stdin and stdout.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StdioOptions extends CommonOptions {
+  /** The program, found on `PATH` when not a path; never run through a shell. */
+  readonly command: string
+  readonly args?: ReadonlyArray<string> | undefined
+  /**
+   * Added to the few variables the process inherits (HOME, LOGNAME, PATH, SHELL, TERM, USER):
+   * the rest of this process's environment is not passed on.
+   */
+  readonly env?: Readonly<Record<string, string>> | undefined
+  /** Working directory of the process. Default: this process's. */
+  readonly cwd?: string | undefined
+  /** Called once when the process ends by itself (crash or exit); the session is then closed. */
+  readonly onExit?: Effect.Effect<void> | undefined
+}
+
+/**
+ * Settings of one session: `url` for Streamable HTTP, `command` for stdio.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Options = HttpOptions | StdioOptions
+
+/**
+ * Whether the settings are those of a stdio session.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isStdio = (options: Options): options is StdioOptions => "command" in options && typeof options.command === "string"
 
 /**
  * Per-request settings.
@@ -128,12 +182,53 @@ export interface McpSession {
 }
 
 /**
- * Opens a session: `initialize`, then `notifications/initialized`. The session is closed when
- * the scope closes.
+ * Opens a session: starts the process (stdio), then `initialize` and
+ * `notifications/initialized`. The session is closed when the scope closes. An HTTP session
+ * needs an `HttpClient`; a stdio session uses the `CommandExecutor` in context, else Node's.
+ *
+ * @example
+ * ```ts
+ * import { McpSession } from "@effect-mcp/client"
+ * import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const files = yield* McpSession.make({ server: "files", command: "npx", args: ["-y", "@modelcontextprotocol/server-filesystem", "."] })
+ *   const tools = yield* files.listTools()
+ *   const remote = yield* McpSession.make({ server: "search", url: "http://127.0.0.1:8001/mcp" })
+ *   return [tools, yield* remote.callTool("search_restaurants_by_district", { district: "Central" })]
+ * }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make: (
-  options: Options
-) => Effect.Effect<McpSession, McpSessionError, HttpClient.HttpClient | Scope.Scope> = internal.make
+export function make(options: StdioOptions): Effect.Effect<McpSession, McpSessionError, Scope.Scope>
+export function make(options: Options): Effect.Effect<McpSession, McpSessionError, HttpClient.HttpClient | Scope.Scope>
+export function make(options: Options): Effect.Effect<McpSession, McpSessionError, HttpClient.HttpClient | Scope.Scope> {
+  const closeTimeout = Duration.decode(options.closeTimeout ?? Defaults.closeTimeout)
+  const maxMessageSize = options.maxMessageSize ?? Defaults.maxMessageSize
+  if (isStdio(options)) {
+    return internal.make(options, (handlers) =>
+      StdioChannel.make({
+        server: options.server,
+        command: options.command,
+        args: options.args ?? [],
+        env: options.env ?? {},
+        cwd: options.cwd,
+        maxMessageSize,
+        closeTimeout,
+        onExit: options.onExit
+      }, handlers))
+  }
+  return internal.make(options, (handlers) =>
+    HttpChannel.make({
+      server: options.server,
+      url: String(options.url),
+      headers: options.headers,
+      auth: options.auth,
+      maxMessageSize,
+      closeTimeout,
+      listen: options.listen === true
+    }, handlers))
+}

@@ -17,7 +17,7 @@ export * as McpClient from "./McpClient.js"
 export * as McpError from "./McpError.js"
 
 /**
- * One MCP session with one server over Streamable HTTP, as a scoped resource.
+ * One MCP session with one server, over Streamable HTTP or stdio, as a scoped resource.
  *
  * @since 0.1.0
  */
@@ -38,8 +38,15 @@ export * as McpHealth from "./McpHealth.js"
 export * as McpRetry from "./McpRetry.js"
 
 /**
- * The configuration of one MCP server, and of a `mcpServers` JSON file.
+ * The configuration of one MCP server (Streamable HTTP or stdio), checked, with its defaults.
  *
  * @since 0.1.0
  */
 export * as McpServerConfig from "./McpServerConfig.js"
+
+/**
+ * `mcpServers` JSON files (Claude Desktop, VS Code, Cursor): decoding and encoding.
+ *
+ * @since 0.1.0
+ */
+export * as McpConfigFile from "./McpConfigFile.js"

@@ -4,12 +4,15 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { McpClient, McpServerConfig } from "../src/index.js"
 import { failureOf } from "./support/effects.js"
 import { sdkPeer } from "./support/sdkPeer.js"
+
+const fixture = fileURLToPath(new URL("./fixtures/stdioServer.mjs", import.meta.url))
 
 const writeConfig = (json: unknown): string => {
   const path = join(mkdtempSync(join(tmpdir(), "effect-mcp-config-")), "mcp.json")
@@ -40,22 +43,35 @@ describe("McpClient.layerConfig", () => {
             retry: { times: 2, base: 10, max: 50 },
             tools: ["echo", "not_there"]
           },
-          local: { command: "npx", args: ["some-stdio-server"] }
+          local: { command: "${NODE}", args: ["${env:FIXTURE}"], env: { EXECUTIONS_FILE: "${EXECUTIONS}" } },
+          legacy: { type: "sse", url: "http://127.0.0.1:1/sse" }
         }
       })
-      const mcp = yield* fromConfig({ MCP_CONFIG: path, SEARCH_ORIGIN: origin!, API_KEY: "k-123" })
+      const executions = join(mkdtempSync(join(tmpdir(), "effect-mcp-config-")), "executions")
+      const mcp = yield* fromConfig({
+        MCP_CONFIG: path,
+        SEARCH_ORIGIN: origin!,
+        API_KEY: "k-123",
+        NODE: process.execPath,
+        FIXTURE: fixture,
+        EXECUTIONS: executions
+      })
       const result = yield* mcp.callTool("search", "echo", { text: "from file" })
       expect(result.content).toEqual([{ type: "text", text: "from file" }])
       expect(peer.requests.at(-1)?.headers["x-api-key"]).toBe("k-123")
       const status = yield* mcp.status
-      expect(status.map((entry) => [entry.server, entry.unsupported])).toEqual([
-        ["search", undefined],
-        ["local", `stdio server (command "npx"); effect-mcp speaks Streamable HTTP only`]
+      expect(status.map((entry) => [entry.server, entry.transport, entry.unsupported])).toEqual([
+        ["search", "http", undefined],
+        ["local", "stdio", undefined],
+        ["legacy", undefined, "legacy HTTP+SSE transport; effect-mcp speaks Streamable HTTP and stdio"]
       ])
       expect(status[0]?.missingTools).toEqual(["not_there"])
       expect(status[0]?.session?.protocolVersion).toBe("2025-11-25")
-      const local = yield* failureOf(mcp.callTool("local", "anything", {}))
-      expect(local.message).toContain(`MCP server "local", tool "anything": Connect: cannot be used: stdio server`)
+      const local = yield* mcp.callTool("local", "add", { a: 1, b: 2 })
+      expect(local.content).toEqual([{ type: "text", text: "3" }])
+      expect(readFileSync(executions, "utf8")).toBe("add\n")
+      const legacy = yield* failureOf(mcp.callTool("legacy", "anything", {}))
+      expect(legacy.message).toContain(`MCP server "legacy", tool "anything": Connect: cannot be used: legacy HTTP+SSE transport`)
     }))
 
   it.scopedLive("accepts the servers key and inline JSON in MCP_CONFIG", () =>
@@ -76,6 +92,12 @@ describe("McpClient.layerConfig", () => {
         [{ mcpServers: { a: { url: "http://x/mcp", headers: { "Bad Name": "x" } } } }, `at mcpServers.a.headers: has an invalid header name "Bad Name"`],
         [{ mcpServers: { a: { url: "http://x/mcp", type: "websocket" } } }, `at mcpServers.a.type: must be "http" or "streamable-http"`],
         [{ mcpServers: { a: { url: "${MISSING_VAR}/mcp" } } }, "at mcpServers.a.url: environment variable MISSING_VAR is not set"],
+        [{ mcpServers: { a: { command: 7 } } }, "at mcpServers.a.command: must be a string, got a number"],
+        [{ mcpServers: { a: { type: "stdio" } } }, "at mcpServers.a.command: is missing"],
+        [{ mcpServers: { a: { command: "x", args: "--flag" } } }, "at mcpServers.a.args: must be a list of strings"],
+        [{ mcpServers: { a: { command: "x", env: { A: 1 } } } }, "at mcpServers.a.env.A: must be a string, got a number"],
+        [{ mcpServers: { a: { command: "x", url: "http://x/mcp" } } }, "at mcpServers.a.url: has no meaning for a stdio server"],
+        [{ mcpServers: { a: { command: "x", args: ["${MISSING_VAR}"] } } }, "at mcpServers.a.args[0]: environment variable MISSING_VAR is not set"],
         [{ other: {} }, `has neither a "mcpServers" nor a "servers" key`],
         ["{ nope", "is not valid JSON"]
       ]

@@ -67,4 +67,23 @@ describe("McpClient shutdown", () => {
       expect(outcome.stdout).toBe("scope closed\n")
       expect(outcome.code).toBe(0)
     }))
+
+  it.scopedLive("after the scope closes, Node exits on its own and a stdio server that ignores EOF and SIGTERM is gone", () =>
+    Effect.gen(function*() {
+      const script = fileURLToPath(new URL("./fixtures/exitAfterCloseStdio.mjs", import.meta.url))
+      const outcome = yield* Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
+        const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "pipe"] })
+        let stdout = ""
+        let stderr = ""
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+        child.on("exit", (code) => resume(Effect.succeed({ code, stdout, stderr })))
+        return Effect.sync(() => child.kill("SIGKILL"))
+      }).pipe(Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => new Error("the process did not exit on its own") }))
+      expect(outcome.stderr).toBe("")
+      expect(outcome.code).toBe(0)
+      const pid = Number(/^scope closed (\d+)$/.exec(outcome.stdout.trim())?.[1])
+      expect(pid).toBeGreaterThan(0)
+      expect(() => process.kill(pid, 0)).toThrow()
+    }))
 })

@@ -6,7 +6,7 @@ import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
-import { McpHealth, McpRetry, McpServerConfig } from "../src/index.js"
+import { McpConfigFile, McpHealth, McpRetry, McpServerConfig } from "../src/index.js"
 import { TransportError } from "../src/McpError.js"
 import { MAX_QUALIFIED_LENGTH, qualify } from "../src/internal/toolNames.js"
 
@@ -192,33 +192,45 @@ describe("qualified tool names", () => {
 
 describe("config file", () => {
   const word = FastCheck.stringMatching(/^[a-z][a-z0-9-]{0,11}$/)
-  const input: FastCheck.Arbitrary<McpServerConfig.Input> = FastCheck.record({
+  const common = {
     name: word,
-    url: word.map((host) => `http://${host}.example:8080/mcp`),
     timeout: FastCheck.integer({ min: 1, max: 120_000 }).map(Duration.millis),
     retry: FastCheck.record({
       times: FastCheck.integer({ min: 1, max: 6 }),
       base: FastCheck.integer({ min: 0, max: 1000 }).map(Duration.millis),
       max: FastCheck.integer({ min: 1000, max: 20_000 }).map(Duration.millis)
     }, { requiredKeys: [] }),
-    healthPath: FastCheck.constantFrom("/health", "/status"),
-    headers: FastCheck.dictionary(FastCheck.stringMatching(/^x-[a-z]{1,8}$/), word),
     tools: FastCheck.array(word, { maxLength: 4 }),
     maxConcurrency: FastCheck.integer({ min: 1, max: 64 })
-  }, { requiredKeys: ["name", "url"] })
+  }
+  const input: FastCheck.Arbitrary<McpServerConfig.Input> = FastCheck.oneof(
+    FastCheck.record({
+      ...common,
+      url: word.map((host) => `http://${host}.example:8080/mcp`),
+      healthPath: FastCheck.constantFrom("/health", "/status"),
+      headers: FastCheck.dictionary(FastCheck.stringMatching(/^x-[a-z]{1,8}$/), word)
+    }, { requiredKeys: ["name", "url"] }),
+    FastCheck.record({
+      ...common,
+      command: word,
+      args: FastCheck.array(word, { maxLength: 3 }),
+      env: FastCheck.dictionary(FastCheck.stringMatching(/^[A-Z][A-Z_]{0,8}$/), word),
+      cwd: FastCheck.constantFrom("/tmp", "relative/dir")
+    }, { requiredKeys: ["name", "command"] })
+  )
 
   it.effect.prop(
     "decoding then encoding is stable",
     { servers: FastCheck.uniqueArray(input, { maxLength: 5, selector: (server) => server.name }) },
     ({ servers }) =>
       Effect.gen(function*() {
-        const encoded = McpServerConfig.encodeFile({ servers, unsupported: [{ name: "zz-local", reason: "", entry: { command: "npx", args: ["x"] } }] })
-        const decoded = yield* McpServerConfig.decodeFile(JSON.parse(JSON.stringify(encoded)), "test.json")
-        expect(McpServerConfig.encodeFile(decoded)).toEqual(encoded)
-        const again = yield* McpServerConfig.decodeFile(McpServerConfig.encodeFile(decoded), "test.json")
+        const encoded = McpConfigFile.encode({ servers, unsupported: [{ name: "zz-legacy", reason: "", entry: { type: "sse", url: "http://legacy.example/sse" } }] })
+        const decoded = yield* McpConfigFile.decode(JSON.parse(JSON.stringify(encoded)), "test.json")
+        expect(McpConfigFile.encode(decoded)).toEqual(encoded)
+        const again = yield* McpConfigFile.decode(McpConfigFile.encode(decoded), "test.json")
         expect(again).toEqual(decoded)
         expect(decoded.servers.map((server) => server.name)).toEqual(servers.map((server) => server.name))
-        expect(decoded.unsupported.map((entry) => entry.name)).toEqual(["zz-local"])
+        expect(decoded.unsupported.map((entry) => entry.name)).toEqual(["zz-legacy"])
       }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map())))
   )
 })

@@ -208,7 +208,11 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
   const invalidInput = (server: string, tool: string, message: string) =>
     Effect.fail(ProtocolError.fromAnswer({ server, tool, code: -32602, message }))
 
-  const checkInput = (server: string, tool: string, args: unknown, callOptions: McpClient.CallOptions) => {
+  const checkInput = (config: McpServerConfig.McpServerConfig, tool: string, args: unknown, callOptions: McpClient.CallOptions) => {
+    const server = config.name
+    if (config.stdio !== undefined && (callOptions.auth !== undefined || Object.keys(callOptions.headers ?? {}).length > 0)) {
+      return invalidInput(server, tool, `${server} is a stdio server: a bearer token or HTTP headers cannot be forwarded to a child process`)
+    }
     if (typeof args !== "object" || args === null || Array.isArray(args)) {
       return invalidInput(server, tool, `arguments must be a JSON object, got ${Array.isArray(args) ? "an array" : args === null ? "null" : typeof args}`)
     }
@@ -228,7 +232,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
   const callTool = (server: string, tool: string, args: unknown, callOptions: McpClient.CallOptions = {}) =>
     Effect.gen(function*() {
       const config = yield* lookup(server, tool)
-      const auth = yield* checkInput(server, tool, args, callOptions)
+      const auth = yield* checkInput(config, tool, args, callOptions)
       const timeout = callOptions.timeout === undefined ? config.timeout : Duration.decode(callOptions.timeout)
       const policy = callOptions.retry === false ? { ...config.retry, times: 1 } : McpRetry.policy(callOptions.retry, config.retry)
       const requestOptions: McpSession.RequestOptions = { timeout: Duration.infinity, headers: callOptions.headers }
@@ -329,7 +333,9 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
         const tools = shared === undefined ? undefined : pool.cachedTools(shared)?.map((tool: McpSchema.Tool) => tool.name)
         return {
           server: config.name,
+          transport: config.stdio === undefined ? "http" : "stdio",
           url: config.url,
+          command: config.stdio === undefined ? undefined : [config.stdio.command, ...config.stdio.args].join(" "),
           unsupported: undefined,
           health: states.get(config.name),
           tools,
@@ -345,7 +351,9 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
       }))
     const rest = unsupported.map((entry): McpClient.ServerStatus => ({
       server: entry.name,
+      transport: undefined,
       url: undefined,
+      command: undefined,
       unsupported: entry.reason,
       health: undefined,
       tools: undefined,

@@ -76,6 +76,22 @@ export const make = (
       auth === undefined ? server : `${server}\u0000${Redacted.value(auth)}`
     const open = new Set<McpSession.McpSession>()
 
+    const poolScope = yield* Effect.scope
+    /** Sessions whose process ended: `RcMap` may still hand one out until it is invalidated. */
+    const ended = new WeakSet<McpSession.McpSession>()
+
+    /**
+     * Drops a session that can no longer be used, so that the next call opens a new one. Told
+     * from the session's own fibers, which closing it would interrupt: it is closed from a fiber
+     * of the pool.
+     */
+    const forget = (id: string, key: SessionKey, session: McpSession.McpSession | undefined) =>
+      Effect.suspend(() => {
+        if (session !== undefined) ended.add(session)
+        if (ready.get(id)?.session === session) ready.delete(id)
+        return Effect.asVoid(Effect.forkIn(RcMap.invalidate(sessions, key), poolScope))
+      })
+
     const forgetTools = (server: string) =>
       Effect.sync(() => {
         for (const session of open) if (session.server === server) tools.delete(session)
@@ -85,18 +101,24 @@ export const make = (
       lookup: (key: SessionKey) =>
         Effect.gen(function*() {
           const config = byName.get(key.server)!
-          const session = yield* McpSession.make({
+          const common = {
             server: config.name,
-            url: config.url,
-            headers: config.headers,
-            auth: key.auth,
             timeout: config.timeout,
             maxMessageSize: config.maxMessageSize,
             clientInfo: options.clientInfo,
-            listen: key.auth === undefined,
-            onNotification: (notification) =>
+            onNotification: (notification: McpSession.Notification) =>
               notification.method === "notifications/tools/list_changed" ? forgetTools(config.name) : Effect.void
-          })
+          }
+          let started: McpSession.McpSession | undefined
+          const session = yield* (config.stdio === undefined
+            ? McpSession.make({ ...common, url: config.url, headers: config.headers, auth: key.auth, listen: key.auth === undefined })
+            : McpSession.make({
+              ...common,
+              ...config.stdio,
+              // a process that died is started again by the next call, not reused
+              onExit: Effect.suspend(() => forget(readyId(key.server, key.auth), key, started))
+            }))
+          started = session
           open.add(session)
           const id = readyId(key.server, key.auth)
           ready.set(id, { key, session, touched: yield* Clock.currentTimeMillis })
@@ -121,8 +143,11 @@ export const make = (
       use: (config, auth, use) => {
         const entry = ready.get(readyId(config.name, auth))
         if (entry === undefined) {
+          const key = new SessionKey({ server: config.name, auth })
+          const get = RcMap.get(sessions, key)
           return Effect.scoped(
-            RcMap.get(sessions, new SessionKey({ server: config.name, auth })).pipe(
+            get.pipe(
+              Effect.flatMap((session) => ended.has(session) ? Effect.zipRight(RcMap.invalidate(sessions, key), get) : Effect.succeed(session)),
               Effect.mapError((error) => new NotSent({ error })),
               Effect.flatMap(use)
             )

@@ -1,0 +1,225 @@
+/**
+ * MCP's Streamable HTTP transport as a `Channel`: every message is a POST that accepts JSON or
+ * SSE; the session id the server gives with the `initialize` answer, and the negotiated
+ * protocol version, go on every later request; a 404 on a request that carried the session id
+ * means the server forgot the session; the GET stream carries server messages outside requests;
+ * closing sends `DELETE`.
+ */
+import * as Headers from "@effect/platform/Headers"
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import type { TransportError } from "../McpError.js"
+import * as Answer from "./answer.js"
+import { type Channel, type Handlers, type Outgoing, SessionExpired } from "./channel.js"
+import * as Transport from "./transport.js"
+
+/** @internal */
+export interface HttpChannelOptions {
+  readonly server: string
+  readonly url: string
+  readonly headers: Readonly<Record<string, string>> | undefined
+  readonly auth: Redacted.Redacted<string> | undefined
+  readonly maxMessageSize: number
+  readonly closeTimeout: Duration.Duration
+  /** Keep the GET stream open. */
+  readonly listen: boolean
+}
+
+const listenBackoff = Schedule.exponential(Duration.seconds(1)).pipe(
+  Schedule.modifyDelay((delay) => Duration.min(delay, Duration.seconds(30))),
+  // a stream that stayed open a while was healthy: start the next wait short again
+  Schedule.resetAfter(Duration.minutes(1))
+)
+
+interface Wire {
+  readonly generation: number
+  readonly sessionId: string | undefined
+  readonly headers: Headers.Headers
+}
+
+/** @internal */
+export const make = (
+  options: HttpChannelOptions,
+  handlers: Handlers
+): Effect.Effect<Channel, never, HttpClient.HttpClient | Scope.Scope> =>
+  Effect.gen(function*() {
+    const http = yield* HttpClient.HttpClient
+    const scope = yield* Effect.scope
+    const { maxMessageSize, server, url } = options
+    const sessionTarget: Transport.Target = { server }
+
+    let baseHeaders = Headers.set(Headers.fromInput(options.headers ?? {}), "accept", "application/json, text/event-stream")
+    if (options.auth !== undefined) {
+      baseHeaders = Headers.set(baseHeaders, "authorization", `Bearer ${Redacted.value(options.auth)}`)
+    }
+    let wire: Wire = { generation: 0, sessionId: undefined, headers: baseHeaders }
+    let closed = false
+
+    const post = (
+      current: Wire,
+      body: string,
+      target: Transport.Target,
+      what: string,
+      extraHeaders?: Readonly<Record<string, string>>
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | SessionExpired> =>
+      http.execute(HttpClientRequest.post(url, {
+        headers: extraHeaders === undefined ? current.headers : Headers.merge(Headers.fromInput(extraHeaders), current.headers),
+        body: HttpBody.text(body, "application/json")
+      })).pipe(
+        Effect.mapError((error) => Transport.fromHttpClientError(target, error)),
+        Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | SessionExpired> => {
+          if (Transport.isSuccess(response)) return Effect.succeed(response)
+          if (response.status === 404 && current.sessionId !== undefined) {
+            return Effect.zipRight(Transport.discard(response), Effect.fail(new SessionExpired({ generation: current.generation })))
+          }
+          return Effect.flatMap(Transport.statusError(target, response, what), Effect.fail)
+        })
+      )
+
+    /** A GET of the SSE stream after `lastEventId`: how a server that closed an answer stream early is resumed. */
+    const resume = (current: Wire, target: Transport.Target) => (lastEventId: string) =>
+      http.execute(HttpClientRequest.get(url, {
+        headers: Headers.setAll(current.headers, { accept: "text/event-stream", "last-event-id": lastEventId })
+      })).pipe(
+        Effect.mapError((error) => Transport.fromHttpClientError(target, error)),
+        Effect.flatMap((response) =>
+          Transport.isSuccess(response) && Answer.isEventStream(response)
+            ? Effect.succeed(response)
+            : Effect.zipRight(
+              Transport.discard(response),
+              Effect.fail(
+                Transport.transportError(target, "Closed", `the answer stream could not be resumed (HTTP ${response.status})`, {
+                  status: response.status
+                })
+              )
+            )
+        )
+      )
+
+    const exchange = (current: Wire, request: Outgoing) =>
+      post(current, request.body, request.target, `"${request.method}"`, request.headers).pipe(
+        Effect.flatMap((response) =>
+          Answer.read(response, request.id, {
+            target: request.target,
+            maxMessageSize,
+            onOther: handlers.onMessage,
+            resume: resume(current, request.target)
+          })
+        )
+      )
+
+    const handshake = (generation: number, request: Outgoing) =>
+      Effect.gen(function*() {
+        const fresh: Wire = { generation, sessionId: undefined, headers: baseHeaders }
+        // sent without a session id, so a 404 is only a 404
+        const response = yield* post(fresh, request.body, request.target, `"${request.method}"`).pipe(
+          Effect.catchTag("SessionExpired", () =>
+            Effect.fail(Transport.transportError(request.target, "Status", `"${request.method}" was answered with HTTP 404`, { status: 404 })))
+        )
+        const sessionId = response.headers["mcp-session-id"]
+        if (sessionId !== undefined) {
+          // the server holds a session from now on: if anything below fails, `close` deletes it
+          wire = { generation, sessionId, headers: Headers.set(baseHeaders, "mcp-session-id", sessionId) }
+        }
+        return yield* Answer.read(response, request.id, {
+          target: request.target,
+          maxMessageSize,
+          onOther: handlers.onMessage,
+          resume: resume(fresh, request.target)
+        })
+      })
+
+    const establish = (generation: number, protocolVersion: string) => {
+      const sessionId = wire.generation === generation ? wire.sessionId : undefined
+      const headers = sessionId === undefined ? baseHeaders : Headers.set(baseHeaders, "mcp-session-id", sessionId)
+      wire = { generation, sessionId, headers: Headers.set(headers, "mcp-protocol-version", protocolVersion) }
+    }
+
+    const request = (outgoing: Outgoing) =>
+      Effect.suspend(() =>
+        closed
+          ? Effect.fail(Transport.transportError(outgoing.target, "Closed", "the session is closed"))
+          : exchange(wire, outgoing)
+      )
+
+    const send = (body: string, what: string) =>
+      Effect.suspend(() => post(wire, body, sessionTarget, what)).pipe(Effect.flatMap(Transport.discard))
+
+    const close = Effect.suspend(() => {
+      if (closed) return Effect.void
+      closed = true
+      const current = wire
+      if (current.sessionId === undefined) return Effect.void
+      return http.execute(HttpClientRequest.del(url, { headers: current.headers })).pipe(
+        Effect.tap((response) =>
+          response.status < 300 || response.status === 404 || response.status === 405
+            ? Effect.void
+            : Effect.logDebug(`DELETE of the session was answered with HTTP ${response.status}`)
+        ),
+        Effect.flatMap(Transport.discard),
+        Effect.timeout(options.closeTimeout),
+        // scope finalizers run uninterruptibly; the deadline has to be able to interrupt the DELETE
+        Effect.interruptible,
+        Effect.catchAllCause((cause) => Effect.logDebug("could not delete the session", cause)),
+        Effect.annotateLogs({ server })
+      )
+    })
+
+    /** The GET stream: `stop` when the server does not offer one, a failure when it should be retried. */
+    const listenOnce = Effect.gen(function*() {
+      const current = wire
+      if (current.sessionId === undefined || closed) return "stop" as const
+      const response = yield* http.execute(
+        HttpClientRequest.get(url, { headers: Headers.set(current.headers, "accept", "text/event-stream") })
+      ).pipe(Effect.mapError((error) => Transport.fromHttpClientError(sessionTarget, error)))
+      if (response.status === 404) {
+        yield* Transport.discard(response)
+        yield* handlers.reinitialize(current.generation)
+        return yield* Transport.transportError(sessionTarget, "Status", "the session had expired; re-initialized", { status: 404 })
+      }
+      if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
+        // 405: the server offers no GET stream; 401, 403, …: it never will for these credentials
+        yield* Transport.discard(response)
+        yield* Effect.logDebug(`no GET stream: HTTP ${response.status}`)
+        return "stop" as const
+      }
+      if (!Transport.isSuccess(response) || !Answer.isEventStream(response)) {
+        return yield* Effect.flatMap(Transport.statusError(sessionTarget, response, "the GET stream"), Effect.fail)
+      }
+      yield* Answer.listen(response, { target: sessionTarget, maxMessageSize, onOther: handlers.onMessage })
+      return yield* Transport.transportError(sessionTarget, "Closed", "the GET stream ended")
+    })
+
+    const listen = options.listen
+      ? listenOnce.pipe(
+        Effect.tapError((error) => Effect.logDebug("the GET stream will be reopened", error.message)),
+        Effect.retry(listenBackoff),
+        Effect.catchAllCause((cause) => Effect.logDebug("the GET stream stopped", cause)),
+        Effect.annotateLogs({ server }),
+        // the session may be built inside an uninterruptible region (an RcMap lookup): a fiber
+        // forked there would inherit it and keep the scope from closing
+        Effect.interruptible,
+        Effect.forkIn(scope),
+        Effect.asVoid
+      )
+      : Effect.void
+
+    const channel: Channel = {
+      kind: "http",
+      handshake,
+      establish,
+      sessionId: () => wire.sessionId,
+      request,
+      send,
+      listen,
+      close
+    }
+    return channel
+  })

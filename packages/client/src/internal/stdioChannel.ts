@@ -1,0 +1,350 @@
+/**
+ * MCP's stdio transport as a `Channel`: the server is a child process started with
+ * `@effect/platform`'s `Command` (never through a shell); messages are newline-delimited JSON on
+ * its stdin and stdout, many requests in flight at once, matched by id; its stderr goes to debug
+ * logs, and the last lines of it into the error when the process dies.
+ *
+ * Shutdown follows the spec: close stdin, wait, SIGTERM, wait, SIGKILL, each wait bounded by
+ * `closeTimeout`, so that a server that ignores both EOF and SIGTERM still ends in time.
+ */
+import * as Command from "@effect/platform/Command"
+import * as CommandExecutor from "@effect/platform/CommandExecutor"
+import * as NodeCommandExecutor from "@effect/platform-node/NodeCommandExecutor"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import type * as Duration from "effect/Duration"
+import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { ProtocolError, type TransportError } from "../McpError.js"
+import * as Abort from "./abort.js"
+import type * as Answer from "./answer.js"
+import type { Channel, Handlers, Outgoing } from "./channel.js"
+import * as JsonRpc from "./jsonRpc.js"
+import * as Transport from "./transport.js"
+
+/** @internal */
+export interface StdioChannelOptions {
+  readonly server: string
+  readonly command: string
+  readonly args: ReadonlyArray<string>
+  readonly env: Readonly<Record<string, string>>
+  readonly cwd: string | undefined
+  readonly maxMessageSize: number
+  readonly closeTimeout: Duration.Duration
+  readonly onExit: Effect.Effect<void> | undefined
+}
+
+/** What a server process inherits of ours; everything else must be given in its `env`. */
+const INHERITED = ["HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER"] as const
+
+/**
+ * The process's environment: the inherited few (skipping shell functions, which some shells
+ * export as `() {…}` values) and the configured ones.
+ *
+ * @internal
+ */
+export const environment = (env: Readonly<Record<string, string>>): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const name of INHERITED) {
+    const value = process.env[name]
+    if (value !== undefined && !value.startsWith("()")) out[name] = value
+  }
+  return { ...out, ...env }
+}
+
+const STDERR_TAIL_LINES = 20
+const STDERR_LINE_LIMIT = 500
+
+/** Hands a request its answer, or the reason it will get none. */
+type Settle = (outcome: Answer.Answer | TransportError) => void
+
+/**
+ * Splits bytes into lines, never holding a partial line longer than `limit`: it returns the
+ * complete lines of each chunk, or `undefined` once the line being read is past the limit.
+ */
+const lineSplitter = (limit: number) => {
+  let pending: Array<Buffer> = []
+  let pendingSize = 0
+  return (chunk: Uint8Array): Array<string> | undefined => {
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    const lines: Array<string> = []
+    let start = 0
+    for (let end = bytes.indexOf(10, start); end !== -1; end = bytes.indexOf(10, start)) {
+      const tail = bytes.subarray(start, end)
+      const line = pendingSize === 0 ? tail : Buffer.concat([...pending, tail], pendingSize + tail.length)
+      if (line.length > limit) return undefined
+      pending = []
+      pendingSize = 0
+      lines.push(line.toString("utf8"))
+      start = end + 1
+    }
+    if (start < bytes.length) {
+      pending.push(Buffer.from(bytes.subarray(start)))
+      pendingSize += bytes.length - start
+      if (pendingSize > limit) return undefined
+    }
+    return lines
+  }
+}
+
+/** @internal */
+export const make = (
+  options: StdioChannelOptions,
+  handlers: Handlers
+): Effect.Effect<Channel, TransportError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const { maxMessageSize, server } = options
+    const target: Transport.Target = { server }
+    const scope = yield* Effect.scope
+    const processScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
+    const input = yield* Queue.unbounded<Uint8Array>()
+    const encoder = new TextEncoder()
+    const pending = new Map<string, Settle>()
+    const stderrTail: Array<string> = []
+    /** Why the process can take no more requests; set once. */
+    let ended: TransportError | undefined
+    /** Set by `close`: the process then ends because we asked it to. */
+    let closing = false
+
+    const command = Command.make(options.command, ...options.args).pipe(
+      Command.env(environment(options.env), { extendEnv: false }),
+      (self) => options.cwd === undefined ? self : Command.workingDirectory(self, options.cwd)
+    )
+    const executor = yield* Effect.serviceOption(CommandExecutor.CommandExecutor)
+    const started = Command.start(command).pipe(
+      Option.isSome(executor)
+        ? Effect.provideService(CommandExecutor.CommandExecutor, executor.value)
+        : Effect.provide(NodeCommandExecutor.layer.pipe(Layer.provide(NodeFileSystem.layer))),
+      Scope.extend(processScope),
+      // the platform's message quotes the arguments, which may hold a secret: only say what failed
+      Effect.mapError((error) =>
+        Transport.transportError(
+          target,
+          "Connect",
+          `cannot start ${JSON.stringify(options.command)}: ${error._tag === "SystemError" ? error.description ?? error.reason : error.message}`
+        )
+      )
+    )
+    const proc = yield* started
+
+    const tail = () =>
+      stderrTail.length === 0 ? "" : `; its last stderr lines: ${stderrTail.join(" | ")}`
+
+    /** Fails every request in flight, and every later one, with `error`; the process is of no more use. */
+    const end = (error: TransportError) => {
+      if (ended !== undefined) return false
+      ended = error
+      const waiting = [...pending.values()]
+      pending.clear()
+      for (const settle of waiting) settle(error)
+      return true
+    }
+
+    const write = (line: string) => Queue.unsafeOffer(input, encoder.encode(line + "\n"))
+
+    const settle = (answer: Answer.Answer) => {
+      const key = answer.id === null ? undefined : String(answer.id)
+      const waiting = key === undefined ? undefined : pending.get(key)
+      if (key === undefined || waiting === undefined) return
+      pending.delete(key)
+      waiting(answer)
+    }
+
+    const splitStdout = lineSplitter(maxMessageSize)
+    const onStdout = (chunk: Uint8Array): Effect.Effect<void, TransportError> => {
+      const lines = splitStdout(chunk)
+      if (lines === undefined) {
+        return Effect.fail(
+          Transport.transportError(target, "Decode", `the server wrote a line larger than the limit of ${maxMessageSize} bytes`)
+        )
+      }
+      const others: Array<Answer.Other> = []
+      const skipped: Array<string> = []
+      for (const line of lines) {
+        if (line.trim() === "") continue
+        let json: unknown
+        try {
+          json = JSON.parse(line)
+        } catch {
+          skipped.push(`not JSON: ${Transport.excerpt(line)}`)
+          continue
+        }
+        const message = JsonRpc.classify(json)
+        if (typeof message === "string") skipped.push(message)
+        else if (message._tag === "Success" || message._tag === "Failure") settle(message)
+        else others.push(message)
+      }
+      if (others.length === 0 && skipped.length === 0) return Effect.void
+      // a server must write nothing but MCP messages to stdout; one that does (a banner, a stray
+      // print) is told about in the logs, and its real messages still count
+      return Effect.zipRight(
+        Effect.forEach(skipped, (why) => Effect.logWarning(`ignored a line on the server's stdout: ${why}`), { discard: true }),
+        Effect.forEach(others, handlers.onMessage, { discard: true })
+      )
+    }
+
+    const splitStderr = lineSplitter(Number.MAX_SAFE_INTEGER)
+    const onStderr = (chunk: Uint8Array) => {
+      const lines = splitStderr(chunk) ?? []
+      return Effect.forEach(lines, (line) => {
+        const kept = line.length > STDERR_LINE_LIMIT ? `${line.slice(0, STDERR_LINE_LIMIT)}…` : line
+        stderrTail.push(kept)
+        if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift()
+        return Effect.logDebug(kept)
+      }, { discard: true })
+    }
+
+    /** Tells the owner, once, that the process ended by itself. */
+    let told = false
+    const tell = Effect.suspend(() => {
+      if (told || closing || options.onExit === undefined) return Effect.void
+      told = true
+      return options.onExit
+    })
+
+    const stderrRead = yield* Deferred.make<void>()
+    yield* proc.stderr.pipe(
+      Stream.runForEach(onStderr),
+      Effect.ignore,
+      Effect.ensuring(Deferred.succeed(stderrRead, undefined)),
+      Effect.annotateLogs({ server, stream: "stderr" }),
+      Effect.interruptible,
+      Effect.forkIn(scope)
+    )
+
+    // the process ends (by itself, or by `close`): whatever waits fails, and the owner is told
+    yield* proc.exitCode.pipe(
+      Effect.map((code) => `exited with code ${code}`),
+      Effect.orElseSucceed(() => "was killed by a signal"),
+      // its last words on stderr may still be on their way
+      Effect.zipLeft(Deferred.await(stderrRead).pipe(Effect.timeout(options.closeTimeout), Effect.ignore)),
+      Effect.flatMap((how) => {
+        end(Transport.transportError(target, "Closed", `the server process ${how}${tail()}`))
+        return closing ? Effect.void : Effect.zipRight(Effect.logWarning(`the server process ${how}`), tell)
+      }),
+      Effect.annotateLogs({ server }),
+      Effect.interruptible,
+      Effect.forkIn(scope)
+    )
+
+    /** Stops a process whose stdout can no longer be trusted; its exit is then handled as any other. */
+    const abandon = (error: TransportError) =>
+      end(error)
+        ? Effect.logWarning(error.detail).pipe(Effect.zipRight(tell), Effect.zipRight(proc.kill("SIGKILL")), Effect.ignore)
+        : Effect.void
+    yield* proc.stdout.pipe(
+      Stream.mapError((error) => Transport.transportError(target, "Closed", `cannot read the server's stdout: ${error.message}`)),
+      Stream.runForEachChunk((chunk) => onStdout(chunk.length === 1 ? Chunk.unsafeHead(chunk) : Buffer.concat(Chunk.toReadonlyArray(chunk)))),
+      // stdout ends when the process exits; one that lives on without it can answer nothing more
+      Effect.zipRight(
+        proc.exitCode.pipe(
+          Effect.timeout(options.closeTimeout),
+          Effect.catchTag("TimeoutException", () =>
+            closing ? Effect.void : abandon(Transport.transportError(target, "Closed", "the server closed its stdout but kept running"))),
+          Effect.ignore
+        )
+      ),
+      // past a line too long, the stream of messages cannot be trusted to be in step
+      Effect.catchAll(abandon),
+      Effect.annotateLogs({ server }),
+      Effect.interruptible,
+      Effect.forkIn(scope)
+    )
+    yield* Stream.fromQueue(input).pipe(
+      // the messages waiting are written at once: one write (and one wake-up of the server) for many
+      Stream.mapChunks((messages) => Chunk.of(messages.length === 1 ? Chunk.unsafeHead(messages) : Buffer.concat(Chunk.toReadonlyArray(messages)))),
+      Stream.run(proc.stdin),
+      Effect.catchAllCause((cause) => Effect.logDebug("cannot write to the server's stdin", cause)),
+      Effect.interruptible,
+      Effect.forkIn(processScope)
+    )
+
+    const close = Effect.suspend(() => {
+      if (closing) return Effect.void
+      closing = true
+      /** Runs `effect` for at most `closeTimeout`, then tells whether the process has ended. */
+      const stopped = (effect: Effect.Effect<unknown, unknown>) =>
+        effect.pipe(
+          Effect.ignore,
+          Effect.timeout(options.closeTimeout),
+          Effect.ignore,
+          Effect.zipRight(proc.isRunning),
+          Effect.map((running) => !running),
+          Effect.orElseSucceed(() => true)
+        )
+      return Effect.gen(function*() {
+        end(Transport.transportError(target, "Closed", "the session is closed"))
+        // EOF first: a well-behaved server exits on it
+        yield* Queue.shutdown(input)
+        const exited = (yield* stopped(proc.exitCode)) || (yield* stopped(proc.kill("SIGTERM"))) ||
+          (yield* stopped(proc.kill("SIGKILL")))
+        if (!exited) yield* Effect.logWarning("the server process did not end, even after SIGKILL")
+        yield* Scope.close(processScope, Exit.void).pipe(Effect.timeout(options.closeTimeout), Effect.ignore)
+      }).pipe(
+        // scope finalizers run uninterruptibly; the waits above have to be able to end
+        Effect.interruptible,
+        Effect.catchAllCause((cause) => Effect.logDebug("could not stop the server process", cause)),
+        Effect.annotateLogs({ server })
+      )
+    })
+    yield* Effect.addFinalizer(() => close)
+
+    const request = (outgoing: Outgoing): Effect.Effect<unknown, TransportError | ProtocolError> =>
+      Effect.withFiberRuntime((fiber) =>
+        Effect.async<unknown, TransportError | ProtocolError>((resume) => {
+          const { target } = outgoing
+          const key = String(outgoing.id)
+          // on the caller's fiber, the attempt's deadline and the client's close fire its `Abort`
+          const abort = Abort.current(fiber)
+          const onAbort = () => {
+            pending.delete(key)
+            const why = abort?.reason?.why
+            resume(Effect.fail(Transport.transportError(target, why === "deadline" ? "Timeout" : "Closed", `the request was aborted: ${why ?? "interrupted"}`)))
+          }
+          const settle: Settle = (outcome) => {
+            abort?.removeListener("abort", onAbort)
+            resume(
+              outcome._tag === "Success"
+                ? Effect.succeed(outcome.result)
+                : outcome._tag === "Failure"
+                ? Effect.fail(ProtocolError.fromAnswer({ ...target, code: outcome.code, message: outcome.message, data: outcome.data }))
+                : Effect.fail(Transport.transportError(target, outcome.reason, outcome.detail))
+            )
+          }
+          // nothing is written to a process that has ended: the request provably never left
+          if (ended !== undefined) return settle(Transport.transportError(target, "Connect", `the server process is not running: ${ended.detail}`))
+          if (abort?.aborted === true) return onAbort()
+          pending.set(key, settle)
+          abort?.once("abort", onAbort)
+          write(outgoing.body)
+          return Effect.sync(() => {
+            pending.delete(key)
+            abort?.removeListener("abort", onAbort)
+          })
+        })
+      )
+
+    const channel: Channel = {
+      kind: "stdio",
+      handshake: (_generation, outgoing) => request(outgoing),
+      establish: () => {},
+      sessionId: () => undefined,
+      request,
+      send: (body) =>
+        Effect.suspend(() => {
+          if (ended !== undefined) return Effect.fail(Transport.transportError(target, "Connect", `the server process is not running: ${ended.detail}`))
+          write(body)
+          return Effect.void
+        }),
+      listen: Effect.void,
+      close
+    }
+    return channel
+  }).pipe(Effect.annotateLogs({ server: options.server }))
