@@ -37,7 +37,7 @@ describe("the benchmark in smoke mode", () => {
         for (const client of ["raw", "SDK client", "AI SDK client", "effect-mcp", "bare HttpClient", "bare Effect"]) expected(peer, client)
       }
       for (const peer of ["stdio", "stdio-min"]) {
-        for (const client of ["raw", "SDK client", "AI SDK client"]) expected(peer, client)
+        for (const client of ["raw", "SDK client", "AI SDK client", "effect-mcp"]) expected(peer, client)
       }
       expect(report.rows.every((row) => row.callsPerSecond > 0)).toBe(true)
       expect(report.heap.calls).toBeGreaterThan(0)

@@ -1,4 +1,4 @@
-/** `McpClient` from `McpClient.layerNode`, driven from Effect. */
+/** `McpClient` from `McpClient.layerNode`, driven from Effect, over Streamable HTTP or stdio. */
 import { McpClient, type McpServerConfig } from "@effect-mcp/client"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -17,4 +17,8 @@ const connect = async (server: McpServerConfig.Input): Promise<Connected> => {
 /** effect-mcp against the MCP endpoint `url`. */
 export const effectMcpHttp = (url: string) => connect({ name: "peer", url, maxConcurrency })
 
-export const effectMcp: BenchClient = { name: "effect-mcp", http: effectMcpHttp }
+export const effectMcp: BenchClient = {
+  name: "effect-mcp",
+  http: effectMcpHttp,
+  stdio: (server) => connect({ name: "peer", command: server.command, args: server.args, maxConcurrency })
+}
