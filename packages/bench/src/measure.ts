@@ -60,15 +60,17 @@ export const measure = async (peer: PeerTarget, settings: Settings): Promise<Arr
     const perWorker = Math.ceil(settings.round.calls[concurrency] / concurrency)
     const rates = new Map<string, Array<number>>(present.map((client) => [client.name, []]))
     const latencies = new Map<string, Latencies>(present.map((client) => [client.name, []]))
+    // warnings are counted per concurrency too: some clients raise them only under load
+    const phase = `${peer.name}, concurrency ${concurrency}`
     for (const client of present) {
-      Warnings.during(client.name, peer.name)
+      Warnings.during(client.name, phase)
       const bound = { calls: Math.ceil(settings.warmup.calls / concurrency), until: performance.now() + settings.warmup.seconds * 1000 }
       await connected.get(client.name)!.run(concurrency, bound, [])
     }
     for (let round = 0; round < settings.rounds; round++) {
       for (const client of round % 2 === 0 ? present : [...present].reverse()) {
         gc()
-        Warnings.during(client.name, peer.name)
+        Warnings.during(client.name, phase)
         const start = performance.now()
         const calls = await connected.get(client.name)!.run(
           concurrency,

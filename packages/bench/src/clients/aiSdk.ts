@@ -4,9 +4,10 @@
  * would, through the `execute` of the tool set `tools()` builds from `tools/list`.
  *
  * The 1.x line is used: 2.x declares `engines.node >= 22` and this project runs on Node 20.
- * Known quirk, left alone: every POST of its HTTP transport listens on the transport's one
- * `AbortSignal`, so at concurrency 16 Node raises `MaxListenersExceededWarning` (counted by the
- * benchmark like any process warning, against this client).
+ * Known quirk, left alone: its HTTP transport passes the transport's one `AbortSignal` to every
+ * `fetch`, whose abort listeners pile up on it faster than they are released, so once 1 500 are
+ * held Node raises a `MaxListenersExceededWarning` per call (thousands per run; the official SDK
+ * client does the same). They are counted like any process warning, against the client that ran.
  */
 import { createMCPClient, type MCPClient, type MCPClientConfig } from "@ai-sdk/mcp"
 import { Experimental_StdioMCPTransport } from "@ai-sdk/mcp/mcp-stdio"
