@@ -12,11 +12,12 @@ interface Report {
   readonly heap: { readonly calls: number }
   readonly scale: { readonly servers: number; readonly everyServerEveryInterval: boolean }
   readonly targets: ReadonlyArray<{ readonly name: string; readonly met: boolean }>
+  readonly warnings: { readonly byClient: Readonly<Record<string, number>> }
 }
 
 /** The benchmark's smoke mode: the whole machinery, tiny counts, targets reported but not enforced. */
 describe("the benchmark in smoke mode", () => {
-  it.live("measures every client at both concurrencies against both peers and writes its report", () =>
+  it.live("measures every client at both concurrencies against every peer it speaks to and writes its report", () =>
     Effect.gen(function*() {
       const out = join(mkdtempSync(join(tmpdir(), "effect-mcp-bench-")), "report.json")
       const main = fileURLToPath(new URL("../dist/main.js", import.meta.url))
@@ -29,15 +30,20 @@ describe("the benchmark in smoke mode", () => {
       const report = JSON.parse(readFileSync(out, "utf8")) as Report
       expect(report.smoke).toBe(true)
       const combinations = report.rows.map((row) => `${row.peer}/${row.client}/${row.concurrency}`)
-      for (const peer of ["minimal", "sdk"]) {
-        for (const client of ["raw undici", "SDK client", "effect-mcp", "bare HttpClient", "bare Effect"]) {
-          for (const concurrency of [1, 16]) expect(combinations).toContain(`${peer}/${client}/${concurrency}`)
-        }
+      const expected = (peer: string, client: string) => {
+        for (const concurrency of [1, 16]) expect(combinations).toContain(`${peer}/${client}/${concurrency}`)
+      }
+      for (const peer of ["minimal", "chunked", "sse-stream", "sdk"]) {
+        for (const client of ["raw", "SDK client", "AI SDK client", "effect-mcp", "bare HttpClient", "bare Effect"]) expected(peer, client)
+      }
+      for (const peer of ["stdio", "stdio-min"]) {
+        for (const client of ["raw", "SDK client", "AI SDK client", "effect-mcp"]) expected(peer, client)
       }
       expect(report.rows.every((row) => row.callsPerSecond > 0)).toBe(true)
       expect(report.heap.calls).toBeGreaterThan(0)
       expect(report.scale.servers).toBe(50)
       expect(report.scale.everyServerEveryInterval).toBe(true)
-      expect(report.targets.length).toBe(8)
+      expect(report.targets.length).toBe(18)
+      expect(report.warnings.byClient["effect-mcp"] ?? 0).toBe(0)
     }))
 })

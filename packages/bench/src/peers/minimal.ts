@@ -1,7 +1,14 @@
 /**
- * The minimal MCP responder: JSON answers and sessions, as little work per request as the
- * protocol allows, so that the client under test is the bottleneck. Also serves
- * `/s/<n>/health` for the scale run, counting probes per server. Prints its port on stdout.
+ * The minimal MCP responder: sessions, and as little work per request as the protocol allows, so
+ * that the client under test is the bottleneck. Also serves `/s/<n>/health` for the scale run,
+ * counting probes per server. Prints its port on stdout.
+ *
+ * Its first argument is the framing of answers, since a server may use any of them:
+ * - `length`: JSON with `Content-Length`;
+ * - `chunked`: the same JSON, `Transfer-Encoding: chunked` and no length;
+ * - `sse`: an SSE stream, chunked, where a `notifications/message` event is written first and
+ *   the answer event after it, on the next turn of the event loop, so that they reach the client
+ *   as separate chunks (as a server that reports while it works sends them).
  */
 import { randomUUID } from "node:crypto"
 import * as Http from "node:http"
@@ -17,10 +24,32 @@ const tool = {
   annotations: { readOnlyHint: true }
 }
 
-const answer = (res: Http.ServerResponse, id: unknown, result: unknown, headers: Http.OutgoingHttpHeaders = {}) => {
+const framing = process.argv[2] ?? "length"
+if (framing !== "length" && framing !== "chunked" && framing !== "sse") throw new Error(`unknown framing ${framing}`)
+
+const notification = JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "working" } })
+
+/** Writes the answer in the peer's framing; `working` marks a tools/call, reported on before its SSE answer. */
+const answer = (res: Http.ServerResponse, id: unknown, result: unknown, headers: Http.OutgoingHttpHeaders = {}, working = false) => {
   const body = JSON.stringify({ jsonrpc: "2.0", id, result })
-  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers })
-  res.end(body)
+  switch (framing) {
+    case "length":
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers })
+      res.end(body)
+      return
+    case "chunked":
+      res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked", ...headers })
+      res.end(body)
+      return
+    case "sse":
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", ...headers })
+      if (!working) {
+        res.end(`event: message\ndata: ${body}\n\n`)
+        return
+      }
+      res.write(`event: message\ndata: ${notification}\n\n`)
+      setImmediate(() => res.end(`event: message\ndata: ${body}\n\n`))
+  }
 }
 
 const server = Http.createServer((req, res) => {
@@ -75,7 +104,7 @@ const server = Http.createServer((req, res) => {
     }
     switch (message.method) {
       case "tools/call":
-        answer(res, message.id, { content: [{ type: "text", text: message.params?.arguments?.text ?? "" }] })
+        answer(res, message.id, { content: [{ type: "text", text: message.params?.arguments?.text ?? "" }] }, {}, true)
         return
       case "tools/list":
         answer(res, message.id, { tools: [tool] })

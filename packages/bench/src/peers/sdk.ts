@@ -2,25 +2,13 @@
  * The official SDK server (stateful, SSE answers), with the same `echo` tool as the minimal
  * responder: the realistic peer. Prints its port on stdout.
  */
-import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js"
-import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js"
 import { randomUUID } from "node:crypto"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
+import { makeServer } from "./echoServer.js"
 
 const transports = new Map<string, StreamableHTTPServerTransport>()
-
-const makeServer = () => {
-  const server = new Server({ name: "sdk-bench", version: "1.0.0" }, { capabilities: { tools: {} } })
-  server.setRequestHandler(ListToolsRequestSchema, () => ({
-    tools: [{ name: "echo", inputSchema: { type: "object" as const }, annotations: { readOnlyHint: true } }]
-  }))
-  server.setRequestHandler(CallToolRequestSchema, (request) => ({
-    content: [{ type: "text" as const, text: String(request.params.arguments?.text ?? "") }]
-  }))
-  return server
-}
 
 const http = Http.createServer((req, res) => {
   const chunks: Array<Buffer> = []

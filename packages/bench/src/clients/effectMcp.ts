@@ -1,0 +1,24 @@
+/** `McpClient` from `McpClient.layerNode`, driven from Effect, over Streamable HTTP or stdio. */
+import { McpClient, type McpServerConfig } from "@effect-mcp/client"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import { type BenchClient, type Connected, effectLoops } from "../loops.js"
+
+/** Calls in flight at once, above the benchmark's 16, so that the permit never queues a call. */
+const maxConcurrency = 256
+
+const connect = async (server: McpServerConfig.Input): Promise<Connected> => {
+  const runtime = ManagedRuntime.make(McpClient.layerNode({ servers: [server], healthInterval: "1 hour" }).pipe(Layer.orDie))
+  const mcp = await runtime.runPromise(McpClient.McpClient)
+  await runtime.runPromise(mcp.listTools(server.name))
+  return { run: effectLoops(runtime, mcp.callTool(server.name, "echo", { text: "hi" })), close: () => runtime.dispose() }
+}
+
+/** effect-mcp against the MCP endpoint `url`. */
+export const effectMcpHttp = (url: string) => connect({ name: "peer", url, maxConcurrency })
+
+export const effectMcp: BenchClient = {
+  name: "effect-mcp",
+  http: effectMcpHttp,
+  stdio: (server) => connect({ name: "peer", command: server.command, args: server.args, maxConcurrency })
+}
