@@ -5,7 +5,7 @@
  * It implements the plain `HttpClient` interface without per-request tracing spans, which cost
  * more than an MCP request on loopback; give `McpClient.layer` any other `HttpClient` (such as
  * `NodeHttpClient.layerUndici`) to get those spans back. Small answers (at most 64 KiB, length
- * announced) are read before the response is handed over. With this client, a call on an open
+ * announced or chunked, not SSE) are read before the response is handed over. With this client, a call on an open
  * session runs on the caller's fiber and its deadline aborts the request; with any other, each
  * attempt runs on a fiber of its own that the deadline interrupts.
  *
