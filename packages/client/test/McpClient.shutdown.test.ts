@@ -27,6 +27,18 @@ const hangingPeer = Effect.gen(function*() {
   return { ...peer, seen: peer.requests }
 })
 
+/** Runs Node with `args` until it exits by itself (failing the test after 20 s), with its output. */
+const runToExit = (args: ReadonlyArray<string>) =>
+  Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    child.on("exit", (code) => resume(Effect.succeed({ code, stdout, stderr })))
+    return Effect.sync(() => child.kill("SIGKILL"))
+  }).pipe(Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => new Error("the process did not exit on its own") }))
+
 describe("McpClient shutdown", () => {
   // a first call runs on a fiber of its own while the session opens; later ones on the caller's
   for (const sessionOpen of [false, true]) {
@@ -54,15 +66,7 @@ describe("McpClient shutdown", () => {
     Effect.gen(function*() {
       const peer = yield* hangingPeer
       const script = fileURLToPath(new URL("./fixtures/exitAfterClose.mjs", import.meta.url))
-      const outcome = yield* Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
-        const child = spawn(process.execPath, [script, peer.url], { stdio: ["ignore", "pipe", "pipe"] })
-        let stdout = ""
-        let stderr = ""
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-        child.on("exit", (code) => resume(Effect.succeed({ code, stdout, stderr })))
-        return Effect.sync(() => child.kill("SIGKILL"))
-      }).pipe(Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => new Error("the process did not exit on its own") }))
+      const outcome = yield* runToExit([script, peer.url])
       expect(outcome.stderr).toBe("")
       expect(outcome.stdout).toBe("scope closed\n")
       expect(outcome.code).toBe(0)
@@ -71,15 +75,7 @@ describe("McpClient shutdown", () => {
   it.scopedLive("after the scope closes, Node exits on its own and a stdio server that ignores EOF and SIGTERM is gone", () =>
     Effect.gen(function*() {
       const script = fileURLToPath(new URL("./fixtures/exitAfterCloseStdio.mjs", import.meta.url))
-      const outcome = yield* Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
-        const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "pipe"] })
-        let stdout = ""
-        let stderr = ""
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-        child.on("exit", (code) => resume(Effect.succeed({ code, stdout, stderr })))
-        return Effect.sync(() => child.kill("SIGKILL"))
-      }).pipe(Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => new Error("the process did not exit on its own") }))
+      const outcome = yield* runToExit([script])
       expect(outcome.stderr).toBe("")
       expect(outcome.code).toBe(0)
       const pid = Number(/^scope closed (\d+)$/.exec(outcome.stdout.trim())?.[1])
