@@ -3,14 +3,18 @@
  * sessions, retries what is safe to retry, keeps their health current and shuts everything down
  * with its scope.
  *
+ * - Servers are reached over Streamable HTTP (`url`) or started as child processes spoken to over
+ *   stdio (`command`); the client treats both alike.
  * - Sessions are opened lazily, one per (server, bearer token), and kept in an `RcMap` until idle
- *   for `sessionIdleTimeToLive`. Two tokens never share a session.
+ *   for `sessionIdleTimeToLive`. Two tokens never share a session. A stdio server's process is
+ *   its session: started on first use, again after it dies, and ended when idle.
  * - Each attempt is bounded by the server's `timeout` (or the call's), runs behind a per-server
  *   concurrency limit, and feeds the server's health. Retries follow `McpRetry`.
  * - A scoped fiber probes every server each `healthInterval` (HTTP GET of `healthPath`, else MCP
  *   `ping`) and publishes the states in `health`. A server down at start does not fail the Layer.
  * - When the scope closes, the health fiber stops, in-flight calls are interrupted and every
- *   session is deleted at once (each `DELETE` bounded by one second).
+ *   session is deleted at once (each `DELETE` bounded by one second; each stdio process is
+ *   stopped with EOF, then SIGTERM, then SIGKILL, each step bounded by one second).
  *
  * @since 0.1.0
  */
