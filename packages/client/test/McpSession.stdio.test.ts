@@ -76,6 +76,15 @@ describe("McpSession over stdio against the official SDK server", () => {
       expect(later.message).toContain("exited with code 3")
     }))
 
+  it.scopedLive("a stderr line past 500 bytes is cut, so the error's stderr tail stays bounded", () =>
+    Effect.gen(function*() {
+      const { options } = stdioOptions(["--long-stderr"])
+      const session = yield* McpSession.make(options)
+      const error = yield* failureOf(session.callTool("crash", {}))
+      expect(error.message).toContain(`its last stderr lines: ${"y".repeat(500)}… | about to crash`)
+      expect(error.message.length).toBeLessThan(1_000)
+    }))
+
   it.scopedLive("a process that exits at start fails make with Closed and its stderr", () =>
     Effect.gen(function*() {
       const { options } = stdioOptions(["--exit-at-start"])

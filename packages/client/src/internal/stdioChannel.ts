@@ -66,29 +66,47 @@ const STDERR_LINE_LIMIT = 500
 type Settle = (outcome: Answer.Answer | TransportError) => void
 
 /**
- * Splits bytes into lines, never holding a partial line longer than `limit`: it returns the
- * complete lines of each chunk, or `undefined` once the line being read is past the limit.
+ * Splits bytes into lines, never holding a partial line longer than `limit`. A line past the
+ * limit makes it return `undefined` (`"fail"`), or is cut to its first `limit` bytes and the rest
+ * of it dropped (`"cut"`).
  */
-const lineSplitter = (limit: number) => {
+const lineSplitter = (limit: number, overflow: "fail" | "cut") => {
   let pending: Array<Buffer> = []
   let pendingSize = 0
+  /** Dropping the rest of a line that was cut. */
+  let skipping = false
+  const take = (part: Buffer) => {
+    const line = pendingSize === 0 ? part : Buffer.concat([...pending, part], pendingSize + part.length)
+    pending = []
+    pendingSize = 0
+    return line
+  }
   return (chunk: Uint8Array): Array<string> | undefined => {
     const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     const lines: Array<string> = []
     let start = 0
     for (let end = bytes.indexOf(10, start); end !== -1; end = bytes.indexOf(10, start)) {
-      const tail = bytes.subarray(start, end)
-      const line = pendingSize === 0 ? tail : Buffer.concat([...pending, tail], pendingSize + tail.length)
-      if (line.length > limit) return undefined
-      pending = []
-      pendingSize = 0
-      lines.push(line.toString("utf8"))
+      const line = take(bytes.subarray(start, end))
       start = end + 1
+      if (skipping) {
+        skipping = false
+        continue
+      }
+      if (line.length > limit) {
+        if (overflow === "fail") return undefined
+        lines.push(`${line.subarray(0, limit).toString("utf8")}…`)
+      } else {
+        lines.push(line.toString("utf8"))
+      }
     }
-    if (start < bytes.length) {
+    if (start < bytes.length && !skipping) {
       pending.push(Buffer.from(bytes.subarray(start)))
       pendingSize += bytes.length - start
-      if (pendingSize > limit) return undefined
+      if (pendingSize > limit) {
+        if (overflow === "fail") return undefined
+        lines.push(`${take(Buffer.alloc(0)).subarray(0, limit).toString("utf8")}…`)
+        skipping = true
+      }
     }
     return lines
   }
@@ -157,7 +175,7 @@ export const make = (
       waiting(answer)
     }
 
-    const splitStdout = lineSplitter(maxMessageSize)
+    const splitStdout = lineSplitter(maxMessageSize, "fail")
     const onStdout = (chunk: Uint8Array): Effect.Effect<void, TransportError> => {
       const lines = splitStdout(chunk)
       if (lines === undefined) {
@@ -190,14 +208,13 @@ export const make = (
       )
     }
 
-    const splitStderr = lineSplitter(Number.MAX_SAFE_INTEGER)
+    const splitStderr = lineSplitter(STDERR_LINE_LIMIT, "cut")
     const onStderr = (chunk: Uint8Array) => {
       const lines = splitStderr(chunk) ?? []
       return Effect.forEach(lines, (line) => {
-        const kept = line.length > STDERR_LINE_LIMIT ? `${line.slice(0, STDERR_LINE_LIMIT)}…` : line
-        stderrTail.push(kept)
+        stderrTail.push(line)
         if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift()
-        return Effect.logDebug(kept)
+        return Effect.logDebug(line)
       }, { discard: true })
     }
 
