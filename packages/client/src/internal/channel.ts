@@ -41,8 +41,11 @@ export interface Outgoing {
  * @internal
  */
 export interface Handlers {
-  /** A server request or notification, met on an answer or on a stream of its own. */
-  readonly onMessage: (message: Answer.Other) => Effect.Effect<void>
+  /**
+   * A server request or notification, met on an answer (`during` is then the request answered,
+   * when the transport ties the two, as an HTTP answer stream does) or on a stream of its own.
+   */
+  readonly onMessage: (message: Answer.Other, during: Outgoing | undefined) => Effect.Effect<void>
   /** Opens a new session unless one newer than `generation` is already open. */
   readonly reinitialize: (generation: number) => Effect.Effect<void, TransportError | ProtocolError>
 }

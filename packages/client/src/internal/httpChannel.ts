@@ -110,7 +110,7 @@ export const make = (
           Answer.read(response, request.id, {
             target: request.target,
             maxMessageSize,
-            onOther: handlers.onMessage,
+            onOther: (message) => handlers.onMessage(message, request),
             resume: resume(current, request.target)
           })
         )
@@ -132,7 +132,7 @@ export const make = (
         return yield* Answer.read(response, request.id, {
           target: request.target,
           maxMessageSize,
-          onOther: handlers.onMessage,
+          onOther: (message) => handlers.onMessage(message, request),
           resume: resume(fresh, request.target)
         })
       })
@@ -194,7 +194,7 @@ export const make = (
       if (!Transport.isSuccess(response) || !Answer.isEventStream(response)) {
         return yield* Effect.flatMap(Transport.statusError(sessionTarget, response, "the GET stream"), Effect.fail)
       }
-      yield* Answer.listen(response, { target: sessionTarget, maxMessageSize, onOther: handlers.onMessage })
+      yield* Answer.listen(response, { target: sessionTarget, maxMessageSize, onOther: (message) => handlers.onMessage(message, undefined) })
       return yield* Transport.transportError(sessionTarget, "Closed", "the GET stream ended")
     })
 

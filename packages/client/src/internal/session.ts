@@ -20,6 +20,7 @@ import type { Channel, Handlers, Outgoing } from "./channel.js"
 import { SessionExpired } from "./channel.js"
 import * as Defaults from "./defaults.js"
 import * as JsonRpc from "./jsonRpc.js"
+import * as ServerRequests from "./serverRequests.js"
 import * as Transport from "./transport.js"
 
 /** @internal */
@@ -81,19 +82,20 @@ export const make = <R>(
         Effect.asVoid
       )
 
-    /** Server requests get an answer (only `ping` is supported); notifications go to `onNotification`. */
-    const onMessage = (message: Answer.Other): Effect.Effect<void> => {
+    /** Notifications go to `onNotification`; server requests are answered on a fiber of their own. */
+    const onMessage = (message: Answer.Other, during: Outgoing | undefined): Effect.Effect<void> => {
       if (message._tag === "Notification") {
         return onNotification === undefined ? Effect.void : onNotification({ method: message.method, params: message.params }).pipe(
           Effect.catchAllCause((cause) => Effect.logWarning("notification handler failed", cause))
         )
       }
-      return sendInBackground(
-        message.method === "ping"
-          ? JsonRpc.encodeSuccess(message.id, {})
-          : JsonRpc.encodeFailure(message.id, JsonRpc.METHOD_NOT_FOUND, `Method not supported by this client: ${message.method}`),
-        `the answer to the server's "${message.method}"`,
-        "could not answer a server request"
+      // a handler may wait on a person: the channel's reader must not wait with it
+      return ServerRequests.answer(message, { server, during }).pipe(
+        Effect.flatMap((answer) => Effect.timeout(channel.send(answer, `the answer to the server's "${message.method}"`), defaultTimeout)),
+        Effect.catchAllCause((cause) => Effect.logDebug("could not answer a server request", cause)),
+        Effect.interruptible,
+        Effect.forkIn(scope),
+        Effect.asVoid
       )
     }
 
@@ -102,7 +104,7 @@ export const make = <R>(
         const id = nextId++
         const body = JsonRpc.encodeRequest(id, "initialize", {
           protocolVersion: supportedProtocolVersions[0],
-          capabilities: {},
+          capabilities: ServerRequests.capabilities(),
           clientInfo
         })
         const result = yield* channel.handshake(next, { id, method: "initialize", body, target: sessionTarget }).pipe(

@@ -204,7 +204,7 @@ export const make = (
       // print) is told about in the logs, and its real messages still count
       return Effect.zipRight(
         Effect.forEach(skipped, (why) => Effect.logWarning(`ignored a line on the server's stdout: ${why}`), { discard: true }),
-        Effect.forEach(others, handlers.onMessage, { discard: true })
+        Effect.forEach(others, (message) => handlers.onMessage(message, undefined), { discard: true })
       )
     }
 
