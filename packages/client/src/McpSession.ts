@@ -84,6 +84,11 @@ export interface CommonOptions {
   readonly clientInfo?: { readonly name: string; readonly version: string } | undefined
   /** Called with each notification the server sends; failures are logged and ignored. */
   readonly onNotification?: ((notification: Notification) => Effect.Effect<void>) | undefined
+  /**
+   * Called after the session was opened again because the server forgot it (HTTP 404): what the
+   * server held for the old one, such as resource subscriptions, is gone.
+   */
+  readonly onReinitialized?: Effect.Effect<void> | undefined
 }
 
 /**
@@ -158,6 +163,37 @@ export interface RequestOptions {
 }
 
 /**
+ * What a completion is for: a prompt's argument, or a variable of a resource template.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CompletionReference =
+  | { readonly type: "ref/prompt"; readonly name: string }
+  | { readonly type: "ref/resource"; readonly uri: string }
+
+/**
+ * The argument being completed, and the value typed so far.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CompletionArgument {
+  readonly name: string
+  readonly value: string
+}
+
+/**
+ * Arguments already chosen, which may narrow the completion of the next one.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CompletionContext {
+  readonly arguments?: Readonly<Record<string, string>> | undefined
+}
+
+/**
  * An initialized MCP session.
  *
  * @since 0.1.0
@@ -177,6 +213,43 @@ export interface McpSession {
   ) => Effect.Effect<McpSchema.CallToolResult, McpSessionError | ToolCallError>
   /** MCP `ping`. */
   readonly ping: (options?: RequestOptions) => Effect.Effect<void, McpSessionError>
+  /*
+   * The methods below need the capability the server announced in `initialize` (`resources`,
+   * `resources.subscribe`, `prompts`, `completions`, `logging`): without it, the request is not
+   * sent and fails with a `ProtocolError` of code -32601 that names the server and the capability.
+   */
+  /** Every resource of the server, following `nextCursor` through all pages. */
+  readonly listResources: (options?: RequestOptions) => Effect.Effect<ReadonlyArray<McpSchema.Resource>, McpSessionError>
+  /** Every resource template of the server, following `nextCursor` through all pages. */
+  readonly listResourceTemplates: (
+    options?: RequestOptions
+  ) => Effect.Effect<ReadonlyArray<McpSchema.ResourceTemplate>, McpSessionError>
+  /** The contents of a resource: text, or a blob decoded from base64. */
+  readonly readResource: (
+    uri: string,
+    options?: RequestOptions
+  ) => Effect.Effect<typeof McpSchema.ReadResourceResult.Type, McpSessionError>
+  /** Asks for `notifications/resources/updated` of `uri`; they reach `onNotification`. */
+  readonly subscribeResource: (uri: string, options?: RequestOptions) => Effect.Effect<void, McpSessionError>
+  /** Stops the updates of `uri`. The server keeps one subscription per uri, however often it was asked. */
+  readonly unsubscribeResource: (uri: string, options?: RequestOptions) => Effect.Effect<void, McpSessionError>
+  /** Every prompt of the server, following `nextCursor` through all pages. */
+  readonly listPrompts: (options?: RequestOptions) => Effect.Effect<ReadonlyArray<McpSchema.Prompt>, McpSessionError>
+  /** A prompt's messages, its arguments filled in. */
+  readonly getPrompt: (
+    name: string,
+    args?: Readonly<Record<string, string>> | undefined,
+    options?: RequestOptions
+  ) => Effect.Effect<McpSchema.GetPromptResult, McpSessionError>
+  /** Values the server suggests for an argument of a prompt or a resource template. */
+  readonly complete: (
+    ref: CompletionReference,
+    argument: CompletionArgument,
+    context?: CompletionContext | undefined,
+    options?: RequestOptions
+  ) => Effect.Effect<McpSchema.CompleteResult, McpSessionError>
+  /** The least severe log messages the server should send (as `notifications/message`). */
+  readonly setLoggingLevel: (level: McpSchema.LoggingLevel, options?: RequestOptions) => Effect.Effect<void, McpSessionError>
   /** Ends the session with `DELETE` (bounded in time, never fails); later requests fail `Closed`. */
   readonly close: Effect.Effect<void>
 }

@@ -49,3 +49,12 @@ export const keepAliveTimeout: Duration.Duration = Duration.seconds(4)
  * `notifications/cancelled` and the closing `DELETE`.
  */
 export const spareConnections = 4
+
+/** Pages of one list (tools, resources, templates, prompts) before the server is deemed to loop. */
+export const maxListPages = 1000
+
+/**
+ * Deadline of the `resources/unsubscribe` sent when a subscription's stream ends: one attempt,
+ * whose failure is only logged, so that ending a stream never waits long on a server.
+ */
+export const unsubscribeTimeout: Duration.Duration = Duration.seconds(1)

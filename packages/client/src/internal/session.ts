@@ -12,7 +12,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import type * as Scope from "effect/Scope"
 import * as Schema from "effect/Schema"
-import { type ProtocolError, ToolCallError, type TransportError } from "../McpError.js"
+import { ProtocolError, ToolCallError, type TransportError } from "../McpError.js"
 import type * as McpSession from "../McpSession.js"
 import * as Abort from "./abort.js"
 import type * as Answer from "./answer.js"
@@ -29,14 +29,13 @@ export const supportedProtocolVersions: ReadonlyArray<string> = ["2025-11-25", "
 /** @internal */
 export const defaultClientInfo = { name: "effect-mcp", version: "0.1.0" } as const
 
-const MAX_PAGES = 1000
-
 /** @internal */
 export interface AdapterOptions {
   readonly server: string
   readonly timeout?: Duration.DurationInput | undefined
   readonly clientInfo?: { readonly name: string; readonly version: string } | undefined
   readonly onNotification?: ((notification: McpSession.Notification) => Effect.Effect<void>) | undefined
+  readonly onReinitialized?: Effect.Effect<void> | undefined
 }
 
 /**
@@ -132,6 +131,7 @@ export const make = <R>(
         }
         yield* channel.send(JsonRpc.encodeNotification("notifications/initialized", undefined), `"notifications/initialized"`)
           .pipe(expired(sessionTarget))
+        if (next > 1 && options.onReinitialized !== undefined) yield* options.onReinitialized
       }).pipe(
         Effect.timeoutFail({
           duration: defaultTimeout,
@@ -197,23 +197,21 @@ export const make = <R>(
     yield* initialize(1)
     yield* channel.listen
 
-    const listTools = Effect.fn("McpSession.listTools")(function*(requestOptions?: McpSession.RequestOptions) {
-      const tools: Array<McpSchema.Tool> = []
-      const seen = new Set<string>()
-      let cursor: string | undefined
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const result = yield* request("tools/list", cursor === undefined ? {} : { cursor }, sessionTarget, requestOptions)
-          .pipe(Effect.flatMap((answer) => decodeListToolsResult(answer, sessionTarget)))
-        tools.push(...result.tools)
-        cursor = result.nextCursor
-        if (cursor === undefined) return tools
-        if (seen.has(cursor)) {
-          return yield* Transport.transportError(sessionTarget, "Decode", `tools/list repeated the cursor ${JSON.stringify(cursor)}`)
-        }
-        seen.add(cursor)
-      }
-      return yield* Transport.transportError(sessionTarget, "Decode", `tools/list did not end within ${MAX_PAGES} pages`)
-    })
+    /** Every page of a list: the request of each page, its decoder, and where its items are. */
+    const listAll = <R extends Page, A>(
+      method: string,
+      decode: (answer: unknown, target: Transport.Target) => Either.Either<R, TransportError>,
+      items: (result: R) => ReadonlyArray<A>,
+      requestOptions: McpSession.RequestOptions | undefined
+    ) => pagedList(method, sessionTarget, (cursor) =>
+      request(method, cursor === undefined ? {} : { cursor }, sessionTarget, requestOptions).pipe(
+        Effect.flatMap((answer) => decode(answer, sessionTarget)),
+        Effect.map((result) => ({ items: items(result), nextCursor: result.nextCursor }))
+      ))
+
+    const listTools = Effect.fn("McpSession.listTools")((requestOptions?: McpSession.RequestOptions) =>
+      listAll("tools/list", decodeListToolsResult, (result) => result.tools, requestOptions)
+    )
 
     // no span here: this is the hot path, and `McpClient.callTool` carries the span
     const callTool = (tool: string, args: Readonly<Record<string, unknown>>, requestOptions?: McpSession.RequestOptions) => {
@@ -239,12 +237,114 @@ export const make = <R>(
       yield* request("ping", undefined, sessionTarget, requestOptions)
     })
 
+    /**
+     * Sends `method` only when the server announced `capability`: a server without it has no
+     * handler to answer with, and the spec asks clients not to send what was not announced.
+     */
+    const announced = <A, E>(capability: Capability, method: string, send: Effect.Effect<A, E>): Effect.Effect<A, E | ProtocolError> =>
+      Effect.suspend((): Effect.Effect<A, E | ProtocolError> =>
+        hasCapability(info!.capabilities, capability)
+          ? send
+          : Effect.fail(
+            new ProtocolError({
+              server,
+              code: JsonRpc.METHOD_NOT_FOUND,
+              message: `MCP server "${server}" did not announce the "${capability}" capability: "${method}" was not sent`
+            })
+          )
+      )
+
+    const listResources = Effect.fn("McpSession.listResources")((requestOptions?: McpSession.RequestOptions) =>
+      announced("resources", "resources/list", listAll("resources/list", decodeListResourcesResult, (result) => result.resources, requestOptions))
+    )
+
+    const listResourceTemplates = Effect.fn("McpSession.listResourceTemplates")((requestOptions?: McpSession.RequestOptions) =>
+      announced(
+        "resources",
+        "resources/templates/list",
+        listAll("resources/templates/list", decodeListResourceTemplatesResult, (result) => result.resourceTemplates, requestOptions)
+      )
+    )
+
+    const readResource = Effect.fn("McpSession.readResource")((uri: string, requestOptions?: McpSession.RequestOptions) =>
+      announced(
+        "resources",
+        "resources/read",
+        Effect.flatMap(request("resources/read", { uri }, sessionTarget, requestOptions), (answer) => decodeReadResourceResult(answer, sessionTarget))
+      )
+    )
+
+    const subscribeResource = Effect.fn("McpSession.subscribeResource")((uri: string, requestOptions?: McpSession.RequestOptions) =>
+      announced("resources.subscribe", "resources/subscribe", Effect.asVoid(request("resources/subscribe", { uri }, sessionTarget, requestOptions)))
+    )
+
+    const unsubscribeResource = Effect.fn("McpSession.unsubscribeResource")((uri: string, requestOptions?: McpSession.RequestOptions) =>
+      announced(
+        "resources.subscribe",
+        "resources/unsubscribe",
+        Effect.asVoid(request("resources/unsubscribe", { uri }, sessionTarget, requestOptions))
+      )
+    )
+
+    const listPrompts = Effect.fn("McpSession.listPrompts")((requestOptions?: McpSession.RequestOptions) =>
+      announced("prompts", "prompts/list", listAll("prompts/list", decodeListPromptsResult, (result) => result.prompts, requestOptions))
+    )
+
+    const getPrompt = Effect.fn("McpSession.getPrompt")((
+      name: string,
+      args?: Readonly<Record<string, string>> | undefined,
+      requestOptions?: McpSession.RequestOptions
+    ) =>
+      announced(
+        "prompts",
+        "prompts/get",
+        Effect.flatMap(
+          request("prompts/get", args === undefined ? { name } : { name, arguments: args }, sessionTarget, requestOptions),
+          (answer) => decodeGetPromptResult(answer, sessionTarget)
+        )
+      )
+    )
+
+    const complete = Effect.fn("McpSession.complete")((
+      ref: McpSession.CompletionReference,
+      argument: McpSession.CompletionArgument,
+      context?: McpSession.CompletionContext | undefined,
+      requestOptions?: McpSession.RequestOptions
+    ) =>
+      announced(
+        "completions",
+        "completion/complete",
+        Effect.flatMap(
+          request(
+            "completion/complete",
+            context?.arguments === undefined ? { ref, argument } : { ref, argument, context: { arguments: context.arguments } },
+            sessionTarget,
+            requestOptions
+          ),
+          (answer) => decodeCompleteResult(answer, sessionTarget)
+        )
+      )
+    )
+
+    const setLoggingLevel = Effect.fn("McpSession.setLoggingLevel")((level: McpSchema.LoggingLevel, requestOptions?: McpSession.RequestOptions) =>
+      announced("logging", "logging/setLevel", Effect.asVoid(request("logging/setLevel", { level }, sessionTarget, requestOptions)))
+    )
+
     return {
       server,
       info: Effect.sync(() => info!),
       listTools,
       callTool,
       ping,
+      listResources,
+      listResourceTemplates,
+      readResource,
+      subscribeResource,
+      unsubscribeResource,
+      listPrompts,
+      getPrompt,
+      complete,
+      setLoggingLevel,
       close
     } satisfies McpSession.McpSession
   })
@@ -261,3 +361,59 @@ const decodeInitializeResult = decoder(McpSchema.InitializeResult, "the initiali
 const decodeListToolsResult = decoder(McpSchema.ListToolsResult, "the tools/list result")
 const decodeCallToolResult = decoder(McpSchema.CallToolResult, "the tools/call result")
 
+
+const decodeListResourcesResult = decoder(McpSchema.ListResourcesResult, "the resources/list result")
+const decodeListResourceTemplatesResult = decoder(McpSchema.ListResourceTemplatesResult, "the resources/templates/list result")
+const decodeReadResourceResult = decoder(McpSchema.ReadResourceResult, "the resources/read result")
+const decodeListPromptsResult = decoder(McpSchema.ListPromptsResult, "the prompts/list result")
+const decodeGetPromptResult = decoder(McpSchema.GetPromptResult, "the prompts/get result")
+const decodeCompleteResult = decoder(McpSchema.CompleteResult, "the completion/complete result")
+
+/** What a page of any list result shares. */
+interface Page {
+  readonly nextCursor?: string | undefined
+}
+
+/**
+ * Follows `nextCursor` from the first page to the last. A cursor met twice would loop forever,
+ * and a list that never ends would hold the caller forever: both fail as `Decode`.
+ */
+const pagedList = <A, E>(
+  method: string,
+  target: Transport.Target,
+  page: (cursor: string | undefined) => Effect.Effect<{ readonly items: ReadonlyArray<A>; readonly nextCursor: string | undefined }, E>
+): Effect.Effect<ReadonlyArray<A>, E | TransportError> =>
+  Effect.gen(function*() {
+    const items: Array<A> = []
+    const seen = new Set<string>()
+    let cursor: string | undefined
+    for (let n = 0; n < Defaults.maxListPages; n++) {
+      const result = yield* page(cursor)
+      items.push(...result.items)
+      cursor = result.nextCursor
+      if (cursor === undefined) return items
+      if (seen.has(cursor)) {
+        return yield* Transport.transportError(target, "Decode", `${method} repeated the cursor ${JSON.stringify(cursor)}`)
+      }
+      seen.add(cursor)
+    }
+    return yield* Transport.transportError(target, "Decode", `${method} did not end within ${Defaults.maxListPages} pages`)
+  })
+
+/** A capability a method needs, as a path into the announced `ServerCapabilities`. */
+type Capability = "resources" | "resources.subscribe" | "prompts" | "completions" | "logging"
+
+const hasCapability = (capabilities: typeof McpSchema.ServerCapabilities.Type, capability: Capability): boolean => {
+  switch (capability) {
+    case "resources":
+      return capabilities.resources !== undefined
+    case "resources.subscribe":
+      return capabilities.resources?.subscribe === true
+    case "prompts":
+      return capabilities.prompts !== undefined
+    case "completions":
+      return capabilities.completions !== undefined
+    case "logging":
+      return capabilities.logging !== undefined
+  }
+}
