@@ -1,16 +1,20 @@
 /**
  * The client's sessions: one per (server, bearer token), opened lazily, kept in an `RcMap` until
- * idle, each with its own tool list (a token may see tools another does not). The token-less
- * session of each server is the shared one: it listens on the GET stream, feeds `listTools`,
- * `availableTools` and `status`, and its `tools/list_changed` empties every tool list of that
- * server.
+ * idle, each with its own lists of tools, resources, resource templates and prompts (a token may
+ * see what another does not). The token-less session of each server is the shared one: it
+ * listens on the GET stream, feeds `listTools`, `availableTools` and `status`, and carries the
+ * resource subscriptions. A `list_changed` notification empties that list in every session of the
+ * server; a `resources/updated` goes to the watchers of its uri.
  */
 import type * as McpSchema from "@effect/ai/McpSchema"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
+import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
+import * as Predicate from "effect/Predicate"
 import * as RcMap from "effect/RcMap"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
@@ -22,6 +26,35 @@ class SessionKey extends Data.Class<{
   readonly server: string
   readonly auth: Redacted.Redacted<string> | undefined
 }> {}
+
+/**
+ * The lists a session keeps until the server announces a change.
+ *
+ * @internal
+ */
+export interface Lists {
+  readonly tools: ReadonlyArray<McpSchema.Tool>
+  readonly resources: ReadonlyArray<McpSchema.Resource>
+  readonly resourceTemplates: ReadonlyArray<McpSchema.ResourceTemplate>
+  readonly prompts: ReadonlyArray<McpSchema.Prompt>
+}
+
+/** @internal */
+export type ListKind = keyof Lists
+
+/** Which lists each change notification empties: resources and their templates change together. */
+const emptiedBy: Readonly<Record<string, ReadonlyArray<ListKind>>> = {
+  "notifications/tools/list_changed": ["tools"],
+  "notifications/resources/list_changed": ["resources", "resourceTemplates"],
+  "notifications/prompts/list_changed": ["prompts"]
+}
+
+const fetchers: { readonly [K in ListKind]: (session: McpSession.McpSession, options?: McpSession.RequestOptions) => Effect.Effect<Lists[K], McpSessionError> } = {
+  tools: (session, options) => session.listTools(options),
+  resources: (session, options) => session.listResources(options),
+  resourceTemplates: (session, options) => session.listResourceTemplates(options),
+  prompts: (session, options) => session.listPrompts(options)
+}
 
 /** @internal */
 export interface SessionPool {
@@ -40,6 +73,29 @@ export interface SessionPool {
     session: McpSession.McpSession,
     options?: McpSession.RequestOptions
   ) => Effect.Effect<ReadonlyArray<McpSchema.Tool>, McpSessionError>
+  /** The session's list of `kind` as last fetched. */
+  readonly cached: <K extends ListKind>(kind: K, session: McpSession.McpSession) => Lists[K] | undefined
+  /** Fetches the session's list of `kind` (every page) and keeps it. */
+  readonly fetch: <K extends ListKind>(
+    kind: K,
+    session: McpSession.McpSession,
+    options?: McpSession.RequestOptions
+  ) => Effect.Effect<Lists[K], McpSessionError>
+  /** The session for (server, token), opened if needed and kept open until the scope closes. */
+  readonly hold: (
+    config: McpServerConfig.McpServerConfig,
+    auth: Redacted.Redacted<string> | undefined
+  ) => Effect.Effect<McpSession.McpSession, McpSessionError, Scope.Scope>
+  /**
+   * Completes when what the server holds for the session is gone: the session closed, its
+   * process ended, or the server forgot it and it was opened again. Taken before asking the
+   * server for something (a subscription), it says when to ask again.
+   */
+  readonly lost: (session: McpSession.McpSession) => Deferred.Deferred<void>
+  /** Whether the session can no longer be used (closed, or its process ended). */
+  readonly isEnded: (session: McpSession.McpSession) => boolean
+  /** Offers each `notifications/resources/updated` of (server, uri) to `onUpdate` until the scope closes. */
+  readonly watchResource: (server: string, uri: string, onUpdate: Effect.Effect<void>) => Effect.Effect<void, never, Scope.Scope>
   /** The open token-less session of a server. */
   readonly shared: (server: string) => McpSession.McpSession | undefined
   /** Open sessions per server. */
@@ -56,7 +112,15 @@ export const make = (
 ): Effect.Effect<SessionPool, never, Scope.Scope | HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const byName = new Map(configs.map((config) => [config.name, config]))
-    const tools = new WeakMap<McpSession.McpSession, ReadonlyArray<McpSchema.Tool>>()
+    const lists: { readonly [K in ListKind]: WeakMap<McpSession.McpSession, Lists[K]> } = {
+      tools: new WeakMap(),
+      resources: new WeakMap(),
+      resourceTemplates: new WeakMap(),
+      prompts: new WeakMap()
+    }
+    const lostSignals = new WeakMap<McpSession.McpSession, Deferred.Deferred<void>>()
+    const watchers = new Map<string, Set<Effect.Effect<void>>>()
+    const watchId = (server: string, uri: string) => `${server}\u0000${uri}`
     /**
      * Open sessions by (server, token), for the call path: `RcMap.get` needs a scope per call,
      * which costs more than the request itself on loopback. A session found here is used
@@ -79,15 +143,38 @@ export const make = (
      */
     const forget = (id: string, key: SessionKey, session: McpSession.McpSession | undefined) =>
       Effect.suspend(() => {
-        if (session !== undefined) ended.add(session)
+        if (session !== undefined) {
+          ended.add(session)
+          signalLost(session)
+        }
         if (ready.get(id)?.session === session) ready.delete(id)
         return Effect.asVoid(Effect.forkIn(RcMap.invalidate(sessions, key), poolScope))
       })
 
-    const forgetTools = (server: string) =>
-      Effect.sync(() => {
-        for (const session of open) if (session.server === server) tools.delete(session)
-      })
+    /** Completes the session's current loss signal, and gives it a fresh one if it lives on. */
+    const signalLost = (session: McpSession.McpSession) => {
+      const signal = lostSignals.get(session)
+      if (signal !== undefined) Deferred.unsafeDone(signal, Effect.void)
+      lostSignals.set(session, Deferred.unsafeMake<void>(FiberId.none))
+    }
+
+    const onNotification = (server: string) => (notification: McpSession.Notification): Effect.Effect<void> => {
+      const kinds = emptiedBy[notification.method]
+      if (kinds !== undefined) {
+        return Effect.sync(() => {
+          for (const session of open) {
+            if (session.server === server) for (const kind of kinds) lists[kind].delete(session)
+          }
+        })
+      }
+      if (notification.method === "notifications/resources/updated") {
+        const params = notification.params
+        const uri = Predicate.isRecord(params) && typeof params.uri === "string" ? params.uri : undefined
+        const watching = uri === undefined ? undefined : watchers.get(watchId(server, uri))
+        return watching === undefined ? Effect.void : Effect.forEach(watching, (onUpdate) => onUpdate, { discard: true })
+      }
+      return Effect.void
+    }
 
     const sessions: RcMap.RcMap<SessionKey, McpSession.McpSession, McpSessionError> = yield* RcMap.make({
       lookup: (key: SessionKey) =>
@@ -98,8 +185,11 @@ export const make = (
             timeout: config.timeout,
             maxMessageSize: config.maxMessageSize,
             clientInfo: options.clientInfo,
-            onNotification: (notification: McpSession.Notification) =>
-              notification.method === "notifications/tools/list_changed" ? forgetTools(config.name) : Effect.void
+            onNotification: onNotification(config.name),
+            // lazily: the session is not known until `make` returns, and the first opening is no loss
+            onReinitialized: Effect.sync(() => {
+              if (started !== undefined) signalLost(started)
+            })
           }
           let started: McpSession.McpSession | undefined
           const session = yield* (config.stdio === undefined
@@ -112,10 +202,13 @@ export const make = (
             }))
           started = session
           open.add(session)
+          signalLost(session)
           const id = readyId(key.server, key.auth)
           ready.set(id, { key, session, touched: yield* Clock.currentTimeMillis })
           yield* Effect.addFinalizer(() =>
             Effect.sync(() => {
+              ended.add(session)
+              signalLost(session)
               open.delete(session)
               if (ready.get(id)?.session === session) ready.delete(id)
             })
@@ -131,19 +224,32 @@ export const make = (
     // RcMap releases its entries one after another; delete them all at once, before it does.
     yield* Effect.addFinalizer(() => Effect.forEach(open, (session) => session.close, { concurrency: "unbounded", discard: true }))
 
+    /** The session for the key in the current scope; one whose process ended is replaced. */
+    const hold = (config: McpServerConfig.McpServerConfig, auth: Redacted.Redacted<string> | undefined) => {
+      const key = new SessionKey({ server: config.name, auth })
+      const get = RcMap.get(sessions, key)
+      return Effect.flatMap(get, (session) => ended.has(session) ? Effect.zipRight(RcMap.invalidate(sessions, key), get) : Effect.succeed(session))
+    }
+
+    const cached = <K extends ListKind>(kind: K, session: McpSession.McpSession): Lists[K] | undefined => lists[kind].get(session)
+
+    const fetch = <K extends ListKind>(
+      kind: K,
+      session: McpSession.McpSession,
+      requestOptions?: McpSession.RequestOptions
+    ): Effect.Effect<Lists[K], McpSessionError> => {
+      const kept: WeakMap<McpSession.McpSession, Lists[K]> = lists[kind]
+      const fetched: Effect.Effect<Lists[K], McpSessionError> = fetchers[kind](session, requestOptions)
+      return Effect.map(fetched, (list) => {
+        kept.set(session, list)
+        return list
+      })
+    }
+
     return {
       use: (config, auth, use) => {
         const entry = ready.get(readyId(config.name, auth))
-        if (entry === undefined) {
-          const key = new SessionKey({ server: config.name, auth })
-          const get = RcMap.get(sessions, key)
-          return Effect.scoped(
-            get.pipe(
-              Effect.flatMap((session) => ended.has(session) ? Effect.zipRight(RcMap.invalidate(sessions, key), get) : Effect.succeed(session)),
-              Effect.flatMap(use)
-            )
-          )
-        }
+        if (entry === undefined) return Effect.scoped(Effect.flatMap(hold(config, auth), use))
         return Effect.clockWith((clock) => {
           const now = clock.unsafeCurrentTimeMillis()
           if (now - entry.touched < 1000) return use(entry.session)
@@ -152,9 +258,29 @@ export const make = (
         })
       },
       ready: (config, auth) => ready.get(readyId(config.name, auth))?.session,
-      cachedTools: (session) => tools.get(session),
-      fetchTools: (session, requestOptions) =>
-        Effect.tap(session.listTools(requestOptions), (list) => Effect.sync(() => tools.set(session, list))),
+      cachedTools: (session) => cached("tools", session),
+      fetchTools: (session, requestOptions) => fetch("tools", session, requestOptions),
+      cached,
+      fetch,
+      hold,
+      // every session of the pool got its signal when it opened
+      lost: (session) => lostSignals.get(session)!,
+      isEnded: (session) => ended.has(session),
+      watchResource: (server, uri, onUpdate) =>
+        Effect.acquireRelease(
+          Effect.sync(() => {
+            const id = watchId(server, uri)
+            const watching = watchers.get(id) ?? new Set()
+            watching.add(onUpdate)
+            watchers.set(id, watching)
+            return { id, watching }
+          }),
+          ({ id, watching }) =>
+            Effect.sync(() => {
+              watching.delete(onUpdate)
+              if (watching.size === 0 && watchers.get(id) === watching) watchers.delete(id)
+            })
+        ),
       shared: (server) => ready.get(readyId(server, undefined))?.session,
       openCounts: () => {
         const counts = new Map<string, number>()
