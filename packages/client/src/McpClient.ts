@@ -28,6 +28,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
 import type * as SubscriptionRef from "effect/SubscriptionRef"
 import * as internal from "./internal/client.js"
 import { McpConfigError, type McpClientError, type UnknownServerError } from "./McpError.js"
@@ -36,6 +37,7 @@ import * as McpHttpClient from "./McpHttpClient.js"
 import type * as McpRetry from "./McpRetry.js"
 import * as McpConfigFile from "./McpConfigFile.js"
 import type * as McpServerConfig from "./McpServerConfig.js"
+import type * as McpSession from "./McpSession.js"
 
 /**
  * A tool of one server under a name unique across all servers (`server__tool`, ≤ 64 characters).
@@ -48,6 +50,81 @@ export interface QualifiedTool {
   readonly name: string
   readonly qualifiedName: string
   readonly tool: McpSchema.Tool
+}
+
+/**
+ * A resource of one server under a name unique across all servers (`server__name`, ≤ 64
+ * characters, made as tool names are).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface QualifiedResource {
+  readonly server: string
+  readonly name: string
+  readonly qualifiedName: string
+  readonly uri: string
+  readonly resource: McpSchema.Resource
+}
+
+/**
+ * A prompt of one server under a name unique across all servers (`server__prompt`, ≤ 64
+ * characters, made as tool names are).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface QualifiedPrompt {
+  readonly server: string
+  readonly name: string
+  readonly qualifiedName: string
+  readonly prompt: McpSchema.Prompt
+}
+
+/**
+ * A resource changed (`notifications/resources/updated`): read it again to see how. Also emitted
+ * once after the subscription was made again on a new session, since a change may have been
+ * missed in between.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResourceUpdate {
+  readonly server: string
+  readonly uri: string
+}
+
+/**
+ * Settings of one request other than a tool call (resources, prompts, completion, logging level).
+ * Every such request is safe to repeat, so transient failures are retried as the server's
+ * `retry` allows.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RequestOptions {
+  /** Bearer token, e.g. the end user's JWT: the request uses that token's session, and its cached lists. */
+  readonly auth?: Redacted.Redacted<string> | string | undefined
+  /** Extra headers for this request only; a list served from the cache sends no request. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** Deadline of each attempt; default the server's `timeout`. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** `false` for a single attempt; otherwise overrides fields of the server's retry settings. */
+  readonly retry?: false | McpRetry.RetryOptions | undefined
+}
+
+/**
+ * Settings of a resource subscription. It lives on the server's shared (token-less) session, the
+ * one that receives the server's notifications, so it takes no token or headers.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SubscribeOptions {
+  /** Deadline of each attempt at `resources/subscribe`; default the server's `timeout`. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** `false` for a single attempt; otherwise overrides fields of the server's retry settings. */
+  readonly retry?: false | McpRetry.RetryOptions | undefined
 }
 
 /**
@@ -151,6 +228,91 @@ export interface Service {
   readonly listTools: (server: string) => Effect.Effect<ReadonlyArray<McpSchema.Tool>, McpClientError>
   /** The tools of every reachable server; a failing server is left out, never the others. */
   readonly availableTools: Effect.Effect<ReadonlyArray<QualifiedTool>>
+  /**
+   * The server's resources, every page; cached per session until the server announces
+   * `notifications/resources/list_changed`. Needs the server's `resources` capability: without
+   * it, nothing is sent and the call fails with a `ProtocolError` of code -32601 (as do the
+   * other methods below without theirs).
+   */
+  readonly listResources: (
+    server: string,
+    options?: RequestOptions
+  ) => Effect.Effect<ReadonlyArray<McpSchema.Resource>, McpClientError>
+  /** The server's resource templates, every page; cached like `listResources`. */
+  readonly listResourceTemplates: (
+    server: string,
+    options?: RequestOptions
+  ) => Effect.Effect<ReadonlyArray<McpSchema.ResourceTemplate>, McpClientError>
+  /** Reads a resource: its text, or its blob decoded from base64. */
+  readonly readResource: (
+    server: string,
+    uri: string,
+    options?: RequestOptions
+  ) => Effect.Effect<typeof McpSchema.ReadResourceResult.Type, McpClientError>
+  /**
+   * The updates of one resource, for as long as the stream runs. `resources/subscribe` is sent
+   * when the stream starts (a failure fails the stream) and `resources/unsubscribe` when it ends,
+   * bounded by one second and never failing it. Streams of one uri share one server subscription.
+   * Updates only name the resource, so consecutive ones the consumer has not yet taken are
+   * merged into one. When the server forgets the session or its process ends, the subscription
+   * is made again on the new session and one update is emitted; if that fails after the retries,
+   * the stream fails. Needs the server's `resources.subscribe` capability.
+   *
+   * @example
+   * ```ts
+   * import { McpClient } from "@effect-mcp/client"
+   * import { Effect, Stream } from "effect"
+   *
+   * const program = Effect.gen(function*() {
+   *   const mcp = yield* McpClient.McpClient
+   *   yield* mcp.subscribeResource("files", "file:///notes.md").pipe(
+   *     Stream.mapEffect((update) => mcp.readResource(update.server, update.uri)),
+   *     Stream.take(3),
+   *     Stream.runForEach((read) => Effect.log(read.contents.length))
+   *   )
+   * })
+   * ```
+   */
+  readonly subscribeResource: (
+    server: string,
+    uri: string,
+    options?: SubscribeOptions
+  ) => Stream.Stream<ResourceUpdate, McpClientError>
+  /** The server's prompts, every page; cached per session until `notifications/prompts/list_changed`. */
+  readonly listPrompts: (server: string, options?: RequestOptions) => Effect.Effect<ReadonlyArray<McpSchema.Prompt>, McpClientError>
+  /** A prompt's messages, its arguments filled in. */
+  readonly getPrompt: (
+    server: string,
+    name: string,
+    args?: Readonly<Record<string, string>> | undefined,
+    options?: RequestOptions
+  ) => Effect.Effect<McpSchema.GetPromptResult, McpClientError>
+  /**
+   * Values the server suggests for an argument of a prompt (`{ type: "ref/prompt", name }`) or of
+   * a resource template (`{ type: "ref/resource", uri }`), given the value typed so far and the
+   * arguments already chosen.
+   */
+  readonly complete: (
+    server: string,
+    ref: McpSession.CompletionReference,
+    argument: McpSession.CompletionArgument,
+    context?: McpSession.CompletionContext | undefined,
+    options?: RequestOptions
+  ) => Effect.Effect<McpSchema.CompleteResult, McpClientError>
+  /**
+   * The least severe log messages the server should send. The level belongs to the session: it
+   * is set again on each session of that server opened later (after idling, a restart of its
+   * process, or the server forgetting it).
+   */
+  readonly setLoggingLevel: (
+    server: string,
+    level: McpSchema.LoggingLevel,
+    options?: RequestOptions
+  ) => Effect.Effect<void, McpClientError>
+  /** The resources of every reachable server; a failing server is left out, never the others. */
+  readonly availableResources: Effect.Effect<ReadonlyArray<QualifiedResource>>
+  /** The prompts of every reachable server; a failing server is left out, never the others. */
+  readonly availablePrompts: Effect.Effect<ReadonlyArray<QualifiedPrompt>>
   /** Probes the server now and records the outcome. */
   readonly checkHealth: (server: string) => Effect.Effect<McpHealth.ServerHealth, UnknownServerError>
   /** Probes every server concurrently. */

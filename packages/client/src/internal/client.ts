@@ -17,6 +17,7 @@ import * as Deadlines from "./deadlines.js"
 import * as Defaults from "./defaults.js"
 import * as HealthRegistry from "./healthRegistry.js"
 import * as Probes from "./probes.js"
+import * as ServerFeatures from "./serverFeatures.js"
 import * as SessionPool from "./sessionPool.js"
 
 /** @internal */
@@ -47,6 +48,8 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     healthInterval: Duration.decode(options.healthInterval ?? Defaults.healthInterval)
   })
 
-  const service: McpClient.Service = { ...calls, ...probes, health: registry.states }
+  const features = ServerFeatures.make({ configs, unsupported, pool, deadlines, attempts })
+
+  const service: McpClient.Service = { ...calls, ...features, ...probes, health: registry.states }
   return service
 })

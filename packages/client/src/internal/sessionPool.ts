@@ -96,6 +96,8 @@ export interface SessionPool {
   readonly isEnded: (session: McpSession.McpSession) => boolean
   /** Offers each `notifications/resources/updated` of (server, uri) to `onUpdate` until the scope closes. */
   readonly watchResource: (server: string, uri: string, onUpdate: Effect.Effect<void>) => Effect.Effect<void, never, Scope.Scope>
+  /** Remembers the logging level set on the session, to set it again on the sessions that replace it. */
+  readonly keepLoggingLevel: (session: McpSession.McpSession, level: McpSchema.LoggingLevel) => void
   /** The open token-less session of a server. */
   readonly shared: (server: string) => McpSession.McpSession | undefined
   /** Open sessions per server. */
@@ -121,6 +123,15 @@ export const make = (
     const lostSignals = new WeakMap<McpSession.McpSession, Deferred.Deferred<void>>()
     const watchers = new Map<string, Set<Effect.Effect<void>>>()
     const watchId = (server: string, uri: string) => `${server}\u0000${uri}`
+    /** Logging levels set, by (server, token): the level belongs to a session, the wish outlives it. */
+    const levels = new Map<string, McpSchema.LoggingLevel>()
+    const idOf = new WeakMap<McpSession.McpSession, string>()
+    const applyLevel = (id: string, session: McpSession.McpSession) => {
+      const level = levels.get(id)
+      return level === undefined ? Effect.void : session.setLoggingLevel(level).pipe(
+        Effect.catchAll((error) => Effect.logWarning("could not set the logging level again", error.message))
+      )
+    }
     /**
      * Open sessions by (server, token), for the call path: `RcMap.get` needs a scope per call,
      * which costs more than the request itself on loopback. A session found here is used
@@ -187,8 +198,11 @@ export const make = (
             clientInfo: options.clientInfo,
             onNotification: onNotification(config.name),
             // lazily: the session is not known until `make` returns, and the first opening is no loss
-            onReinitialized: Effect.sync(() => {
-              if (started !== undefined) signalLost(started)
+            onReinitialized: Effect.suspend(() => {
+              if (started === undefined) return Effect.void
+              signalLost(started)
+              // forked: this runs inside the session's re-initialization, which its requests wait for
+              return Effect.asVoid(Effect.forkIn(applyLevel(readyId(key.server, key.auth), started), poolScope))
             })
           }
           let started: McpSession.McpSession | undefined
@@ -203,6 +217,8 @@ export const make = (
           started = session
           open.add(session)
           signalLost(session)
+          idOf.set(session, readyId(key.server, key.auth))
+          yield* applyLevel(readyId(key.server, key.auth), session)
           const id = readyId(key.server, key.auth)
           ready.set(id, { key, session, touched: yield* Clock.currentTimeMillis })
           yield* Effect.addFinalizer(() =>
@@ -266,6 +282,10 @@ export const make = (
       // every session of the pool got its signal when it opened
       lost: (session) => lostSignals.get(session)!,
       isEnded: (session) => ended.has(session),
+      keepLoggingLevel: (session, level) => {
+        const id = idOf.get(session)
+        if (id !== undefined) levels.set(id, level)
+      },
       watchResource: (server, uri, onUpdate) =>
         Effect.acquireRelease(
           Effect.sync(() => {

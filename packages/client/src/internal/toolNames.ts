@@ -1,6 +1,8 @@
 /**
- * Qualified tool names `server__tool`: at most 64 characters of `[A-Za-z0-9_-]` (what model
- * APIs accept as a function name), unique across every server even when shortened.
+ * Qualified names `server__tool` (and `server__resource`, `server__prompt`): at most 64
+ * characters of `[A-Za-z0-9_-]` (what model APIs accept as a function name), unique across every
+ * server even when shortened. Each kind is qualified on its own: a tool and a prompt of one name
+ * may share a qualified name.
  */
 
 /** @internal */
