@@ -76,21 +76,25 @@ export const make = (options: {
     const state = Attempt.safeState()
     const attempt = attempts.run(config, undefined, timeout, state, never, () =>
       Effect.flatMap(Scope.extend(pool.hold(config, undefined), scope), (session) =>
-        lock.withPermits(1)(Effect.gen(function*() {
-          const existing = shares.get(id)
-          if (existing !== undefined && (yield* isCurrent(existing, session))) {
-            existing.subscribers++
-            return existing
-          }
-          // taken before asking, so that a loss while the request is in flight is not missed
-          const lost = pool.lost(session)
-          yield* session.subscribeResource(uri, Attempt.untimed)
-          const share: Share = { session, lost, subscribers: 1 }
-          shares.set(id, share)
-          return share
-        }))))
-    return Effect.tap(attempts.withRetries(config, undefined, policy, state, attempt), (share) =>
-      Scope.addFinalizer(scope, leave(config, uri, id, share)))
+        // once the server holds the subscription, the share and its way out are recorded together
+        lock.withPermits(1)(Effect.uninterruptibleMask((restore) =>
+          Effect.gen(function*() {
+            const existing = shares.get(id)
+            if (existing !== undefined && (yield* isCurrent(existing, session))) {
+              existing.subscribers++
+              yield* Scope.addFinalizer(scope, leave(config, uri, id, existing))
+              return existing
+            }
+            // taken before asking, so that a loss while the request is in flight is not missed
+            const lost = pool.lost(session)
+            yield* restore(session.subscribeResource(uri, Attempt.untimed))
+            const share: Share = { session, lost, subscribers: 1 }
+            shares.set(id, share)
+            yield* Scope.addFinalizer(scope, leave(config, uri, id, share))
+            return share
+          })
+        ))))
+    return attempts.withRetries(config, undefined, policy, state, attempt)
   }
 
   /** Leaves the share; the last one out unsubscribes, once, briefly, and never fails. */
