@@ -12,53 +12,27 @@ import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as McpSchema from "@effect/ai/McpSchema"
-import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { toolArguments } from "./arguments.js"
 import * as ExitCodes from "./exitCodes.js"
-import { line, Output, warning } from "./Output.js"
+import { Output, warning } from "./Output.js"
+import { prompt, prompts } from "./prompts.js"
 import * as Render from "./render.js"
+import { read, resources } from "./resources.js"
+import { config, json, printJson, printLines, version, withClient } from "./shared.js"
 import { watch } from "./watch.js"
 
-/**
- * @since 0.1.0
- * @category constants
- */
-export const version = "0.1.0"
-
-const config = Options.text("config").pipe(
-  Options.withAlias("c"),
-  Options.withPseudoName("file"),
-  Options.withDescription(
-    "The mcpServers JSON file (or the JSON itself, starting with '{'). Default: the file named by env MCP_CONFIG."
-  ),
-  Options.optional
-)
-
-const json = Options.boolean("json").pipe(Options.withDescription("Print JSON for scripts instead of a table."))
-
-/** The client of one command run, closed with it. */
-const clientLayer = (file: Option.Option<string>, healthInterval?: Duration.Duration) =>
-  McpClient.layerConfig({
-    config: Option.match(file, { onNone: () => undefined, onSome: Config.succeed }),
-    clientInfo: { name: "effect-mcp-cli", version },
-    healthInterval
-  }).pipe(Layer.provide(McpClient.layerUndici))
-
-const withClient = <A, E, R>(
-  effect: Effect.Effect<A, E, R>,
-  file: Option.Option<string>,
-  healthInterval?: Duration.Duration
-) => Effect.provide(effect, clientLayer(file, healthInterval))
-
-const printJson = (value: unknown) => line(JSON.stringify(value, null, 2))
-
-const printLines = (lines: ReadonlyArray<string>) => Effect.forEach(lines, line, { discard: true })
+export {
+  /**
+   * @since 0.1.0
+   * @category constants
+   */
+  version
+} from "./shared.js"
 
 /** Waits for the health round the client runs when it starts, instead of probing again. */
 const firstHealthRound = (mcp: McpClient.Service) =>
@@ -234,7 +208,7 @@ export const watchCommand = Command.make(
  */
 export const command = Command.make("effect-mcp").pipe(
   Command.withDescription("Inspect and call the MCP servers of a mcpServers JSON file."),
-  Command.withSubcommands([status, tools, call, watchCommand])
+  Command.withSubcommands([status, tools, call, resources, read, prompts, prompt, watchCommand])
 )
 
 const footer = HelpDoc.sequence(

@@ -26,6 +26,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { createServer } from "node:http"
 import { fileURLToPath } from "node:url"
+import { searchCatalog } from "./catalog.js"
 import * as Restaurants from "./restaurants.js"
 
 const RestaurantList = Schema.Struct({
@@ -193,7 +194,8 @@ const serve = (
 
 /**
  * `restaurant-search`: search_restaurants_by_district, search_restaurants_by_meal_type,
- * search_restaurants_combined. Stops when the scope closes.
+ * search_restaurants_combined; the resources and the prompt of `catalog.ts`. Stops when the
+ * scope closes.
  *
  * @since 0.1.0
  * @category servers
@@ -221,7 +223,7 @@ export type ServerName = "restaurant-search" | "restaurant-reasoning"
 
 const toolsOf = (name: ServerName): Layer.Layer<never, never, McpServer.McpServer> =>
   name === "restaurant-search"
-    ? McpServer.toolkit(SearchToolkit).pipe(Layer.provide(SearchHandlers))
+    ? Layer.merge(McpServer.toolkit(SearchToolkit).pipe(Layer.provide(SearchHandlers)), searchCatalog)
     : McpServer.toolkit(ReasoningToolkit).pipe(Layer.provide(ReasoningHandlers))
 
 /**
