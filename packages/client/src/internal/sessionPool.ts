@@ -52,6 +52,7 @@ export const make = (
   options: {
     readonly idleTimeToLive: Duration.DurationInput
     readonly clientInfo?: { readonly name: string; readonly version: string } | undefined
+    readonly handlers?: McpSession.ClientHandlers | undefined
   }
 ): Effect.Effect<SessionPool, never, Scope.Scope | HttpClient.HttpClient> =>
   Effect.gen(function*() {
@@ -98,6 +99,7 @@ export const make = (
             timeout: config.timeout,
             maxMessageSize: config.maxMessageSize,
             clientInfo: options.clientInfo,
+            handlers: options.handlers,
             onNotification: (notification: McpSession.Notification) =>
               notification.method === "notifications/tools/list_changed" ? forgetTools(config.name) : Effect.void
           }
