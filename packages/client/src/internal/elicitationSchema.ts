@@ -66,8 +66,9 @@ const isDate = (text: string): boolean => {
   const match = DATE.exec(text)
   if (match === null) return false
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])]
-  // Date.UTC rolls an impossible day over into the next month
-  const date = new Date(Date.UTC(year, month - 1, day))
+  // an impossible day rolls over into the next month; setUTCFullYear keeps years below 100 as they are
+  const date = new Date(0)
+  date.setUTCFullYear(year, month - 1, day)
   return month >= 1 && month <= 12 && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
 }
 
