@@ -53,7 +53,7 @@ export const StringProperty = Schema.Struct({
   enumNames: Schema.optional(Schema.Array(Schema.String)),
   oneOf: Schema.optional(Schema.Array(Option)),
   default: Schema.optional(Schema.String)
-})
+}).annotations({ identifier: "StringProperty" })
 
 /**
  * A number field; `integer` accepts whole numbers only. Bounds are inclusive.
@@ -67,7 +67,7 @@ export const NumberProperty = Schema.Struct({
   minimum: Schema.optional(Schema.Number),
   maximum: Schema.optional(Schema.Number),
   default: Schema.optional(Schema.Number)
-})
+}).annotations({ identifier: "NumberProperty" })
 
 /**
  * A yes/no field.
@@ -79,7 +79,7 @@ export const BooleanProperty = Schema.Struct({
   type: Schema.Literal("boolean"),
   ...Described,
   default: Schema.optional(Schema.Boolean)
-})
+}).annotations({ identifier: "BooleanProperty" })
 
 /**
  * Several choices among `items.enum` or `items.anyOf`.
@@ -97,7 +97,7 @@ export const MultiSelectProperty = Schema.Struct({
     Schema.Struct({ anyOf: Schema.Array(Option) })
   ),
   default: Schema.optional(Schema.Array(Schema.String))
-})
+}).annotations({ identifier: "MultiSelectProperty" })
 
 /**
  * One field of a form.
@@ -123,7 +123,7 @@ export const RequestedSchema = Schema.Struct({
   type: Schema.optional(Schema.Literal("object")),
   properties: Schema.Record({ key: Schema.String, value: Property }),
   required: Schema.optional(Schema.Array(Schema.String))
-})
+}).annotations({ identifier: "RequestedSchema" })
 
 /**
  * @since 0.1.0

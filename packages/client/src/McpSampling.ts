@@ -35,7 +35,7 @@ export const ToolUseContent = Schema.Struct({
   name: Schema.String,
   input: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
   _meta: Meta
-})
+}).annotations({ identifier: "ToolUseContent" })
 
 /**
  * The outcome of a `tool_use`, sent back by the server in a user message (2025-11-25).
@@ -50,7 +50,7 @@ export const ToolResultContent = Schema.Struct({
   structuredContent: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
   isError: Schema.optional(Schema.Boolean),
   _meta: Meta
-})
+}).annotations({ identifier: "ToolResultContent" })
 
 /**
  * One block of a sampling message: text, image, audio, or a tool use or result.
@@ -64,7 +64,7 @@ export const SamplingContent = Schema.Union(
   McpSchema.AudioContent,
   ToolUseContent,
   ToolResultContent
-)
+).annotations({ identifier: "SamplingContent" })
 
 /**
  * @since 0.1.0
@@ -83,7 +83,7 @@ export const SamplingMessage = Schema.Struct({
   role: McpSchema.Role,
   content: Schema.Union(SamplingContent, Schema.Array(SamplingContent)),
   _meta: Meta
-})
+}).annotations({ identifier: "SamplingMessage" })
 
 /**
  * @since 0.1.0
@@ -110,7 +110,7 @@ export const CreateMessageRequest = Schema.Struct({
   tools: Schema.optional(Schema.Array(McpSchema.Tool)),
   toolChoice: Schema.optional(Schema.Struct({ mode: Schema.optional(Schema.Literal("auto", "required", "none")) })),
   _meta: Meta
-})
+}).annotations({ identifier: "CreateMessageRequest" })
 
 /**
  * @since 0.1.0
@@ -131,7 +131,7 @@ export const CreateMessageResult = Schema.Struct({
   /** `"endTurn"`, `"stopSequence"`, `"maxTokens"`, `"toolUse"`, or another reason. */
   stopReason: Schema.optional(Schema.String),
   _meta: Meta
-})
+}).annotations({ identifier: "CreateMessageResult" })
 
 /**
  * @since 0.1.0

@@ -120,8 +120,12 @@ const sampling = (service: McpSampling.Service): Handler => {
     })
 }
 
-const FormParams = Schema.Struct({ message: Schema.String, requestedSchema: Schema.Unknown })
+const FormParams = Schema.Struct({
+  message: Schema.String,
+  requestedSchema: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+}).annotations({ identifier: "FormElicitation" })
 const UrlParams = Schema.Struct({ message: Schema.String, url: Schema.String, elicitationId: Schema.String })
+  .annotations({ identifier: "UrlElicitation" })
 const actions: ReadonlyArray<unknown> = ["accept", "decline", "cancel"]
 
 const elicitation = (service: McpElicitation.Service): Handler => {
@@ -141,7 +145,7 @@ const elicitation = (service: McpElicitation.Service): Handler => {
         // the interaction happens out of band: nothing but the action is the server's to read
         return { action: result.action }
       }
-      if (mode !== "form") return yield* refuse(INVALID_PARAMS, `Unknown elicitation mode ${JsonRpc.describe(mode)}`)
+      if (mode !== "form") return yield* refuse(INVALID_PARAMS, `Unknown elicitation mode: ${JsonRpc.describe(mode)}`)
       if (service.form === undefined) return yield* refuse(INVALID_PARAMS, "This client does not support form-mode elicitation")
       const { message, requestedSchema: raw } = yield* decodeForm(params)
       const requestedSchema = yield* Either.match(ElicitationSchema.parse(raw), {
