@@ -33,14 +33,15 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     resetAfter: Duration.decode(options.circuitResetAfter ?? Defaults.circuitResetAfter)
   }
 
-  // the scope closes in reverse: health loops stop, then attempts in flight are cut short, then
-  // every session is deleted
-  // what servers may ask of the application: each handler only if the application provides it
+  // what servers may ask of the application: each is answered only if the application provides it
   const handlers = {
     sampling: Option.getOrUndefined(yield* Effect.serviceOption(McpSampling.McpSampling)),
     elicitation: Option.getOrUndefined(yield* Effect.serviceOption(McpElicitation.McpElicitation)),
     roots: Option.getOrUndefined(yield* Effect.serviceOption(McpRoots.McpRoots))
   }
+
+  // the scope closes in reverse: health loops stop, then attempts in flight are cut short, then
+  // every session is deleted
   const registry = yield* HealthRegistry.make(configs.map((config) => config.name), circuit)
   const pool = yield* SessionPool.make(configs, {
     idleTimeToLive: options.sessionIdleTimeToLive ?? Defaults.sessionIdleTimeToLive,
