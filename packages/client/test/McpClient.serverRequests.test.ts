@@ -23,6 +23,7 @@ const everythingBin = join(
 )
 const everythingHttp = fileURLToPath(new URL("./fixtures/everythingHttp.mjs", import.meta.url))
 const askingServer = fileURLToPath(new URL("./fixtures/askingServer.mjs", import.meta.url))
+const effectAskingServer = fileURLToPath(new URL("./fixtures/effectAskingServer.mjs", import.meta.url))
 
 type Transport = "stdio" | "http"
 type Handlers = McpSampling.McpSampling | McpElicitation.McpElicitation | McpRoots.McpRoots
@@ -403,5 +404,21 @@ describe("where a server request comes from", () => {
         { server: "asking", method: "tools/call", tool: "ask" },
         { server: "asking", method: undefined, tool: undefined }
       ])
+    }))
+})
+
+describe("server requests from an @effect/ai McpServer (stdio)", () => {
+  it.scopedLive("McpServer.elicit gets the form's defaults and decodes the answer", () =>
+    Effect.gen(function*() {
+      const forms: Array<McpElicitation.FormRequest> = []
+      const elicitation = McpElicitation.layer({
+        form: (request) => Effect.sync(() => (forms.push(request), { action: "accept", content: { name: "Ada" } }))
+      })
+      const mcp = yield* client({ name: "effect", command: process.execPath, args: [effectAskingServer] }, elicitation)
+      const result = yield* mcp.callTool("effect", "sign_up", {})
+      expect(result.structuredContent).toEqual({ signedUp: "Ada on free" })
+      expect(forms[0]?.message).toBe("Who are you?")
+      expect(forms[0]?.requestedSchema.properties.plan).toMatchObject({ type: "string", enum: ["free", "pro"], default: "free" })
+      expect(forms[0]?.requestedSchema.required).toEqual(["name", "plan"])
     }))
 })
