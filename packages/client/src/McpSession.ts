@@ -22,6 +22,9 @@ import type * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { McpSessionError, ToolCallError } from "./McpError.js"
+import type * as McpElicitation from "./McpElicitation.js"
+import type * as McpRoots from "./McpRoots.js"
+import type * as McpSampling from "./McpSampling.js"
 import * as Defaults from "./internal/defaults.js"
 import * as HttpChannel from "./internal/httpChannel.js"
 import * as internal from "./internal/session.js"
@@ -89,6 +92,46 @@ export interface CommonOptions {
    * server held for the old one, such as resource subscriptions, is gone.
    */
   readonly onReinitialized?: Effect.Effect<void> | undefined
+  /**
+   * What the client answers when the server asks for sampling, elicitation or roots. A
+   * capability is announced in `initialize` only for a handler given here; without one, the
+   * server's request is answered "method not found" (-32601).
+   */
+  readonly handlers?: ClientHandlers | undefined
+}
+
+/**
+ * The application's answers to what servers ask of the client. `McpClient` fills it from the
+ * `McpSampling`, `McpElicitation` and `McpRoots` services in its context.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClientHandlers {
+  readonly sampling?: McpSampling.Service | undefined
+  readonly elicitation?: McpElicitation.Service | undefined
+  readonly roots?: McpRoots.Service | undefined
+}
+
+/**
+ * Who is asking, so that an application can tell its user: the server (by its configured
+ * name) and, when the client can tell, the request of its own during which the server asked.
+ *
+ * Over HTTP a server request that arrives on the answer stream of a request belongs to that
+ * request. Over stdio, where messages carry no such link, it is attributed to the session's
+ * `tools/call` only when exactly one is in flight. A request on the HTTP GET stream belongs to
+ * none.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ServerRequestContext {
+  /** The configured name of the server that asked. */
+  readonly server: string
+  /** The method of the client's request during which the server asked, when known. */
+  readonly method: string | undefined
+  /** The tool being called when the server asked, when known. */
+  readonly tool: string | undefined
 }
 
 /**

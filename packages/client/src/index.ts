@@ -57,3 +57,24 @@ export * as McpServerConfig from "./McpServerConfig.js"
  * @since 0.1.0
  */
 export * as McpConfigFile from "./McpConfigFile.js"
+
+/**
+ * Sampling: servers ask the application's language model for a message.
+ *
+ * @since 0.1.0
+ */
+export * as McpSampling from "./McpSampling.js"
+
+/**
+ * Elicitation: servers ask the user for information, with a form or a URL.
+ *
+ * @since 0.1.0
+ */
+export * as McpElicitation from "./McpElicitation.js"
+
+/**
+ * Roots: the directories and files the application lets servers work in.
+ *
+ * @since 0.1.0
+ */
+export * as McpRoots from "./McpRoots.js"

@@ -7,8 +7,12 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type * as McpClient from "../McpClient.js"
+import * as McpElicitation from "../McpElicitation.js"
 import type * as McpHealth from "../McpHealth.js"
+import * as McpRoots from "../McpRoots.js"
+import * as McpSampling from "../McpSampling.js"
 import * as McpServerConfig from "../McpServerConfig.js"
 import * as Abort from "./abort.js"
 import * as Attempt from "./attempt.js"
@@ -30,12 +34,20 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     resetAfter: Duration.decode(options.circuitResetAfter ?? Defaults.circuitResetAfter)
   }
 
+  // what servers may ask of the application: each is answered only if the application provides it
+  const handlers = {
+    sampling: Option.getOrUndefined(yield* Effect.serviceOption(McpSampling.McpSampling)),
+    elicitation: Option.getOrUndefined(yield* Effect.serviceOption(McpElicitation.McpElicitation)),
+    roots: Option.getOrUndefined(yield* Effect.serviceOption(McpRoots.McpRoots))
+  }
+
   // the scope closes in reverse: health loops stop, then attempts in flight are cut short, then
   // every session is deleted
   const registry = yield* HealthRegistry.make(configs.map((config) => config.name), circuit)
   const pool = yield* SessionPool.make(configs, {
     idleTimeToLive: options.sessionIdleTimeToLive ?? Defaults.sessionIdleTimeToLive,
-    clientInfo: options.clientInfo
+    clientInfo: options.clientInfo,
+    handlers
   })
   const deadlines = yield* Deadlines.make
   const attempts = Attempt.make({ configs, registry, deadlines, abortable: Abort.isHonoured(http) })

@@ -12,6 +12,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import type * as Scope from "effect/Scope"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { ProtocolError, ToolCallError, type TransportError } from "../McpError.js"
 import type * as McpSession from "../McpSession.js"
 import * as Abort from "./abort.js"
@@ -36,6 +37,7 @@ export interface AdapterOptions {
   readonly clientInfo?: { readonly name: string; readonly version: string } | undefined
   readonly onNotification?: ((notification: McpSession.Notification) => Effect.Effect<void>) | undefined
   readonly onReinitialized?: Effect.Effect<void> | undefined
+  readonly handlers?: McpSession.ClientHandlers | undefined
 }
 
 /**
@@ -53,6 +55,7 @@ export const make = <R>(
     const defaultTimeout = Duration.decode(options.timeout ?? Defaults.requestTimeout)
     const clientInfo = options.clientInfo ?? defaultClientInfo
     const onNotification = options.onNotification
+    const serverRequests = ServerRequests.make(options.handlers)
 
     let generation = 0
     let info: McpSession.Info | undefined
@@ -89,7 +92,7 @@ export const make = <R>(
         )
       }
       // a handler may wait on a person: the channel's reader must not wait with it
-      return ServerRequests.answer(message, { server, during }).pipe(
+      return serverRequests.answer(message, { server, during }).pipe(
         Effect.flatMap((answer) => Effect.timeout(channel.send(answer, `the answer to the server's "${message.method}"`), defaultTimeout)),
         Effect.catchAllCause((cause) => Effect.logDebug("could not answer a server request", cause)),
         Effect.interruptible,
@@ -103,7 +106,7 @@ export const make = <R>(
         const id = nextId++
         const body = JsonRpc.encodeRequest(id, "initialize", {
           protocolVersion: supportedProtocolVersions[0],
-          capabilities: ServerRequests.capabilities(),
+          capabilities: serverRequests.capabilities,
           clientInfo
         })
         const result = yield* channel.handshake(next, { id, method: "initialize", body, target: sessionTarget }).pipe(
@@ -144,7 +147,7 @@ export const make = <R>(
       initializing.withPermits(1)(Effect.suspend(() => generation !== stale ? Effect.void : initialize(stale + 1)))
 
     const handlers: Handlers = { onMessage, reinitialize }
-    const channel = yield* connect(handlers)
+    const channel = serverRequests.track(yield* connect(handlers))
 
     const cancel = (id: JsonRpc.RequestId) =>
       sendInBackground(
@@ -196,6 +199,17 @@ export const make = <R>(
     yield* Effect.addFinalizer(() => close)
     yield* initialize(1)
     yield* channel.listen
+    yield* serverRequests.rootsChanged.pipe(
+      Stream.runForEach(() =>
+        sendInBackground(
+          JsonRpc.encodeNotification("notifications/roots/list_changed", undefined),
+          `"notifications/roots/list_changed"`,
+          "could not send notifications/roots/list_changed"
+        )
+      ),
+      Effect.interruptible,
+      Effect.forkIn(scope)
+    )
 
     /** Every page of a list: the request of each page, its decoder, and where its items are. */
     const listAll = <R extends Page, A>(

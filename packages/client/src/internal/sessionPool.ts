@@ -110,6 +110,7 @@ export const make = (
   options: {
     readonly idleTimeToLive: Duration.DurationInput
     readonly clientInfo?: { readonly name: string; readonly version: string } | undefined
+    readonly handlers?: McpSession.ClientHandlers | undefined
   }
 ): Effect.Effect<SessionPool, never, Scope.Scope | HttpClient.HttpClient> =>
   Effect.gen(function*() {
@@ -196,6 +197,7 @@ export const make = (
             timeout: config.timeout,
             maxMessageSize: config.maxMessageSize,
             clientInfo: options.clientInfo,
+            handlers: options.handlers,
             onNotification: onNotification(config.name),
             // lazily: the session is not known until `make` returns, and the first opening is no loss
             onReinitialized: Effect.suspend(() => {
