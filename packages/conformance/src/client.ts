@@ -92,7 +92,15 @@ const scenarios: Readonly<Record<string, Effect.Effect<void, unknown, McpClient.
   // the server closes the call's SSE stream after a priming event with `retry:`; the client
   // resumes it with GET and `Last-Event-ID` after that delay and gets the answer there
   "sse-retry": callTool("test_reconnection"),
-  // the tool asks the client for input (`elicitation/create`) with defaults for every field
+  // While the call runs, the server (the SDK's, stateful) sends `elicitation/create` on the
+  // session's GET stream: `{ message, requestedSchema: { type: "object", required: [],
+  // properties: { name: string "John Doe", age: integer 30, score: number 95.5,
+  // status: enum active|inactive|pending "active", verified: boolean true } } }` (the values are
+  // each property's `default`). It expects the answer `{ action: "accept", content }` with all
+  // five fields present and of their type: SEP-1034 has the client fill every field the user
+  // left out from its `default`. Until an elicitation handler is provided here (and the
+  // `elicitation` capability announced with it), the client answers -32601 and the scenario is
+  // in the baseline.
   "elicitation-sep1034-client-defaults": callTool("test_client_elicitation_defaults"),
   "json-schema-2020-12-preservation": echoInputSchema,
   // the schema `$ref`s a network URI that the client must never fetch; only tools/list is served
