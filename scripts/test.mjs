@@ -1,5 +1,8 @@
 // Type-checks every package, runs every vitest project, and ends with one plain line:
 // `tests: N passed, M failed`. Exits non-zero on a type error or any failed test.
+// TESTS_ALSO_PASSED and TESTS_ALSO_FAILED (whole numbers, default 0) add the counts of another
+// step run before this one (.ci/run: the conformance suite) to that line; any such failure makes
+// the exit code non-zero too.
 import { spawnSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -7,7 +10,19 @@ import { join } from "node:path"
 
 const run = (command, args) => spawnSync(command, args, { stdio: "inherit" }).status ?? 1
 
-const summary = (passed, failed) => console.log(`tests: ${passed} passed, ${failed} failed`)
+const extra = (name) => {
+  const value = process.env[name] ?? "0"
+  if (!/^\d+$/.test(value)) {
+    console.log(`${name} is not a whole number: ${value}`)
+    return { value: 0, invalid: true }
+  }
+  return { value: Number(value), invalid: false }
+}
+const alsoPassed = extra("TESTS_ALSO_PASSED")
+const alsoFailed = extra("TESTS_ALSO_FAILED")
+const alsoBad = alsoPassed.invalid || alsoFailed.invalid
+const summary = (passed, failed) =>
+  console.log(`tests: ${passed + alsoPassed.value} passed, ${failed + alsoFailed.value + (alsoBad ? 1 : 0)} failed`)
 
 if (run("tsc", ["-b", "tsconfig.json"]) !== 0) {
   console.log("type check failed")
@@ -30,4 +45,4 @@ try {
 }
 rmSync(dir, { recursive: true, force: true })
 summary(passed, failed)
-process.exit(status !== 0 || failed > 0 ? 1 : 0)
+process.exit(status !== 0 || failed > 0 || alsoFailed.value > 0 || alsoBad ? 1 : 0)
