@@ -11,16 +11,23 @@
  *
  * Every scenario goes through one `McpClient` with one server, `conformance`, as an application
  * would use it. What a scenario needs that the client cannot do yet (OAuth, the 2026-07-28
- * revision, answering elicitation) fails here or in the suite's checks, and the scenario is listed
+ * revision) fails here or in the suite's checks, and the scenario is listed
  * in `expected-failures.yml`.
  *
  * @since 0.1.0
  */
-import { McpClient, McpSession } from "@effect-mcp/client"
+import { McpClient, McpElicitation, McpSession } from "@effect-mcp/client"
 import type * as McpSchema from "@effect/ai/McpSchema"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+
+/**
+ * The user of this program accepts every form as it is offered: the fields take the defaults of
+ * the requested schema. URL-mode elicitation is not offered.
+ */
+const AcceptDefaults = McpElicitation.layer({ form: () => Effect.succeed({ action: "accept", content: {} } as const) })
 
 /** The one server every scenario talks to. */
 const SERVER = "conformance"
@@ -92,15 +99,9 @@ const scenarios: Readonly<Record<string, Effect.Effect<void, unknown, McpClient.
   // the server closes the call's SSE stream after a priming event with `retry:`; the client
   // resumes it with GET and `Last-Event-ID` after that delay and gets the answer there
   "sse-retry": callTool("test_reconnection"),
-  // While the call runs, the server (the SDK's, stateful) sends `elicitation/create` on the
-  // session's GET stream: `{ message, requestedSchema: { type: "object", required: [],
-  // properties: { name: string "John Doe", age: integer 30, score: number 95.5,
-  // status: enum active|inactive|pending "active", verified: boolean true } } }` (the values are
-  // each property's `default`). It expects the answer `{ action: "accept", content }` with all
-  // five fields present and of their type: SEP-1034 has the client fill every field the user
-  // left out from its `default`. Until an elicitation handler is provided here (and the
-  // `elicitation` capability announced with it), the client answers -32601 and the scenario is
-  // in the baseline.
+  // while the call runs, the server asks (on the session's GET stream) for a form whose every
+  // property has a `default`; the handler below accepts without filling anything in, and the
+  // client fills each field from its default (SEP-1034)
   "elicitation-sep1034-client-defaults": callTool("test_client_elicitation_defaults"),
   "json-schema-2020-12-preservation": echoInputSchema,
   // the schema `$ref`s a network URI that the client must never fetch; only tools/list is served
@@ -129,7 +130,7 @@ const main = Effect.gen(function*() {
         // one round of probes at start is enough: a scenario lasts seconds
         healthInterval: "1 hour",
         clientInfo: { name: "effect-mcp-conformance", version: "0.1.0" }
-      })
+      }).pipe(Layer.provide(AcceptDefaults))
     )
   )
   yield* Console.error(`scenario ${scenario}: done`)
