@@ -49,3 +49,10 @@ export const keepAliveTimeout: Duration.Duration = Duration.seconds(4)
  * `notifications/cancelled` and the closing `DELETE`.
  */
 export const spareConnections = 4
+
+/**
+ * How long a call (all its attempts and the waits between them) or a request with progress may
+ * run in all. None: a server reporting progress at least once per `timeout` is working, and only
+ * the caller knows how long its work may take.
+ */
+export const maxTotalTimeout: Duration.Duration = Duration.infinity
