@@ -36,6 +36,7 @@ import * as McpHttpClient from "./McpHttpClient.js"
 import type * as McpRetry from "./McpRetry.js"
 import * as McpConfigFile from "./McpConfigFile.js"
 import type * as McpServerConfig from "./McpServerConfig.js"
+import type * as McpSession from "./McpSession.js"
 
 /**
  * A tool of one server under a name unique across all servers (`server__tool`, ≤ 64 characters).
@@ -67,6 +68,21 @@ export interface CallOptions {
   readonly retry?: false | McpRetry.RetryOptions | undefined
   /** Overrides the tool's hints: `true` lets any transient failure be retried, `false` forbids it. */
   readonly idempotent?: boolean | undefined
+  /**
+   * Asks the server for progress and is called with each progress notification of the call, in
+   * order, while an attempt is in flight (never after the call ended). Each one pushes the
+   * attempt's deadline back to a full `timeout` from then, so a tool that keeps reporting
+   * progress may run past `timeout`, up to `maxTotalTimeout`. Failures are logged, never fail the
+   * call. It runs as the notification is read, and the answer waits for it: hand long work off.
+   */
+  readonly onProgress?: ((progress: McpSession.Progress) => Effect.Effect<void>) | undefined
+  /**
+   * The longest the whole call may take, counted from its start: every attempt, whatever
+   * progress pushed their deadlines to, and the waits between retries. Past it, the call fails
+   * with a `TransportError` `Timeout` (the attempt in flight is cancelled, and not counted as a
+   * failure of the server). Default: none.
+   */
+  readonly maxTotalTimeout?: Duration.DurationInput | undefined
 }
 
 /**

@@ -16,7 +16,8 @@ import * as McpRetry from "../McpRetry.js"
 import type * as McpServerConfig from "../McpServerConfig.js"
 import type * as McpSession from "../McpSession.js"
 import * as Attempt from "./attempt.js"
-import type * as Deadlines from "./deadlines.js"
+import * as Deadlines from "./deadlines.js"
+import * as Defaults from "./defaults.js"
 import type * as SessionPool from "./sessionPool.js"
 import { qualify } from "./toolNames.js"
 import * as Transport from "./transport.js"
@@ -61,6 +62,23 @@ const checkCredentials = (config: McpServerConfig.McpServerConfig, tool: string,
     }
   }
   return Effect.succeed(auth)
+}
+
+/**
+ * The caller's progress handler, run once each progress has pushed the deadline of the attempt in
+ * flight back by `timeout`: a server that reports progress is working, however long it takes.
+ */
+const stretching = (
+  slot: Deadlines.Slot,
+  timeout: Duration.Duration,
+  onProgress: (progress: McpSession.Progress) => Effect.Effect<void>
+) => {
+  const millis = Duration.toMillis(timeout)
+  return (progress: McpSession.Progress) =>
+    Effect.clockWith((clock) => {
+      Deadlines.extend(slot, clock.unsafeCurrentTimeMillis() + millis)
+      return onProgress(progress)
+    })
 }
 
 /** @internal */
@@ -114,8 +132,13 @@ export const make = (options: {
       const auth = yield* checkCredentials(config, tool, callOptions)
       const timeout = callOptions.timeout === undefined ? config.timeout : Duration.decode(callOptions.timeout)
       const policy = callOptions.retry === false ? { ...config.retry, times: 1 } : McpRetry.policy(callOptions.retry, config.retry)
-      const requestOptions: McpSession.RequestOptions = { timeout: Duration.infinity, headers: callOptions.headers }
-      const state: Attempt.AttemptState = { sent: false, safeToRepeat: callOptions.idempotent === true }
+      let requestOptions: McpSession.RequestOptions = { timeout: Duration.infinity, headers: callOptions.headers }
+      let slot: Deadlines.Slot | undefined
+      if (callOptions.onProgress !== undefined) {
+        slot = { current: undefined }
+        requestOptions = { ...requestOptions, onProgress: stretching(slot, timeout, callOptions.onProgress) }
+      }
+      const state: Attempt.AttemptState = { sent: false, safeToRepeat: callOptions.idempotent === true, slot }
       // a tool list still to be fetched is fetched by requests of this fiber: the `Abort` reaches them
       const onCallersFiber = () => pool.ready(config, auth) !== undefined
       const attempt = attempts.run(config, tool, timeout, state, onCallersFiber, () =>
@@ -127,7 +150,14 @@ export const make = (options: {
             state.sent = true
             return session.callTool(tool, args, requestOptions)
           })))
-      return yield* attempts.withRetries(config, tool, policy, state, attempt)
+      const total = Duration.decode(callOptions.maxTotalTimeout ?? Defaults.maxTotalTimeout)
+      const call = attempts.withRetries(config, tool, policy, state, attempt)
+      return yield* Duration.isFinite(total)
+        ? Effect.timeoutFail(call, {
+          duration: total,
+          onTimeout: () => Transport.transportError({ server, tool }, "Timeout", `no answer within the call's maxTotalTimeout of ${Duration.format(total)}`)
+        })
+        : call
     }).pipe((call) =>
       // Effect's built-in tracer exports nothing, and a span costs about as much as a call on
       // loopback: spans are made only for a tracer that sends them somewhere

@@ -21,11 +21,34 @@ import * as Abort from "./abort.js"
 /** How often deadlines of attempts in flight are checked. */
 const TICK = Duration.millis(50)
 
-interface Deadline {
-  readonly at: number
+/** @internal */
+export interface Deadline {
+  /** Epoch milliseconds; only ever pushed back, by `extend`. */
+  at: number
   /** The attempt's own fiber, interrupted at the deadline, or the `Abort` of one on its caller's fiber. */
   readonly cut: Fiber.RuntimeFiber<unknown, unknown> | Abort.Abort
   expired: boolean
+}
+
+/**
+ * Where a call whose deadline its progress pushes back finds the deadline of its attempt in
+ * flight: set while an attempt runs, `undefined` between attempts.
+ *
+ * @internal
+ */
+export interface Slot {
+  current: Deadline | undefined
+}
+
+/**
+ * Pushes the deadline of the attempt in `slot` back to `at`, unless it passed already: an
+ * attempt cut short stays cut short.
+ *
+ * @internal
+ */
+export const extend = (slot: Slot, at: number): void => {
+  const deadline = slot.current
+  if (deadline !== undefined && !deadline.expired && at > deadline.at) deadline.at = at
 }
 
 /** @internal */
@@ -35,14 +58,26 @@ export interface Deadlines {
   /**
    * Runs `effect` on a fiber of its own, a child of the client's scope (closing the client
    * interrupts it), interrupted at `at` (epoch milliseconds), when it fails with `onTimeout()`.
+   * The deadline is in `slot` meanwhile, if one is given.
    */
-  readonly onOwnFiber: <A, E, E2>(effect: Effect.Effect<A, E>, at: number, onTimeout: () => E2) => Effect.Effect<A, E | E2>
+  readonly onOwnFiber: <A, E, E2>(
+    effect: Effect.Effect<A, E>,
+    at: number,
+    onTimeout: () => E2,
+    slot: Slot | undefined
+  ) => Effect.Effect<A, E | E2>
   /**
    * Runs `effect` on the caller's fiber, its requests aborted at `at` (when it fails with
    * `onTimeout()`) or when the client closes (when it is interrupted). Only for effects whose
-   * waits all end with their requests or are guarded by `Abort.guard`.
+   * waits all end with their requests or are guarded by `Abort.guard`. The deadline is in `slot`
+   * meanwhile, if one is given.
    */
-  readonly onCallersFiber: <A, E, E2>(effect: Effect.Effect<A, E>, at: number, onTimeout: () => E2) => Effect.Effect<A, E | E2>
+  readonly onCallersFiber: <A, E, E2>(
+    effect: Effect.Effect<A, E>,
+    at: number,
+    onTimeout: () => E2,
+    slot: Slot | undefined
+  ) => Effect.Effect<A, E | E2>
 }
 
 /** @internal */
@@ -71,14 +106,23 @@ export const make: Effect.Effect<Deadlines, never, Scope.Scope> = Effect.gen(fun
     })
   )
 
-  const onOwnFiber = <A, E, E2>(effect: Effect.Effect<A, E>, at: number, onTimeout: () => E2): Effect.Effect<A, E | E2> =>
+  const onOwnFiber = <A, E, E2>(
+    effect: Effect.Effect<A, E>,
+    at: number,
+    onTimeout: () => E2,
+    slot: Slot | undefined
+  ): Effect.Effect<A, E | E2> =>
     Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(FiberSet.run(inFlight, Effect.interruptible(effect)), (fiber) => {
         const deadline: Deadline = { at, cut: fiber, expired: false }
         deadlines.add(deadline)
+        if (slot !== undefined) slot.current = deadline
         return restore(Fiber.await(fiber)).pipe(
           Effect.onInterrupt(() => Fiber.interrupt(fiber)),
-          Effect.ensuring(Effect.sync(() => deadlines.delete(deadline))),
+          Effect.ensuring(Effect.sync(() => {
+            deadlines.delete(deadline)
+            if (slot !== undefined) slot.current = undefined
+          })),
           Effect.flatMap((exit): Effect.Effect<A, E | E2> =>
             Exit.isSuccess(exit)
               ? Effect.succeed(exit.value)
@@ -90,17 +134,24 @@ export const make: Effect.Effect<Deadlines, never, Scope.Scope> = Effect.gen(fun
       })
     )
 
-  const onCallersFiber = <A, E, E2>(effect: Effect.Effect<A, E>, at: number, onTimeout: () => E2): Effect.Effect<A, E | E2> =>
+  const onCallersFiber = <A, E, E2>(
+    effect: Effect.Effect<A, E>,
+    at: number,
+    onTimeout: () => E2,
+    slot: Slot | undefined
+  ): Effect.Effect<A, E | E2> =>
     Effect.uninterruptibleMask((restore) =>
       Effect.withFiberRuntime((fiber) => {
         const abort = new Abort.Abort()
         const deadline: Deadline = { at, cut: abort, expired: false }
         deadlines.add(deadline)
+        if (slot !== undefined) slot.current = deadline
         if (closed) abort.abort(new Abort.AbortedError("closed"))
         Abort.attach(fiber, abort)
         const done = () => {
           Abort.detach(fiber)
           deadlines.delete(deadline)
+          if (slot !== undefined) slot.current = undefined
         }
         return Effect.matchCauseEffect(restore(effect), {
           onSuccess: (value) => {
