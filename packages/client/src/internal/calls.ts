@@ -16,7 +16,7 @@ import * as McpRetry from "../McpRetry.js"
 import type * as McpServerConfig from "../McpServerConfig.js"
 import type * as McpSession from "../McpSession.js"
 import * as Attempt from "./attempt.js"
-import * as Deadlines from "./deadlines.js"
+import type * as Deadlines from "./deadlines.js"
 import * as Defaults from "./defaults.js"
 import type * as SessionPool from "./sessionPool.js"
 import { qualify } from "./toolNames.js"
@@ -64,23 +64,6 @@ const checkCredentials = (config: McpServerConfig.McpServerConfig, tool: string,
   return Effect.succeed(auth)
 }
 
-/**
- * The caller's progress handler, run once each progress has pushed the deadline of the attempt in
- * flight back by `timeout`: a server that reports progress is working, however long it takes.
- */
-const stretching = (
-  slot: Deadlines.Slot,
-  timeout: Duration.Duration,
-  onProgress: (progress: McpSession.Progress) => Effect.Effect<void>
-) => {
-  const millis = Duration.toMillis(timeout)
-  return (progress: McpSession.Progress) =>
-    Effect.clockWith((clock) => {
-      Deadlines.extend(slot, clock.unsafeCurrentTimeMillis() + millis)
-      return onProgress(progress)
-    })
-}
-
 /** @internal */
 export const make = (options: {
   readonly configs: ReadonlyArray<McpServerConfig.McpServerConfig>
@@ -93,6 +76,23 @@ export const make = (options: {
   const byName = new Map(configs.map((config) => [config.name, config]))
   const unsupportedByName = new Map(options.unsupported.map((entry) => [entry.name, entry]))
   const known = [...configs.map((config) => config.name), ...options.unsupported.map((entry) => entry.name)]
+
+  /**
+   * The caller's progress handler, run once each progress has pushed the deadline of the attempt
+   * in flight back by `timeout`: a server that reports progress is working, however long it takes.
+   */
+  const stretching = (
+    slot: Deadlines.Slot,
+    timeout: Duration.Duration,
+    onProgress: (progress: McpSession.Progress) => Effect.Effect<void>
+  ) => {
+    const millis = Duration.toMillis(timeout)
+    return (progress: McpSession.Progress) =>
+      Effect.suspend(() => {
+        deadlines.extend(slot, millis)
+        return onProgress(progress)
+      })
+  }
 
   const lookup = (server: string, tool?: string): Effect.Effect<McpServerConfig.McpServerConfig, UnknownServerError | TransportError> => {
     if (deadlines.isClosed()) return Effect.fail(Transport.transportError({ server, tool }, "Closed", "the MCP client is closed"))

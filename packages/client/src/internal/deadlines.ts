@@ -7,7 +7,6 @@
  * honoured to within one tick. An attempt runs either on a fiber of its own, which is interrupted,
  * or on its caller's fiber with an `Abort`, which is fired (see `abort.ts`).
  */
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -40,17 +39,6 @@ export interface Slot {
   current: Deadline | undefined
 }
 
-/**
- * Pushes the deadline of the attempt in `slot` back to `at`, unless it passed already: an
- * attempt cut short stays cut short.
- *
- * @internal
- */
-export const extend = (slot: Slot, at: number): void => {
-  const deadline = slot.current
-  if (deadline !== undefined && !deadline.expired && at > deadline.at) deadline.at = at
-}
-
 /** @internal */
 export interface Deadlines {
   /** Whether the client's scope has begun to close. */
@@ -78,16 +66,23 @@ export interface Deadlines {
     onTimeout: () => E2,
     slot: Slot | undefined
   ) => Effect.Effect<A, E | E2>
+  /**
+   * Pushes the deadline of the attempt in `slot` back to `millis` from now, by the clock the
+   * deadlines follow (not the caller's: a session's reader may run elsewhere), unless it passed
+   * already: an attempt cut short stays cut short.
+   */
+  readonly extend: (slot: Slot, millis: number) => void
 }
 
 /** @internal */
 export const make: Effect.Effect<Deadlines, never, Scope.Scope> = Effect.gen(function*() {
+  const clock = yield* Effect.clock
   const inFlight = yield* FiberSet.make<unknown, unknown>()
   const deadlines = new Set<Deadline>()
   let closed = false
 
   yield* Effect.gen(function*() {
-    const now = yield* Clock.currentTimeMillis
+    const now = clock.unsafeCurrentTimeMillis()
     for (const deadline of deadlines) {
       if (!deadline.expired && deadline.at <= now) {
         deadline.expired = true
@@ -167,5 +162,11 @@ export const make: Effect.Effect<Deadlines, never, Scope.Scope> = Effect.gen(fun
       })
     )
 
-  return { isClosed: () => closed, onOwnFiber, onCallersFiber }
+  const extend = (slot: Slot, millis: number): void => {
+    const deadline = slot.current
+    const at = clock.unsafeCurrentTimeMillis() + millis
+    if (deadline !== undefined && !deadline.expired && at > deadline.at) deadline.at = at
+  }
+
+  return { isClosed: () => closed, onOwnFiber, onCallersFiber, extend }
 })

@@ -8,6 +8,7 @@
  * starts after it settled.
  */
 import * as McpSchema from "@effect/ai/McpSchema"
+import type * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -26,23 +27,43 @@ export interface Route {
   open: boolean
 }
 
-/** The open routes of one session, by progress token. @internal */
+/** Why a request with progress ran out of time. @internal */
+export type Overdue = "quiet" | "total"
+
+/**
+ * The open routes of one session, by progress token. Times are those of the session's clock,
+ * whichever fiber reads a notification.
+ *
+ * @internal
+ */
 export interface Routes {
   /** Routes the progress of `token` to `onProgress` until the route is closed. */
-  readonly open: (token: JsonRpc.RequestId, onProgress: Route["onProgress"], now: number) => Route
+  readonly open: (token: JsonRpc.RequestId, onProgress: Route["onProgress"]) => Route
   readonly close: (token: JsonRpc.RequestId, route: Route) => Effect.Effect<void>
   /** Hands a `notifications/progress` to the request it names; any other is logged at debug and dropped. */
   readonly deliver: (params: unknown) => Effect.Effect<void>
+  /**
+   * `self`, failing with `onTimeout` once `quiet` has passed since the route last heard of its
+   * request (sent, or progress), or `total` since it began. A loop of sleeps that each wake at the
+   * earlier of the two, rather than a timer reset by every notification.
+   */
+  readonly deadline: <A, E, E2>(
+    self: Effect.Effect<A, E>,
+    route: Route,
+    quiet: Duration.Duration,
+    total: Duration.Duration,
+    onTimeout: (why: Overdue) => E2
+  ) => Effect.Effect<A, E | E2>
 }
 
 const decodeProgress = Schema.decodeUnknownEither(McpSchema.ProgressNotification.payloadSchema)
 
 /** @internal */
-export const makeRoutes = (): Routes => {
+export const makeRoutes = (clock: Clock.Clock): Routes => {
   const routes = new Map<string, Route>()
 
-  const open = (token: JsonRpc.RequestId, onProgress: Route["onProgress"], now: number): Route => {
-    const route: Route = { onProgress, lock: Effect.unsafeMakeSemaphore(1), heardAt: now, open: true }
+  const open = (token: JsonRpc.RequestId, onProgress: Route["onProgress"]): Route => {
+    const route: Route = { onProgress, lock: Effect.unsafeMakeSemaphore(1), heardAt: clock.unsafeCurrentTimeMillis(), open: true }
     routes.set(String(token), route)
     return route
   }
@@ -68,13 +89,36 @@ export const makeRoutes = (): Routes => {
       ...(total === undefined ? {} : { total }),
       ...(message === undefined ? {} : { message })
     }
-    return Effect.clockWith((clock) => {
+    return Effect.suspend(() => {
       if (route.open) route.heardAt = clock.unsafeCurrentTimeMillis()
       return route.lock.withPermits(1)(Effect.suspend(() => route.open ? route.onProgress(report) : Effect.void))
     }).pipe(Effect.catchAllCause((cause) => Effect.logWarning("a progress handler failed; the request goes on", cause)))
   }
 
-  return { open, close, deliver }
+  const deadline = <A, E, E2>(
+    self: Effect.Effect<A, E>,
+    route: Route,
+    quiet: Duration.Duration,
+    total: Duration.Duration,
+    onTimeout: (why: Overdue) => E2
+  ): Effect.Effect<A, E | E2> => {
+    const quietMillis = Duration.toMillis(quiet)
+    const totalMillis = Duration.toMillis(total)
+    if (quietMillis === Infinity && totalMillis === Infinity) return self
+    return Effect.suspend(() => {
+      const capAt = clock.unsafeCurrentTimeMillis() + totalMillis
+      const watch: Effect.Effect<never, E2> = Effect.suspend(() => {
+        const quietAt = route.heardAt + quietMillis
+        const due = Math.min(quietAt, capAt)
+        const now = clock.unsafeCurrentTimeMillis()
+        if (now >= due) return Effect.fail(onTimeout(capAt <= quietAt ? "total" : "quiet"))
+        return Effect.zipRight(clock.sleep(Duration.millis(due - now)), watch)
+      })
+      return Effect.raceFirst(self, watch)
+    })
+  }
+
+  return { open, close, deliver, deadline }
 }
 
 /**
@@ -90,35 +134,3 @@ export const withToken = (params: unknown, token: JsonRpc.RequestId): unknown =>
   return { ...params, _meta: { ...meta, progressToken: token } }
 }
 
-/** Why a request with progress ran out of time. @internal */
-export type Overdue = "quiet" | "total"
-
-/**
- * `self`, failing with `onTimeout` once `quiet` has passed since the route last heard of it
- * (sent, or progress), or `total` since it began. A loop of sleeps that each wake at the
- * earlier of the two, rather than a timer reset by every notification.
- *
- * @internal
- */
-export const deadline = <A, E, E2>(
-  self: Effect.Effect<A, E>,
-  route: Route,
-  quiet: Duration.Duration,
-  total: Duration.Duration,
-  onTimeout: (why: Overdue) => E2
-): Effect.Effect<A, E | E2> => {
-  const quietMillis = Duration.toMillis(quiet)
-  const totalMillis = Duration.toMillis(total)
-  if (quietMillis === Infinity && totalMillis === Infinity) return self
-  return Effect.clockWith((clock) => {
-    const capAt = clock.unsafeCurrentTimeMillis() + totalMillis
-    const watch: Effect.Effect<never, E2> = Effect.suspend(() => {
-      const quietAt = route.heardAt + quietMillis
-      const due = Math.min(quietAt, capAt)
-      const now = clock.unsafeCurrentTimeMillis()
-      if (now >= due) return Effect.fail(onTimeout(capAt <= quietAt ? "total" : "quiet"))
-      return Effect.zipRight(Effect.sleep(Duration.millis(due - now)), watch)
-    })
-    return Effect.raceFirst(self, watch)
-  })
-}

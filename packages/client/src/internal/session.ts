@@ -63,7 +63,7 @@ export const make = <R>(
     let closed = false
     const initializing = yield* Effect.makeSemaphore(1)
     const sessionTarget: Transport.Target = { server }
-    const progress = Progress.makeRoutes()
+    const progress = Progress.makeRoutes(yield* Effect.clock)
 
     const expired = (target: Transport.Target) =>
     <A, E>(self: Effect.Effect<A, E | SessionExpired>): Effect.Effect<A, Exclude<E, SessionExpired> | TransportError> =>
@@ -203,9 +203,9 @@ export const make = <R>(
       const total = Duration.decode(requestOptions.maxTotalTimeout ?? Defaults.maxTotalTimeout)
       const body = JsonRpc.encodeRequest(id, method, Progress.withToken(params, id))
       return Effect.acquireUseRelease(
-        Effect.clockWith((clock) => Effect.sync(() => progress.open(id, onProgress, clock.unsafeCurrentTimeMillis()))),
+        Effect.sync(() => progress.open(id, onProgress)),
         (route) =>
-          Progress.deadline(send({ id, method, body, target, headers: requestOptions.headers }), route, timeout, total, (why) =>
+          progress.deadline(send({ id, method, body, target, headers: requestOptions.headers }), route, timeout, total, (why) =>
             Transport.transportError(
               target,
               "Timeout",
