@@ -28,6 +28,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
 import type * as SubscriptionRef from "effect/SubscriptionRef"
 import * as internal from "./internal/client.js"
 import { McpConfigError, type McpClientError, type UnknownServerError } from "./McpError.js"
@@ -177,6 +178,30 @@ export interface Service {
   readonly healthyServers: Effect.Effect<ReadonlyArray<string>>
   /** Configuration, health, tools and session of every server, in configuration order. */
   readonly status: Effect.Effect<ReadonlyArray<ServerStatus>>
+  /**
+   * The log messages (`notifications/message`) of every server, from any of its sessions, as they
+   * arrive from when the stream is run. Each is also logged with Effect's logger, whether or not
+   * anyone runs this stream: use it to show a server's logs apart from the application's. A
+   * subscriber more than 1 024 messages behind loses the oldest. The stream ends when the
+   * client's scope closes.
+   */
+  readonly serverLogs: Stream.Stream<ServerLogMessage>
+}
+
+/**
+ * A log message a server sent (`notifications/message`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ServerLogMessage {
+  readonly server: string
+  /** One of MCP's syslog levels, or what a server sent instead. */
+  readonly level: McpSchema.LoggingLevel | (string & {})
+  /** The server's name for the logger, if it gave one. */
+  readonly logger: string | undefined
+  /** A string or any JSON value. */
+  readonly data: unknown
 }
 
 /**

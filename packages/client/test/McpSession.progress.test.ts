@@ -8,14 +8,12 @@ import { describe, expect, it } from "@effect/vitest"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
 import * as TestServices from "effect/TestServices"
 import { McpSession } from "../src/index.js"
 import { eventually, failureOf } from "./support/effects.js"
+import { captureLogs } from "./support/logs.js"
 import { everything, everythingHttp, progressFixture, progressHttp } from "./support/progressPeer.js"
 
 type Transport = "stdio" | "http"
@@ -25,16 +23,6 @@ const fixtureSession = (transport: Transport, options: Partial<McpSession.Common
   transport === "stdio"
     ? McpSession.make({ server: "progress", command: process.execPath, args: [progressFixture], ...options })
     : Effect.flatMap(progressHttp, (url) => McpSession.make({ server: "progress", url, ...options }))
-
-/** Every log line, with its level and annotations; debug included. */
-const captureLogs = () => {
-  const lines: Array<{ readonly level: string; readonly message: unknown; readonly annotations: Record<string, unknown> }> = []
-  const logger = Logger.make(({ annotations, logLevel, message }) => {
-    lines.push({ level: logLevel.label, message, annotations: Object.fromEntries(annotations) })
-  })
-  const layer = Layer.merge(Logger.replace(Logger.defaultLogger, logger), Logger.minimumLogLevel(LogLevel.All))
-  return { lines, layer }
-}
 
 const text = (result: { readonly content: ReadonlyArray<unknown> }) => {
   const first = result.content[0]

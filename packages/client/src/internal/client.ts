@@ -7,6 +7,8 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as PubSub from "effect/PubSub"
+import * as Stream from "effect/Stream"
 import type * as McpClient from "../McpClient.js"
 import type * as McpHealth from "../McpHealth.js"
 import * as McpServerConfig from "../McpServerConfig.js"
@@ -17,6 +19,7 @@ import * as Deadlines from "./deadlines.js"
 import * as Defaults from "./defaults.js"
 import * as HealthRegistry from "./healthRegistry.js"
 import * as Probes from "./probes.js"
+import * as ServerLog from "./serverLog.js"
 import * as SessionPool from "./sessionPool.js"
 
 /** @internal */
@@ -32,9 +35,14 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
   // the scope closes in reverse: health loops stop, then attempts in flight are cut short, then
   // every session is deleted
   const registry = yield* HealthRegistry.make(configs.map((config) => config.name), circuit)
+  // a message published with no subscriber is dropped at once: the stream costs nothing unused
+  const serverLogs = yield* PubSub.sliding<ServerLog.Message>(Defaults.serverLogBuffer)
+  // runs after the sessions are closed: the streams of server logs end with the client
+  yield* Effect.addFinalizer(() => PubSub.shutdown(serverLogs))
   const pool = yield* SessionPool.make(configs, {
     idleTimeToLive: options.sessionIdleTimeToLive ?? Defaults.sessionIdleTimeToLive,
-    clientInfo: options.clientInfo
+    clientInfo: options.clientInfo,
+    onServerLog: (message) => PubSub.publish(serverLogs, message)
   })
   const deadlines = yield* Deadlines.make
   const attempts = Attempt.make({ configs, registry, deadlines, abortable: Abort.isHonoured(http) })
@@ -47,6 +55,6 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     healthInterval: Duration.decode(options.healthInterval ?? Defaults.healthInterval)
   })
 
-  const service: McpClient.Service = { ...calls, ...probes, health: registry.states }
+  const service: McpClient.Service = { ...calls, ...probes, health: registry.states, serverLogs: Stream.fromPubSub(serverLogs) }
   return service
 })

@@ -56,3 +56,9 @@ export const spareConnections = 4
  * the caller knows how long its work may take.
  */
 export const maxTotalTimeout: Duration.Duration = Duration.infinity
+
+/**
+ * Server log messages `McpClient.serverLogs` holds for each subscriber that has not taken them
+ * yet; past that the oldest are dropped, so that a slow subscriber never grows memory.
+ */
+export const serverLogBuffer = 1024

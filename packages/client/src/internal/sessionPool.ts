@@ -17,6 +17,7 @@ import type * as Scope from "effect/Scope"
 import type { McpSessionError } from "../McpError.js"
 import type * as McpServerConfig from "../McpServerConfig.js"
 import * as McpSession from "../McpSession.js"
+import * as ServerLog from "./serverLog.js"
 
 class SessionKey extends Data.Class<{
   readonly server: string
@@ -52,6 +53,8 @@ export const make = (
   options: {
     readonly idleTimeToLive: Duration.DurationInput
     readonly clientInfo?: { readonly name: string; readonly version: string } | undefined
+    /** Called with each log message of any session's server. */
+    readonly onServerLog?: ((message: ServerLog.Message) => Effect.Effect<void>) | undefined
   }
 ): Effect.Effect<SessionPool, never, Scope.Scope | HttpClient.HttpClient> =>
   Effect.gen(function*() {
@@ -99,7 +102,11 @@ export const make = (
             maxMessageSize: config.maxMessageSize,
             clientInfo: options.clientInfo,
             onNotification: (notification: McpSession.Notification) =>
-              notification.method === "notifications/tools/list_changed" ? forgetTools(config.name) : Effect.void
+              notification.method === "notifications/tools/list_changed"
+                ? forgetTools(config.name)
+                : notification.method === "notifications/message" && options.onServerLog !== undefined
+                ? options.onServerLog(ServerLog.decode(config.name, notification.params))
+                : Effect.void
           }
           let started: McpSession.McpSession | undefined
           const session = yield* (config.stdio === undefined
