@@ -4,7 +4,7 @@
  */
 import * as McpSchema from "@effect/ai/McpSchema"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
+import * as FiberRef from "effect/FiberRef"
 import * as LogLevel from "effect/LogLevel"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
@@ -36,22 +36,18 @@ const levels: Record<McpSchema.LoggingLevel, LogLevel.LogLevel> = {
 }
 
 const isLevel = Schema.is(McpSchema.LoggingLevel)
-const decodePayload = Schema.decodeUnknownEither(McpSchema.LoggingMessageNotification.payloadSchema)
 
 /** The Effect level of a server's level; one the spec does not name is `Info`. @internal */
 export const logLevel = (level: string): LogLevel.LogLevel => isLevel(level) ? levels[level] : LogLevel.Info
 
 /**
  * The message in `params`, leniently: a level the spec does not name is kept as it is, and a
- * message without one is `info`.
+ * message without one is `info`. By hand rather than with `LoggingMessageNotification`'s schema:
+ * a server may log with every answer, and each field is a `typeof` away.
  *
  * @internal
  */
 export const decode = (server: string, params: unknown): Message => {
-  const decoded = decodePayload(params)
-  if (Either.isRight(decoded)) {
-    return { server, level: decoded.right.level, logger: decoded.right.logger, data: decoded.right.data }
-  }
   const record = Predicate.isRecord(params) ? params : {}
   return {
     server,
@@ -64,15 +60,19 @@ export const decode = (server: string, params: unknown): Message => {
 /**
  * Logs the message at its level, annotated with `mcp.server`, `mcp.level` and, when the server
  * named one, `mcp.logger`. Text is logged as it is; any other data as a value, for the logger to
- * render.
+ * render. A message below the minimum log level costs no annotation.
  *
  * @internal
  */
 export const log = (message: Message): Effect.Effect<void> =>
-  Effect.logWithLevel(logLevel(message.level), message.data).pipe(
-    Effect.annotateLogs(
-      message.logger === undefined
-        ? { "mcp.server": message.server, "mcp.level": message.level }
-        : { "mcp.server": message.server, "mcp.level": message.level, "mcp.logger": message.logger }
+  Effect.withFiberRuntime((fiber) => {
+    const level = logLevel(message.level)
+    if (LogLevel.lessThan(level, fiber.getFiberRef(FiberRef.currentMinimumLogLevel))) return Effect.void
+    return Effect.logWithLevel(level, message.data).pipe(
+      Effect.annotateLogs(
+        message.logger === undefined
+          ? { "mcp.server": message.server, "mcp.level": message.level }
+          : { "mcp.server": message.server, "mcp.level": message.level, "mcp.logger": message.logger }
+      )
     )
-  )
+  })
