@@ -144,6 +144,21 @@ export interface CallOptions {
   readonly retry?: false | McpRetry.RetryOptions | undefined
   /** Overrides the tool's hints: `true` lets any transient failure be retried, `false` forbids it. */
   readonly idempotent?: boolean | undefined
+  /**
+   * Asks the server for progress and is called with each progress notification of the call, in
+   * order, while an attempt is in flight (never after the call ended). Each one pushes the
+   * attempt's deadline back to a full `timeout` from then, so a tool that keeps reporting
+   * progress may run past `timeout`, up to `maxTotalTimeout`. Failures are logged, never fail the
+   * call. It runs as the notification is read, and the answer waits for it: hand long work off.
+   */
+  readonly onProgress?: ((progress: McpSession.Progress) => Effect.Effect<void>) | undefined
+  /**
+   * The longest the whole call may take, counted from its start: every attempt, whatever
+   * progress pushed their deadlines to, and the waits between retries. Past it, the call fails
+   * with a `TransportError` `Timeout` (the attempt in flight is cancelled, and not counted as a
+   * failure of the server). Default: none.
+   */
+  readonly maxTotalTimeout?: Duration.DurationInput | undefined
 }
 
 /**
@@ -323,6 +338,30 @@ export interface Service {
   readonly healthyServers: Effect.Effect<ReadonlyArray<string>>
   /** Configuration, health, tools and session of every server, in configuration order. */
   readonly status: Effect.Effect<ReadonlyArray<ServerStatus>>
+  /**
+   * The log messages (`notifications/message`) of every server, from any of its sessions, as they
+   * arrive from when the stream is run. Each is also logged with Effect's logger, whether or not
+   * anyone runs this stream: use it to show a server's logs apart from the application's. A
+   * subscriber more than 1 024 messages behind loses the oldest. The stream ends when the
+   * client's scope closes.
+   */
+  readonly serverLogs: Stream.Stream<ServerLogMessage>
+}
+
+/**
+ * A log message a server sent (`notifications/message`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ServerLogMessage {
+  readonly server: string
+  /** One of MCP's syslog levels, or what a server sent instead. */
+  readonly level: McpSchema.LoggingLevel | (string & {})
+  /** The server's name for the logger, if it gave one. */
+  readonly logger: string | undefined
+  /** A string or any JSON value. */
+  readonly data: unknown
 }
 
 /**

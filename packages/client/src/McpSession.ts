@@ -199,10 +199,40 @@ export const isStdio = (options: Options): options is StdioOptions => "command" 
  * @category models
  */
 export interface RequestOptions {
-  /** Overrides the session's request deadline; `Duration.infinity` for none (the caller keeps its own). */
+  /**
+   * Overrides the session's request deadline; `Duration.infinity` for none (the caller keeps its
+   * own). With `onProgress`, each progress notification starts the deadline over.
+   */
   readonly timeout?: Duration.DurationInput | undefined
   /** Extra headers for this request only. */
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /**
+   * Asks the server for progress (a `progressToken` in the request's `_meta`) and is called with
+   * each `notifications/progress` it sends for this request, in order, while the request is in
+   * flight: never after it settled. It runs on the fiber that reads the server's messages, so
+   * that the answer waits for it; a long task should be handed off (to a `Queue`, say).
+   * Failures are logged, never fail the request.
+   */
+  readonly onProgress?: ((progress: Progress) => Effect.Effect<void>) | undefined
+  /**
+   * With `onProgress`: the longest the request may run however often the server reports
+   * progress, counted from when it was sent. Default: none, only `timeout` between reports.
+   */
+  readonly maxTotalTimeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * One `notifications/progress` of a request: how far it got, out of `total` when the server
+ * knows, and what it is doing.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Progress {
+  /** Increases with each notification; may be fractional. */
+  readonly progress: number
+  readonly total?: number | undefined
+  readonly message?: string | undefined
 }
 
 /**

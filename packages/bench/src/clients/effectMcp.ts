@@ -1,6 +1,8 @@
 /** `McpClient` from `McpClient.layerNode`, driven from Effect, over Streamable HTTP or stdio. */
 import { McpClient, type McpServerConfig } from "@effect-mcp/client"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { type BenchClient, type Connected, effectLoops } from "../loops.js"
 
@@ -8,7 +10,14 @@ import { type BenchClient, type Connected, effectLoops } from "../loops.js"
 const maxConcurrency = 256
 
 const connect = async (server: McpServerConfig.Input): Promise<Connected> => {
-  const runtime = ManagedRuntime.make(McpClient.layerNode({ servers: [server], healthInterval: "1 hour" }).pipe(Layer.orDie))
+  // the sse-stream peer sends an info log message with every answer: the other clients drop it,
+  // as an application does that does not log a server's info messages
+  const runtime = ManagedRuntime.make(
+    McpClient.layerNode({ servers: [server], healthInterval: "1 hour" }).pipe(
+      Layer.orDie,
+      Layer.provideMerge(Logger.minimumLogLevel(LogLevel.Warning))
+    )
+  )
   const mcp = await runtime.runPromise(McpClient.McpClient)
   await runtime.runPromise(mcp.listTools(server.name))
   return { run: effectLoops(runtime, mcp.callTool(server.name, "echo", { text: "hi" })), close: () => runtime.dispose() }

@@ -36,6 +36,8 @@ export interface AttemptState {
   sent: boolean
   /** Whether the call may run twice: the tool's hints, or the caller's `idempotent`. */
   safeToRepeat: boolean
+  /** Holds the current attempt's deadline, for a call whose progress pushes it back. */
+  readonly slot?: Deadlines.Slot | undefined
 }
 
 /** A state for requests that are always safe to repeat (listing tools), and never marked sent. @internal */
@@ -97,6 +99,7 @@ export const make = (options: {
   const bounded = <A, E>(
     config: McpServerConfig.McpServerConfig,
     timeout: Duration.Duration,
+    slot: Deadlines.Slot | undefined,
     onCallersFiber: () => boolean,
     onTimeout: () => TransportError,
     use: () => Effect.Effect<A, E>
@@ -104,10 +107,10 @@ export const make = (options: {
     Effect.flatMap(Clock.currentTimeMillis, (now) => {
       const at = now + Duration.toMillis(timeout)
       const bulkhead = bulkheads.get(config.name)!
-      const forked = () => deadlines.onOwnFiber(bulkhead.withPermits(1)(use()), at, onTimeout)
+      const forked = () => deadlines.onOwnFiber(bulkhead.withPermits(1)(use()), at, onTimeout, slot)
       if (!abortable || !onCallersFiber()) return forked()
       return Effect.flatMap(
-        bulkhead.withPermitsIfAvailable(1)(deadlines.onCallersFiber(use(), at, onTimeout)),
+        bulkhead.withPermitsIfAvailable(1)(deadlines.onCallersFiber(use(), at, onTimeout, slot)),
         (result) => Option.isSome(result) ? Effect.succeed(result.value) : forked()
       )
     })
@@ -138,8 +141,14 @@ export const make = (options: {
         return bounded(
           config,
           timeout,
+          state.slot,
           onCallersFiber,
-          () => Transport.transportError({ server: config.name, tool }, "Timeout", `no answer within ${Duration.format(timeout)}`),
+          () =>
+            Transport.transportError(
+              { server: config.name, tool },
+              "Timeout",
+              `no answer ${state.slot === undefined ? "" : "nor progress "}within ${Duration.format(timeout)}`
+            ),
           use
         )
       },

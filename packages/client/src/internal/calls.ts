@@ -17,6 +17,7 @@ import type * as McpServerConfig from "../McpServerConfig.js"
 import type * as McpSession from "../McpSession.js"
 import * as Attempt from "./attempt.js"
 import type * as Deadlines from "./deadlines.js"
+import * as Defaults from "./defaults.js"
 import type * as SessionPool from "./sessionPool.js"
 import { qualify } from "./toolNames.js"
 import * as Transport from "./transport.js"
@@ -76,6 +77,23 @@ export const make = (options: {
   const unsupportedByName = new Map(options.unsupported.map((entry) => [entry.name, entry]))
   const known = [...configs.map((config) => config.name), ...options.unsupported.map((entry) => entry.name)]
 
+  /**
+   * The caller's progress handler, run once each progress has pushed the deadline of the attempt
+   * in flight back by `timeout`: a server that reports progress is working, however long it takes.
+   */
+  const stretching = (
+    slot: Deadlines.Slot,
+    timeout: Duration.Duration,
+    onProgress: (progress: McpSession.Progress) => Effect.Effect<void>
+  ) => {
+    const millis = Duration.toMillis(timeout)
+    return (progress: McpSession.Progress) =>
+      Effect.suspend(() => {
+        deadlines.extend(slot, millis)
+        return onProgress(progress)
+      })
+  }
+
   const lookup = (server: string, tool?: string): Effect.Effect<McpServerConfig.McpServerConfig, UnknownServerError | TransportError> => {
     if (deadlines.isClosed()) return Effect.fail(Transport.transportError({ server, tool }, "Closed", "the MCP client is closed"))
     const config = byName.get(server)
@@ -114,8 +132,13 @@ export const make = (options: {
       const auth = yield* checkCredentials(config, tool, callOptions)
       const timeout = callOptions.timeout === undefined ? config.timeout : Duration.decode(callOptions.timeout)
       const policy = callOptions.retry === false ? { ...config.retry, times: 1 } : McpRetry.policy(callOptions.retry, config.retry)
-      const requestOptions: McpSession.RequestOptions = { timeout: Duration.infinity, headers: callOptions.headers }
-      const state: Attempt.AttemptState = { sent: false, safeToRepeat: callOptions.idempotent === true }
+      let requestOptions: McpSession.RequestOptions = { timeout: Duration.infinity, headers: callOptions.headers }
+      let slot: Deadlines.Slot | undefined
+      if (callOptions.onProgress !== undefined) {
+        slot = { current: undefined }
+        requestOptions = { ...requestOptions, onProgress: stretching(slot, timeout, callOptions.onProgress) }
+      }
+      const state: Attempt.AttemptState = { sent: false, safeToRepeat: callOptions.idempotent === true, slot }
       // a tool list still to be fetched is fetched by requests of this fiber: the `Abort` reaches them
       const onCallersFiber = () => pool.ready(config, auth) !== undefined
       const attempt = attempts.run(config, tool, timeout, state, onCallersFiber, () =>
@@ -127,7 +150,14 @@ export const make = (options: {
             state.sent = true
             return session.callTool(tool, args, requestOptions)
           })))
-      return yield* attempts.withRetries(config, tool, policy, state, attempt)
+      const total = Duration.decode(callOptions.maxTotalTimeout ?? Defaults.maxTotalTimeout)
+      const call = attempts.withRetries(config, tool, policy, state, attempt)
+      return yield* Duration.isFinite(total)
+        ? Effect.timeoutFail(call, {
+          duration: total,
+          onTimeout: () => Transport.transportError({ server, tool }, "Timeout", `no answer within the call's maxTotalTimeout of ${Duration.format(total)}`)
+        })
+        : call
     }).pipe((call) =>
       // Effect's built-in tracer exports nothing, and a span costs about as much as a call on
       // loopback: spans are made only for a tracer that sends them somewhere

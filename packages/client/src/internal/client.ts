@@ -8,6 +8,8 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as PubSub from "effect/PubSub"
+import * as Stream from "effect/Stream"
 import type * as McpClient from "../McpClient.js"
 import * as McpElicitation from "../McpElicitation.js"
 import type * as McpHealth from "../McpHealth.js"
@@ -22,6 +24,7 @@ import * as Defaults from "./defaults.js"
 import * as HealthRegistry from "./healthRegistry.js"
 import * as Probes from "./probes.js"
 import * as ServerFeatures from "./serverFeatures.js"
+import * as ServerLog from "./serverLog.js"
 import * as SessionPool from "./sessionPool.js"
 
 /** @internal */
@@ -44,10 +47,15 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
   // the scope closes in reverse: health loops stop, then attempts in flight are cut short, then
   // every session is deleted
   const registry = yield* HealthRegistry.make(configs.map((config) => config.name), circuit)
+  // a message published with no subscriber is dropped at once: the stream costs nothing unused
+  const serverLogs = yield* PubSub.sliding<ServerLog.Message>(Defaults.serverLogBuffer)
+  // runs after the sessions are closed: the streams of server logs end with the client
+  yield* Effect.addFinalizer(() => PubSub.shutdown(serverLogs))
   const pool = yield* SessionPool.make(configs, {
     idleTimeToLive: options.sessionIdleTimeToLive ?? Defaults.sessionIdleTimeToLive,
     clientInfo: options.clientInfo,
-    handlers
+    handlers,
+    onServerLog: (message) => PubSub.publish(serverLogs, message)
   })
   const deadlines = yield* Deadlines.make
   const attempts = Attempt.make({ configs, registry, deadlines, abortable: Abort.isHonoured(http) })
@@ -62,6 +70,6 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
 
   const features = ServerFeatures.make({ configs, unsupported, pool, deadlines, attempts })
 
-  const service: McpClient.Service = { ...calls, ...features, ...probes, health: registry.states }
+  const service: McpClient.Service = { ...calls, ...features, ...probes, health: registry.states, serverLogs: Stream.fromPubSub(serverLogs) }
   return service
 })

@@ -7,7 +7,6 @@
  * honoured to within one tick. An attempt runs either on a fiber of its own, which is interrupted,
  * or on its caller's fiber with an `Abort`, which is fired (see `abort.ts`).
  */
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -21,11 +20,23 @@ import * as Abort from "./abort.js"
 /** How often deadlines of attempts in flight are checked. */
 const TICK = Duration.millis(50)
 
-interface Deadline {
-  readonly at: number
+/** @internal */
+export interface Deadline {
+  /** Epoch milliseconds; only ever pushed back, by `extend`. */
+  at: number
   /** The attempt's own fiber, interrupted at the deadline, or the `Abort` of one on its caller's fiber. */
   readonly cut: Fiber.RuntimeFiber<unknown, unknown> | Abort.Abort
   expired: boolean
+}
+
+/**
+ * Where a call whose deadline its progress pushes back finds the deadline of its attempt in
+ * flight: set while an attempt runs, `undefined` between attempts.
+ *
+ * @internal
+ */
+export interface Slot {
+  current: Deadline | undefined
 }
 
 /** @internal */
@@ -35,24 +46,43 @@ export interface Deadlines {
   /**
    * Runs `effect` on a fiber of its own, a child of the client's scope (closing the client
    * interrupts it), interrupted at `at` (epoch milliseconds), when it fails with `onTimeout()`.
+   * The deadline is in `slot` meanwhile, if one is given.
    */
-  readonly onOwnFiber: <A, E, E2>(effect: Effect.Effect<A, E>, at: number, onTimeout: () => E2) => Effect.Effect<A, E | E2>
+  readonly onOwnFiber: <A, E, E2>(
+    effect: Effect.Effect<A, E>,
+    at: number,
+    onTimeout: () => E2,
+    slot: Slot | undefined
+  ) => Effect.Effect<A, E | E2>
   /**
    * Runs `effect` on the caller's fiber, its requests aborted at `at` (when it fails with
    * `onTimeout()`) or when the client closes (when it is interrupted). Only for effects whose
-   * waits all end with their requests or are guarded by `Abort.guard`.
+   * waits all end with their requests or are guarded by `Abort.guard`. The deadline is in `slot`
+   * meanwhile, if one is given.
    */
-  readonly onCallersFiber: <A, E, E2>(effect: Effect.Effect<A, E>, at: number, onTimeout: () => E2) => Effect.Effect<A, E | E2>
+  readonly onCallersFiber: <A, E, E2>(
+    effect: Effect.Effect<A, E>,
+    at: number,
+    onTimeout: () => E2,
+    slot: Slot | undefined
+  ) => Effect.Effect<A, E | E2>
+  /**
+   * Pushes the deadline of the attempt in `slot` back to `millis` from now, by the clock the
+   * deadlines follow (not the caller's: a session's reader may run elsewhere), unless it passed
+   * already: an attempt cut short stays cut short.
+   */
+  readonly extend: (slot: Slot, millis: number) => void
 }
 
 /** @internal */
 export const make: Effect.Effect<Deadlines, never, Scope.Scope> = Effect.gen(function*() {
+  const clock = yield* Effect.clock
   const inFlight = yield* FiberSet.make<unknown, unknown>()
   const deadlines = new Set<Deadline>()
   let closed = false
 
   yield* Effect.gen(function*() {
-    const now = yield* Clock.currentTimeMillis
+    const now = clock.unsafeCurrentTimeMillis()
     for (const deadline of deadlines) {
       if (!deadline.expired && deadline.at <= now) {
         deadline.expired = true
@@ -71,14 +101,23 @@ export const make: Effect.Effect<Deadlines, never, Scope.Scope> = Effect.gen(fun
     })
   )
 
-  const onOwnFiber = <A, E, E2>(effect: Effect.Effect<A, E>, at: number, onTimeout: () => E2): Effect.Effect<A, E | E2> =>
+  const onOwnFiber = <A, E, E2>(
+    effect: Effect.Effect<A, E>,
+    at: number,
+    onTimeout: () => E2,
+    slot: Slot | undefined
+  ): Effect.Effect<A, E | E2> =>
     Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(FiberSet.run(inFlight, Effect.interruptible(effect)), (fiber) => {
         const deadline: Deadline = { at, cut: fiber, expired: false }
         deadlines.add(deadline)
+        if (slot !== undefined) slot.current = deadline
         return restore(Fiber.await(fiber)).pipe(
           Effect.onInterrupt(() => Fiber.interrupt(fiber)),
-          Effect.ensuring(Effect.sync(() => deadlines.delete(deadline))),
+          Effect.ensuring(Effect.sync(() => {
+            deadlines.delete(deadline)
+            if (slot !== undefined) slot.current = undefined
+          })),
           Effect.flatMap((exit): Effect.Effect<A, E | E2> =>
             Exit.isSuccess(exit)
               ? Effect.succeed(exit.value)
@@ -90,17 +129,24 @@ export const make: Effect.Effect<Deadlines, never, Scope.Scope> = Effect.gen(fun
       })
     )
 
-  const onCallersFiber = <A, E, E2>(effect: Effect.Effect<A, E>, at: number, onTimeout: () => E2): Effect.Effect<A, E | E2> =>
+  const onCallersFiber = <A, E, E2>(
+    effect: Effect.Effect<A, E>,
+    at: number,
+    onTimeout: () => E2,
+    slot: Slot | undefined
+  ): Effect.Effect<A, E | E2> =>
     Effect.uninterruptibleMask((restore) =>
       Effect.withFiberRuntime((fiber) => {
         const abort = new Abort.Abort()
         const deadline: Deadline = { at, cut: abort, expired: false }
         deadlines.add(deadline)
+        if (slot !== undefined) slot.current = deadline
         if (closed) abort.abort(new Abort.AbortedError("closed"))
         Abort.attach(fiber, abort)
         const done = () => {
           Abort.detach(fiber)
           deadlines.delete(deadline)
+          if (slot !== undefined) slot.current = undefined
         }
         return Effect.matchCauseEffect(restore(effect), {
           onSuccess: (value) => {
@@ -116,5 +162,11 @@ export const make: Effect.Effect<Deadlines, never, Scope.Scope> = Effect.gen(fun
       })
     )
 
-  return { isClosed: () => closed, onOwnFiber, onCallersFiber }
+  const extend = (slot: Slot, millis: number): void => {
+    const deadline = slot.current
+    const at = clock.unsafeCurrentTimeMillis() + millis
+    if (deadline !== undefined && !deadline.expired && at > deadline.at) deadline.at = at
+  }
+
+  return { isClosed: () => closed, onOwnFiber, onCallersFiber, extend }
 })

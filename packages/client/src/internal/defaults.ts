@@ -58,3 +58,16 @@ export const maxListPages = 1000
  * whose failure is only logged, so that ending a stream never waits long on a server.
  */
 export const unsubscribeTimeout: Duration.Duration = Duration.seconds(1)
+
+/**
+ * How long a call (all its attempts and the waits between them) or a request with progress may
+ * run in all. None: a server reporting progress at least once per `timeout` is working, and only
+ * the caller knows how long its work may take.
+ */
+export const maxTotalTimeout: Duration.Duration = Duration.infinity
+
+/**
+ * Server log messages `McpClient.serverLogs` holds for each subscriber that has not taken them
+ * yet; past that the oldest are dropped, so that a slow subscriber never grows memory.
+ */
+export const serverLogBuffer = 1024

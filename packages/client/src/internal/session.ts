@@ -21,6 +21,8 @@ import type { Channel, Handlers, Outgoing } from "./channel.js"
 import { SessionExpired } from "./channel.js"
 import * as Defaults from "./defaults.js"
 import * as JsonRpc from "./jsonRpc.js"
+import * as Progress from "./progress.js"
+import * as ServerLog from "./serverLog.js"
 import * as ServerRequests from "./serverRequests.js"
 import * as Transport from "./transport.js"
 
@@ -63,6 +65,7 @@ export const make = <R>(
     let closed = false
     const initializing = yield* Effect.makeSemaphore(1)
     const sessionTarget: Transport.Target = { server }
+    const progress = Progress.makeRoutes(yield* Effect.clock)
 
     const expired = (target: Transport.Target) =>
     <A, E>(self: Effect.Effect<A, E | SessionExpired>): Effect.Effect<A, Exclude<E, SessionExpired> | TransportError> =>
@@ -84,11 +87,23 @@ export const make = <R>(
         Effect.asVoid
       )
 
-    /** Notifications go to `onNotification`; server requests are answered on a fiber of their own. */
+    /**
+     * Progress goes to its request and log messages to the logs, as they are read (so that a
+     * request's progress comes before its answer); then every notification goes to
+     * `onNotification`. Server requests are answered on a fiber of their own.
+     */
     const onMessage = (message: Answer.Other, during: Outgoing | undefined): Effect.Effect<void> => {
       if (message._tag === "Notification") {
-        return onNotification === undefined ? Effect.void : onNotification({ method: message.method, params: message.params }).pipe(
-          Effect.catchAllCause((cause) => Effect.logWarning("notification handler failed", cause))
+        const handled = message.method === "notifications/progress"
+          ? progress.deliver(message.params)
+          : message.method === "notifications/message"
+          ? ServerLog.log(ServerLog.decode(server, message.params))
+          : Effect.void
+        return onNotification === undefined ? handled : Effect.zipRight(
+          handled,
+          onNotification({ method: message.method, params: message.params }).pipe(
+            Effect.catchAllCause((cause) => Effect.logWarning("notification handler failed", cause))
+          )
         )
       }
       // a handler may wait on a person: the channel's reader must not wait with it
@@ -156,6 +171,55 @@ export const make = <R>(
         "could not send notifications/cancelled"
       )
 
+    /** Sends `message`, re-opening a session the server forgot; a request abandoned on the way is cancelled. */
+    const send = (message: Outgoing): Effect.Effect<unknown, TransportError | ProtocolError> => {
+      const target = message.target
+      return channel.request(message).pipe(
+        Effect.catchTag("SessionExpired", (stale) =>
+          Abort.guard(reinitialize(stale.generation), (reason) =>
+            Effect.fail(Transport.transportError(target, reason.why === "deadline" ? "Timeout" : "Closed", "the session was being re-opened"))).pipe(
+              Effect.flatMap(() => channel.request(message)),
+              expired(target)
+            )),
+        // a request cut short by interruption or by its fiber's `Abort` is abandoned: tell the server
+        Effect.onError((cause) =>
+          Effect.withFiberRuntime((fiber) =>
+            Cause.isInterruptedOnly(cause) || Abort.current(fiber)?.aborted === true ? cancel(message.id) : Effect.void
+          )
+        )
+      )
+    }
+
+    /**
+     * A request that asked for progress (its id is its token): routed the server's progress while
+     * in flight, and timed out only after `timeout` without news of it, or `maxTotalTimeout`.
+     */
+    const sendWithProgress = (
+      method: string,
+      params: unknown,
+      id: JsonRpc.RequestId,
+      target: Transport.Target,
+      onProgress: NonNullable<McpSession.RequestOptions["onProgress"]>,
+      requestOptions: McpSession.RequestOptions,
+      timeout: Duration.Duration
+    ): Effect.Effect<unknown, TransportError | ProtocolError> => {
+      const total = Duration.decode(requestOptions.maxTotalTimeout ?? Defaults.maxTotalTimeout)
+      const body = JsonRpc.encodeRequest(id, method, Progress.withToken(params, id))
+      return Effect.acquireUseRelease(
+        Effect.sync(() => progress.open(id, onProgress)),
+        (route) =>
+          progress.deadline(send({ id, method, body, target, headers: requestOptions.headers }), route, timeout, total, (why) =>
+            Transport.transportError(
+              target,
+              "Timeout",
+              why === "total"
+                ? `no answer to "${method}" within its maxTotalTimeout of ${Duration.format(total)}`
+                : `no answer nor progress for "${method}" within ${Duration.format(timeout)}`
+            )),
+        (route) => progress.close(id, route)
+      )
+    }
+
     const request = (
       method: string,
       params: unknown,
@@ -166,29 +230,16 @@ export const make = <R>(
         if (closed) return Effect.fail(Transport.transportError(target, "Closed", "the session is closed"))
         const timeout = requestOptions?.timeout === undefined ? defaultTimeout : Duration.decode(requestOptions.timeout)
         const id = nextId++
-        const message: Outgoing = { id, method, body: JsonRpc.encodeRequest(id, method, params), target, headers: requestOptions?.headers }
-        return channel.request(message).pipe(
-          Effect.catchTag("SessionExpired", (stale) =>
-            Abort.guard(reinitialize(stale.generation), (reason) =>
-              Effect.fail(Transport.transportError(target, reason.why === "deadline" ? "Timeout" : "Closed", "the session was being re-opened"))).pipe(
-                Effect.flatMap(() => channel.request(message)),
-                expired(target)
-              )),
-          // a request cut short by interruption or by its fiber's `Abort` is abandoned: tell the server
-          Effect.onError((cause) =>
-            Effect.withFiberRuntime((fiber) =>
-              Cause.isInterruptedOnly(cause) || Abort.current(fiber)?.aborted === true ? cancel(message.id) : Effect.void
-            )
-          ),
-          (self) =>
-            Duration.isFinite(timeout)
-              ? Effect.timeoutFail(self, {
-                duration: timeout,
-                onTimeout: () =>
-                  Transport.transportError(target, "Timeout", `no answer to "${method}" within ${Duration.format(timeout)}`)
-              })
-              : self
-        )
+        if (requestOptions?.onProgress !== undefined) {
+          return sendWithProgress(method, params, id, target, requestOptions.onProgress, requestOptions, timeout)
+        }
+        const self = send({ id, method, body: JsonRpc.encodeRequest(id, method, params), target, headers: requestOptions?.headers })
+        return Duration.isFinite(timeout)
+          ? Effect.timeoutFail(self, {
+            duration: timeout,
+            onTimeout: () => Transport.transportError(target, "Timeout", `no answer to "${method}" within ${Duration.format(timeout)}`)
+          })
+          : self
       })
 
     const close = Effect.suspend(() => {

@@ -21,6 +21,7 @@ import type * as Scope from "effect/Scope"
 import type { McpSessionError } from "../McpError.js"
 import type * as McpServerConfig from "../McpServerConfig.js"
 import * as McpSession from "../McpSession.js"
+import * as ServerLog from "./serverLog.js"
 
 class SessionKey extends Data.Class<{
   readonly server: string
@@ -111,6 +112,8 @@ export const make = (
     readonly idleTimeToLive: Duration.DurationInput
     readonly clientInfo?: { readonly name: string; readonly version: string } | undefined
     readonly handlers?: McpSession.ClientHandlers | undefined
+    /** Called with each log message of any session's server. */
+    readonly onServerLog?: ((message: ServerLog.Message) => Effect.Effect<void>) | undefined
   }
 ): Effect.Effect<SessionPool, never, Scope.Scope | HttpClient.HttpClient> =>
   Effect.gen(function*() {
@@ -184,6 +187,9 @@ export const make = (
         const uri = Predicate.isRecord(params) && typeof params.uri === "string" ? params.uri : undefined
         const watching = uri === undefined ? undefined : watchers.get(watchId(server, uri))
         return watching === undefined ? Effect.void : Effect.forEach(watching, (onUpdate) => onUpdate, { discard: true })
+      }
+      if (notification.method === "notifications/message" && options.onServerLog !== undefined) {
+        return options.onServerLog(ServerLog.decode(server, notification.params))
       }
       return Effect.void
     }

@@ -184,6 +184,7 @@ export const make = (
         )
       }
       const others: Array<Answer.Other> = []
+      const answers: Array<Answer.Answer> = []
       const skipped: Array<string> = []
       for (const line of lines) {
         if (line.trim() === "") continue
@@ -196,15 +197,19 @@ export const make = (
         }
         const message = JsonRpc.classify(json)
         if (typeof message === "string") skipped.push(message)
-        else if (message._tag === "Success" || message._tag === "Failure") settle(message)
+        else if (message._tag === "Success" || message._tag === "Failure") answers.push(message)
         else others.push(message)
       }
+      // a request's progress comes before its answer: its answer waits for the notifications read with it
+      if (others.length === 0) answers.forEach(settle)
       if (others.length === 0 && skipped.length === 0) return Effect.void
       // a server must write nothing but MCP messages to stdout; one that does (a banner, a stray
       // print) is told about in the logs, and its real messages still count
       return Effect.zipRight(
         Effect.forEach(skipped, (why) => Effect.logWarning(`ignored a line on the server's stdout: ${why}`), { discard: true }),
-        Effect.forEach(others, (message) => handlers.onMessage(message, undefined), { discard: true })
+        Effect.forEach(others, (message) => handlers.onMessage(message, undefined), { discard: true }).pipe(
+          Effect.ensuring(Effect.sync(() => answers.forEach(settle)))
+        )
       )
     }
 
