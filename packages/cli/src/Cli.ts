@@ -19,7 +19,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { toolArguments } from "./arguments.js"
 import * as ExitCodes from "./exitCodes.js"
-import { Output, warning } from "./Output.js"
+import { note, Output, warning } from "./Output.js"
 import { prompt, prompts } from "./prompts.js"
 import * as Render from "./render.js"
 import { read, resources } from "./resources.js"
@@ -160,8 +160,12 @@ export const call = Command.make(
   Effect.fn("call")(
     function*({ arg, args, auth, json, server, tool }) {
       const mcp = yield* McpClient.McpClient
+      const output = yield* Output
       const input = yield* toolArguments(args, arg)
-      const result = yield* mcp.callTool(server, tool, input, Option.isSome(auth) ? { auth: auth.value } : {}).pipe(
+      const result = yield* mcp.callTool(server, tool, input, {
+        ...(Option.isSome(auth) ? { auth: auth.value } : {}),
+        onProgress: (progress) => Effect.provideService(note(Render.progressText(progress)), Output, output)
+      }).pipe(
         Effect.tapErrorTag("ToolCallError", (error) => json ? Effect.flatMap(errorResult(error), printJson) : Effect.void)
       )
       yield* json ? Effect.flatMap(Effect.orDie(encodeResult(result)), printJson) : printLines(Render.callText(result))
@@ -170,6 +174,7 @@ export const call = Command.make(
   )
 ).pipe(Command.withDescription(HelpDoc.blocks([
   HelpDoc.p("Call a tool and print its result: the text content, and the structured content as JSON."),
+  HelpDoc.p("Progress the server reports while the tool runs is printed on stderr as it comes."),
   HelpDoc.p("Failures print one line on stderr and exit with the code of the table below.")
 ])))
 

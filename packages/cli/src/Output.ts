@@ -139,3 +139,13 @@ export const error = (message: string): Effect.Effect<void, never, Output> =>
  */
 export const warning = (message: string): Effect.Effect<void, never, Output> =>
   Effect.flatMap(Output, (settings) => Console.error(paint(settings.errorColor, Ansi.yellow, oneLine(message))))
+
+/**
+ * Writes a note, such as a call's progress, as one line on stderr (dim on a terminal), apart
+ * from the result on stdout.
+ *
+ * @since 0.1.0
+ * @category output
+ */
+export const note = (message: string): Effect.Effect<void, never, Output> =>
+  Effect.flatMap(Output, (settings) => Console.error(paint(settings.errorColor, Ansi.blackBright, oneLine(message))))

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { McpClient, McpHealth } from "@effect-mcp/client"
+import type { McpClient, McpHealth, McpSession } from "@effect-mcp/client"
 import type * as McpSchema from "@effect/ai/McpSchema"
 import * as Ansi from "@effect/printer-ansi/Ansi"
 import * as DateTime from "effect/DateTime"
@@ -323,3 +323,15 @@ export const callText = (result: McpSchema.CallToolResult): ReadonlyArray<string
   })
   return pretty === undefined || shown ? blocks : [...blocks, pretty]
 }
+
+/**
+ * One progress notification of a call: `progress 3/10: message` (no total or message when the
+ * server gave none).
+ *
+ * @since 0.1.0
+ * @category call
+ */
+export const progressText = (progress: McpSession.Progress): string =>
+  `progress ${progress.progress}${progress.total === undefined ? "" : `/${progress.total}`}${
+    progress.message === undefined ? "" : `: ${progress.message}`
+  }`
