@@ -130,6 +130,26 @@ export class ProtocolError extends Schema.TaggedError<ProtocolError>()("Protocol
       ...(options.data === undefined ? {} : { data: options.data })
     })
   }
+
+  /**
+   * Builds the error of a request the client refused before sending it, with the code the server
+   * would have answered (such as -32602 for a token a stdio server cannot take).
+   *
+   * @since 0.1.0
+   */
+  static refused(options: {
+    readonly server: string
+    readonly tool?: string | undefined
+    readonly code: number
+    readonly message: string
+  }): ProtocolError {
+    return new ProtocolError({
+      server: options.server,
+      ...(options.tool === undefined ? {} : { tool: options.tool }),
+      code: options.code,
+      message: `${where(options.server, options.tool)}: refused before sending, JSON-RPC error ${options.code}: ${options.message}`
+    })
+  }
 }
 
 /**

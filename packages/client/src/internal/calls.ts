@@ -7,17 +7,15 @@ import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Redacted from "effect/Redacted"
 import * as Tracer from "effect/Tracer"
 import type * as McpClient from "../McpClient.js"
-import type * as McpConfigFile from "../McpConfigFile.js"
-import { type McpClientError, ProtocolError, type TransportError, UnknownServerError, UnknownToolError } from "../McpError.js"
-import * as McpRetry from "../McpRetry.js"
+import { type McpClientError, UnknownToolError } from "../McpError.js"
 import type * as McpServerConfig from "../McpServerConfig.js"
 import type * as McpSession from "../McpSession.js"
 import * as Attempt from "./attempt.js"
 import type * as Deadlines from "./deadlines.js"
 import * as Defaults from "./defaults.js"
+import * as Servers from "./servers.js"
 import type * as SessionPool from "./sessionPool.js"
 import { qualify } from "./toolNames.js"
 import * as Transport from "./transport.js"
@@ -29,8 +27,6 @@ export interface Calls {
   readonly availableTools: McpClient.Service["availableTools"]
 }
 
-const TOKEN = /^[\x21-\x7e]+$/
-
 const builtInTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
 /** `listTools` and `availableTools` are rare: they keep a fiber of their own. */
@@ -39,43 +35,19 @@ const neverOnCallersFiber = () => false
 const isArguments = (args: unknown): args is Readonly<Record<string, unknown>> =>
   typeof args === "object" && args !== null && !Array.isArray(args)
 
-const invalidInput = (server: string, tool: string, message: string) =>
-  Effect.fail(ProtocolError.fromAnswer({ server, tool, code: -32602, message }))
-
 const invalidArguments = (server: string, tool: string, args: unknown) =>
-  invalidInput(server, tool, `arguments must be a JSON object, got ${Array.isArray(args) ? "an array" : args === null ? "null" : typeof args}`)
-
-/** The call's bearer token, once it and the call's headers are known to be sendable. */
-const checkCredentials = (config: McpServerConfig.McpServerConfig, tool: string, callOptions: McpClient.CallOptions) => {
-  const server = config.name
-  if (config.stdio !== undefined && (callOptions.auth !== undefined || Object.keys(callOptions.headers ?? {}).length > 0)) {
-    return invalidInput(server, tool, `${server} is a stdio server: a bearer token or HTTP headers cannot be forwarded to a child process`)
-  }
-  const raw = callOptions.auth
-  const auth = raw === undefined ? undefined : typeof raw === "string" ? Redacted.make(raw) : raw
-  if (auth !== undefined && !TOKEN.test(Redacted.value(auth))) {
-    return invalidInput(server, tool, "the bearer token is empty or has characters not allowed in an HTTP header")
-  }
-  for (const [name, value] of Object.entries(callOptions.headers ?? {})) {
-    if (!Transport.isHeaderName(name) || typeof value !== "string" || !Transport.isHeaderValue(value)) {
-      return invalidInput(server, tool, `the header ${JSON.stringify(name)} is not a valid HTTP header name and value`)
-    }
-  }
-  return Effect.succeed(auth)
-}
+  Servers.invalidParams(server, tool, `arguments must be a JSON object, got ${Array.isArray(args) ? "an array" : args === null ? "null" : typeof args}`)
 
 /** @internal */
 export const make = (options: {
   readonly configs: ReadonlyArray<McpServerConfig.McpServerConfig>
-  readonly unsupported: ReadonlyArray<McpConfigFile.Unsupported>
   readonly pool: SessionPool.SessionPool
   readonly deadlines: Deadlines.Deadlines
   readonly attempts: Attempt.Attempts
+  readonly servers: Servers.Servers
 }): Calls => {
   const { attempts, configs, deadlines, pool } = options
-  const byName = new Map(configs.map((config) => [config.name, config]))
-  const unsupportedByName = new Map(options.unsupported.map((entry) => [entry.name, entry]))
-  const known = [...configs.map((config) => config.name), ...options.unsupported.map((entry) => entry.name)]
+  const lookup = options.servers.lookup
 
   /**
    * The caller's progress handler, run once each progress has pushed the deadline of the attempt
@@ -92,16 +64,6 @@ export const make = (options: {
         deadlines.extend(slot, millis)
         return onProgress(progress)
       })
-  }
-
-  const lookup = (server: string, tool?: string): Effect.Effect<McpServerConfig.McpServerConfig, UnknownServerError | TransportError> => {
-    if (deadlines.isClosed()) return Effect.fail(Transport.transportError({ server, tool }, "Closed", "the MCP client is closed"))
-    const config = byName.get(server)
-    if (config !== undefined) return Effect.succeed(config)
-    const entry = unsupportedByName.get(server)
-    return entry === undefined
-      ? Effect.fail(new UnknownServerError({ server, known }))
-      : Effect.fail(Transport.transportError({ server, tool }, "Connect", `cannot be used: ${entry.reason}`))
   }
 
   const toolsOf = (session: McpSession.McpSession) => {
@@ -129,9 +91,9 @@ export const make = (options: {
     Effect.gen(function*() {
       const config = yield* lookup(server, tool)
       if (!isArguments(args)) return yield* invalidArguments(server, tool, args)
-      const auth = yield* checkCredentials(config, tool, callOptions)
+      const auth = yield* Servers.credentials(config, tool, callOptions)
       const timeout = callOptions.timeout === undefined ? config.timeout : Duration.decode(callOptions.timeout)
-      const policy = callOptions.retry === false ? { ...config.retry, times: 1 } : McpRetry.policy(callOptions.retry, config.retry)
+      const policy = Servers.policy(config, callOptions.retry)
       let requestOptions: McpSession.RequestOptions = { timeout: Duration.infinity, headers: callOptions.headers }
       let slot: Deadlines.Slot | undefined
       if (callOptions.onProgress !== undefined) {

@@ -24,6 +24,7 @@ import * as Defaults from "./defaults.js"
 import * as HealthRegistry from "./healthRegistry.js"
 import * as Probes from "./probes.js"
 import * as ServerFeatures from "./serverFeatures.js"
+import * as Servers from "./servers.js"
 import * as ServerLog from "./serverLog.js"
 import * as SessionPool from "./sessionPool.js"
 
@@ -59,7 +60,8 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
   })
   const deadlines = yield* Deadlines.make
   const attempts = Attempt.make({ configs, registry, deadlines, abortable: Abort.isHonoured(http) })
-  const calls = Calls.make({ configs, unsupported, pool, deadlines, attempts })
+  const servers = Servers.make({ configs, unsupported, deadlines })
+  const calls = Calls.make({ configs, pool, deadlines, attempts, servers })
   const probes = yield* Probes.make({
     configs,
     unsupported,
@@ -68,7 +70,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     healthInterval: Duration.decode(options.healthInterval ?? Defaults.healthInterval)
   })
 
-  const features = ServerFeatures.make({ configs, unsupported, pool, deadlines, attempts })
+  const features = ServerFeatures.make({ configs, pool, deadlines, attempts, servers })
 
   const service: McpClient.Service = { ...calls, ...features, ...probes, health: registry.states, serverLogs: Stream.fromPubSub(serverLogs) }
   return service

@@ -23,6 +23,12 @@ export type Incoming =
 /** @internal */
 export const METHOD_NOT_FOUND = -32601
 
+/** @internal */
+export const INVALID_PARAMS = -32602
+
+/** @internal */
+export const INTERNAL_ERROR = -32603
+
 
 const isId = (u: unknown): u is RequestId => typeof u === "string" || (typeof u === "number" && Number.isFinite(u))
 

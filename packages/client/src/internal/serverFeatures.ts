@@ -7,19 +7,16 @@
 import type * as McpSchema from "@effect/ai/McpSchema"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Redacted from "effect/Redacted"
 import type * as McpClient from "../McpClient.js"
-import type * as McpConfigFile from "../McpConfigFile.js"
-import { type McpClientError, type McpSessionError, ProtocolError, type TransportError, UnknownServerError } from "../McpError.js"
-import * as McpRetry from "../McpRetry.js"
+import type { McpClientError, McpSessionError } from "../McpError.js"
 import type * as McpServerConfig from "../McpServerConfig.js"
 import type * as McpSession from "../McpSession.js"
 import * as Attempt from "./attempt.js"
 import type * as Deadlines from "./deadlines.js"
 import type * as SessionPool from "./sessionPool.js"
+import * as Servers from "./servers.js"
 import * as Subscriptions from "./subscriptions.js"
 import { qualify } from "./toolNames.js"
-import * as Transport from "./transport.js"
 
 /** @internal */
 export type ServerFeatures = Pick<
@@ -36,70 +33,18 @@ export type ServerFeatures = Pick<
   | "availablePrompts"
 >
 
-/** What the client needs to know of a server before any request. @internal */
-export interface Servers {
-  /** The server's configuration; fails for an unknown or unusable server, or a closed client. */
-  readonly lookup: (server: string) => Effect.Effect<McpServerConfig.McpServerConfig, UnknownServerError | TransportError>
-}
-
-const TOKEN = /^[\x21-\x7e]+$/
-
-const invalidInput = (server: string, message: string) =>
-  Effect.fail(new ProtocolError({ server, code: -32602, message: `MCP server "${server}": ${message}` }))
-
-/** The request's bearer token, once it and the request's headers are known to be sendable. */
-const credentials = (
-  config: McpServerConfig.McpServerConfig,
-  requestOptions: McpClient.RequestOptions
-): Effect.Effect<Redacted.Redacted<string> | undefined, ProtocolError> => {
-  const server = config.name
-  if (config.stdio !== undefined && (requestOptions.auth !== undefined || Object.keys(requestOptions.headers ?? {}).length > 0)) {
-    return invalidInput(server, "a stdio server: a bearer token or HTTP headers cannot be forwarded to a child process")
-  }
-  const raw = requestOptions.auth
-  const auth = raw === undefined ? undefined : typeof raw === "string" ? Redacted.make(raw) : raw
-  if (auth !== undefined && !TOKEN.test(Redacted.value(auth))) {
-    return invalidInput(server, "the bearer token is empty or has characters not allowed in an HTTP header")
-  }
-  for (const [name, value] of Object.entries(requestOptions.headers ?? {})) {
-    if (!Transport.isHeaderName(name) || typeof value !== "string" || !Transport.isHeaderValue(value)) {
-      return invalidInput(server, `the header ${JSON.stringify(name)} is not a valid HTTP header name and value`)
-    }
-  }
-  return Effect.succeed(auth)
-}
-
-/** The retries a request asked for, over the server's. */
-const policyOf = (config: McpServerConfig.McpServerConfig, retry: false | McpRetry.RetryOptions | undefined): McpRetry.Policy =>
-  retry === false ? { ...config.retry, times: 1 } : McpRetry.policy(retry, config.retry)
-
 /** Lists are rare: like `listTools`, they keep a fiber of their own. */
 const neverOnCallersFiber = () => false
 
 /** @internal */
 export const make = (options: {
   readonly configs: ReadonlyArray<McpServerConfig.McpServerConfig>
-  readonly unsupported: ReadonlyArray<McpConfigFile.Unsupported>
   readonly pool: SessionPool.SessionPool
   readonly deadlines: Deadlines.Deadlines
   readonly attempts: Attempt.Attempts
+  readonly servers: Servers.Servers
 }): ServerFeatures => {
-  const { attempts, configs, deadlines, pool } = options
-  const byName = new Map(configs.map((config) => [config.name, config]))
-  const unsupportedByName = new Map(options.unsupported.map((entry) => [entry.name, entry]))
-  const known = [...configs.map((config) => config.name), ...options.unsupported.map((entry) => entry.name)]
-
-  const servers: Servers = {
-    lookup: (server) => {
-      if (deadlines.isClosed()) return Effect.fail(Transport.transportError({ server }, "Closed", "the MCP client is closed"))
-      const config = byName.get(server)
-      if (config !== undefined) return Effect.succeed(config)
-      const entry = unsupportedByName.get(server)
-      return entry === undefined
-        ? Effect.fail(new UnknownServerError({ server, known }))
-        : Effect.fail(Transport.transportError({ server }, "Connect", `cannot be used: ${entry.reason}`))
-    }
-  }
+  const { attempts, configs, deadlines, pool, servers } = options
 
   /**
    * `use` on the session of the request's (server, token), as attempts with the deadline,
@@ -113,7 +58,7 @@ export const make = (options: {
   ): Effect.Effect<A, McpClientError> =>
     Effect.gen(function*() {
       const config = yield* servers.lookup(server)
-      const auth = yield* credentials(config, requestOptions)
+      const auth = yield* Servers.credentials(config, undefined, requestOptions)
       const timeout = requestOptions.timeout === undefined ? config.timeout : Duration.decode(requestOptions.timeout)
       // the attempt's deadline, which also covers opening the session, is the only timer
       const sessionOptions: McpSession.RequestOptions = { timeout: Duration.infinity, headers: requestOptions.headers }
@@ -126,7 +71,7 @@ export const make = (options: {
         onCallersFiber === "never" ? neverOnCallersFiber : () => pool.ready(config, auth) !== undefined,
         () => pool.use(config, auth, (session) => use(session, sessionOptions))
       )
-      return yield* attempts.withRetries(config, undefined, policyOf(config, requestOptions.retry), state, attempt)
+      return yield* attempts.withRetries(config, undefined, Servers.policy(config, requestOptions.retry), state, attempt)
     })
 
   /** The session's list of `kind`, from its cache, else fetched (every page) and kept. */

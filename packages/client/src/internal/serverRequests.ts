@@ -25,8 +25,7 @@ import * as JsonRpc from "./jsonRpc.js"
 /** @internal */
 export type ServerRequest = Extract<JsonRpc.Incoming, { readonly _tag: "Request" }>
 
-const INVALID_PARAMS = -32602
-const INTERNAL_ERROR = -32603
+const { INTERNAL_ERROR, INVALID_PARAMS } = JsonRpc
 /** What the specification suggests for "the user rejected the sampling request". */
 const REJECTED = -1
 

@@ -21,7 +21,7 @@ import type * as McpServerConfig from "../McpServerConfig.js"
 import type * as McpSession from "../McpSession.js"
 import * as Attempt from "./attempt.js"
 import * as Defaults from "./defaults.js"
-import type * as ServerFeatures from "./serverFeatures.js"
+import type * as Servers from "./servers.js"
 import type * as SessionPool from "./sessionPool.js"
 
 /** One server subscription, and the streams sharing it. */
@@ -39,7 +39,7 @@ export interface Subscriptions {
 
 /** @internal */
 export const make = (options: {
-  readonly servers: ServerFeatures.Servers
+  readonly servers: Servers.Servers
   readonly pool: SessionPool.SessionPool
   readonly attempts: Attempt.Attempts
 }): Subscriptions => {
