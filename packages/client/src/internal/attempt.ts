@@ -73,7 +73,8 @@ export interface Attempts {
   /** Repeats `attempt` as `policy` and `mayRetry` allow, logging each retry. */
   readonly withRetries: <A, E extends McpClientError>(
     config: McpServerConfig.McpServerConfig,
-    tool: string | undefined,
+    /** What is tried, for the logs: the tool called, or the method of another request. */
+    subject: { readonly tool: string } | { readonly method: string },
     policy: McpRetry.Policy,
     state: AttemptState,
     attempt: Effect.Effect<A, E>
@@ -157,7 +158,7 @@ export const make = (options: {
 
   const withRetries = <A, E extends McpClientError>(
     config: McpServerConfig.McpServerConfig,
-    tool: string | undefined,
+    subject: { readonly tool: string } | { readonly method: string },
     policy: McpRetry.Policy,
     state: AttemptState,
     attempt: Effect.Effect<A, E>
@@ -171,10 +172,10 @@ export const make = (options: {
         },
         while: (error) => mayRetry(state, error),
         onRetry: (retry, delay, error) =>
-          Effect.logWarning(`MCP call failed; retrying in ${Duration.format(delay)}`).pipe(
+          Effect.logWarning(`MCP ${"tool" in subject ? "call" : "request"} failed; retrying in ${Duration.format(delay)}`).pipe(
             Effect.annotateLogs({
               server: config.name,
-              tool: tool ?? "(tools/list)",
+              ...subject,
               attempt: `${retry}/${policy.times}`,
               delay: Duration.format(delay),
               cause: error.message

@@ -113,7 +113,7 @@ export const make = (options: {
             return session.callTool(tool, args, requestOptions)
           })))
       const total = Duration.decode(callOptions.maxTotalTimeout ?? Defaults.maxTotalTimeout)
-      const call = attempts.withRetries(config, tool, policy, state, attempt)
+      const call = attempts.withRetries(config, { tool }, policy, state, attempt)
       return yield* Duration.isFinite(total)
         ? Effect.timeoutFail(call, {
           duration: total,
@@ -133,7 +133,7 @@ export const make = (options: {
   const listTools = (server: string): Effect.Effect<ReadonlyArray<McpSchema.Tool>, McpClientError> =>
     Effect.flatMap(lookup(server), (config) => {
       const state = Attempt.safeState()
-      return attempts.withRetries(config, undefined, config.retry, state, listOnce(config, state))
+      return attempts.withRetries(config, { method: "tools/list" }, config.retry, state, listOnce(config, state))
     })
 
   const availableTools = Effect.gen(function*() {

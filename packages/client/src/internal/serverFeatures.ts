@@ -33,6 +33,14 @@ export type ServerFeatures = Pick<
   | "availablePrompts"
 >
 
+/** The method that lists each kind. */
+const listMethod: Record<SessionPool.ListKind, string> = {
+  tools: "tools/list",
+  resources: "resources/list",
+  resourceTemplates: "resources/templates/list",
+  prompts: "prompts/list"
+}
+
 /** Lists are rare: like `listTools`, they keep a fiber of their own. */
 const neverOnCallersFiber = () => false
 
@@ -52,6 +60,7 @@ export const make = (options: {
    */
   const request = <A>(
     server: string,
+    method: string,
     requestOptions: McpClient.RequestOptions,
     onCallersFiber: "ifOpen" | "never",
     use: (session: McpSession.McpSession, sessionOptions: McpSession.RequestOptions) => Effect.Effect<A, McpSessionError>
@@ -71,7 +80,7 @@ export const make = (options: {
         onCallersFiber === "never" ? neverOnCallersFiber : () => pool.ready(config, auth) !== undefined,
         () => pool.use(config, auth, (session) => use(session, sessionOptions))
       )
-      return yield* attempts.withRetries(config, undefined, Servers.policy(config, requestOptions.retry), state, attempt)
+      return yield* attempts.withRetries(config, { method }, Servers.policy(config, requestOptions.retry), state, attempt)
     })
 
   /** The session's list of `kind`, from its cache, else fetched (every page) and kept. */
@@ -86,7 +95,7 @@ export const make = (options: {
     Effect.suspend(() => {
       if (deadlines.isClosed()) return Effect.succeed([])
       return Effect.forEach(configs, (config) =>
-        request(config.name, { retry: false }, "never", listOf(kind)).pipe(
+        request(config.name, listMethod[kind], { retry: false }, "never", listOf(kind)).pipe(
           Effect.map((items) => ({ server: config.name, items })),
           Effect.catchAll((error) => Effect.as(Effect.logDebug(`left out of the available ${kind}`, error.message), { server: config.name, items: [] }))
         ), { concurrency: "unbounded" })
@@ -102,18 +111,18 @@ export const make = (options: {
   const subscriptions = Subscriptions.make({ servers, pool, attempts })
 
   return {
-    listResources: (server, requestOptions = {}) => request(server, requestOptions, "never", listOf("resources")),
-    listResourceTemplates: (server, requestOptions = {}) => request(server, requestOptions, "never", listOf("resourceTemplates")),
+    listResources: (server, requestOptions = {}) => request(server, "resources/list", requestOptions, "never", listOf("resources")),
+    listResourceTemplates: (server, requestOptions = {}) => request(server, "resources/templates/list", requestOptions, "never", listOf("resourceTemplates")),
     readResource: (server, uri, requestOptions = {}) =>
-      request(server, requestOptions, "ifOpen", (session, sessionOptions) => session.readResource(uri, sessionOptions)),
+      request(server, "resources/read", requestOptions, "ifOpen", (session, sessionOptions) => session.readResource(uri, sessionOptions)),
     subscribeResource: subscriptions.subscribe,
-    listPrompts: (server, requestOptions = {}) => request(server, requestOptions, "never", listOf("prompts")),
+    listPrompts: (server, requestOptions = {}) => request(server, "prompts/list", requestOptions, "never", listOf("prompts")),
     getPrompt: (server, name, args, requestOptions = {}) =>
-      request(server, requestOptions, "ifOpen", (session, sessionOptions) => session.getPrompt(name, args, sessionOptions)),
+      request(server, "prompts/get", requestOptions, "ifOpen", (session, sessionOptions) => session.getPrompt(name, args, sessionOptions)),
     complete: (server, ref, argument, context, requestOptions = {}) =>
-      request(server, requestOptions, "ifOpen", (session, sessionOptions) => session.complete(ref, argument, context, sessionOptions)),
+      request(server, "completion/complete", requestOptions, "ifOpen", (session, sessionOptions) => session.complete(ref, argument, context, sessionOptions)),
     setLoggingLevel: (server, level: McpSchema.LoggingLevel, requestOptions = {}) =>
-      request(server, requestOptions, "ifOpen", (session, sessionOptions) =>
+      request(server, "logging/setLevel", requestOptions, "ifOpen", (session, sessionOptions) =>
         Effect.zipRight(session.setLoggingLevel(level, sessionOptions), Effect.sync(() => pool.keepLoggingLevel(session, level)))),
     availableResources: Effect.map(acrossServers("resources"), (listed) =>
       qualified(listed).map(({ item, qualifiedName, server }): McpClient.QualifiedResource => ({

@@ -94,7 +94,7 @@ export const make = (options: {
             return share
           })
         ))))
-    return attempts.withRetries(config, undefined, policy, state, attempt)
+    return attempts.withRetries(config, { method: "resources/subscribe" }, policy, state, attempt)
   }
 
   /** Leaves the share; the last one out unsubscribes, once, briefly, and never fails. */
