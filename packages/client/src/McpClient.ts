@@ -1,7 +1,7 @@
 /**
- * The multi-server MCP client: one service that calls tools on named servers, owns their
- * sessions, retries what is safe to retry, keeps their health current and shuts everything down
- * with its scope.
+ * The multi-server MCP client: one service that calls tools on named servers (and reads their
+ * resources, gets their prompts, asks for completions), owns their sessions, retries what is safe
+ * to retry, keeps their health current and shuts everything down with its scope.
  *
  * - Servers are reached over Streamable HTTP (`url`) or started as child processes spoken to over
  *   stdio (`command`); the client treats both alike.
@@ -10,6 +10,10 @@
  *   its session: started on first use, again after it dies, and ended when idle.
  * - Each attempt is bounded by the server's `timeout` (or the call's), runs behind a per-server
  *   concurrency limit, and feeds the server's health. Retries follow `McpRetry`.
+ * - What servers ask of the client (sampling, elicitation, roots) is answered by the
+ *   `McpSampling`, `McpElicitation` and `McpRoots` services when they are in the Layer's context;
+ *   each capability is announced only with its service. Servers' log messages become Effect logs
+ *   and are offered as `serverLogs`; a call's progress reaches its `onProgress`.
  * - A scoped fiber probes every server each `healthInterval` (HTTP GET of `healthPath`, else MCP
  *   `ping`) and publishes the states in `health`. A server down at start does not fail the Layer.
  * - When the scope closes, the health fiber stops, in-flight calls are interrupted and every
