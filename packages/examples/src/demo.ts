@@ -124,13 +124,23 @@ const program = Effect.gen(function*() {
   })).pipe(Scope.extend(clientScope))
   const mcp = Context.get(context, McpClient.McpClient)
 
-  yield* say(T.heading(2, "Tool inventory (McpClient.availableTools)"))
+  yield* say(T.heading(2, "Inventory: tools, resources, prompts (McpClient.availableTools, availableResources, availablePrompts)"))
   const tools = yield* mcp.availableTools
   yield* say(T.table(["qualified name", "description", "hints"], tools.map((tool) => [
     tool.qualifiedName,
     tool.tool.description ?? "",
     tool.tool.annotations?.readOnlyHint === true ? T.green("read-only") : T.yellow("may write")
   ])))
+
+  // besides tools: restaurant-search also offers resources and a prompt, with completion
+  const resources = yield* mcp.availableResources
+  const prompts = yield* mcp.availablePrompts
+  const suggested = yield* mcp.complete("restaurant-search", { type: "ref/prompt", name: "plan_dinner" }, { name: "district", value: "C" })
+  yield* say(`  resources: ${resources.map((resource) => `${resource.qualifiedName} (${resource.uri})`).join(", ")}`)
+  yield* say(`  prompts: ${
+    prompts.map((prompt) => `${prompt.qualifiedName}(${(prompt.prompt.arguments ?? []).map((argument) => argument.name).join(", ")})`).join(", ")
+  }`)
+  yield* say(`  completion of plan_dinner's district from "C": ${suggested.completion.values.join(", ")}`)
 
   yield* say(T.heading(3, "A search, then a recommendation built on its result, as the end user"))
   const criteria = { district: "Central", meal_type: "dinner" }

@@ -55,6 +55,9 @@ describe("the demo", () => {
           "restaurant-search-stdio__search_restaurants_combined"
         ]
       ) expect(inventory).toContain(tool)
+      expect(inventory).toContain("resources: restaurant-search__districts (restaurants://districts), restaurant-search-stdio__districts")
+      expect(inventory).toMatch(/prompts: restaurant-search__plan_dinner\(district, budget\), restaurant-search-stdio__plan_dinner/)
+      expect(inventory).toContain(`completion of plan_dinner's district from "C": Central, Causeway Bay`)
 
       const calls = section(stdout, 3)
       expect(calls).toContain("found 2: Harbour Lantern (4.6), Lan Kwai Grill (4.4)")
