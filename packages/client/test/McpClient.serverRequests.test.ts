@@ -318,7 +318,9 @@ describe.each(transports)("server requests from an SDK server (%s)", (transport)
         ++call === 1
           ? Effect.fail(new McpSampling.SamplingRejected({}))
           // the handler escapes its types: the result is checked before it is sent
-          : Effect.succeed(JSON.parse(`{"role":"robot","content":{"type":"text","text":"x"},"model":"m"}`) as McpSampling.CreateMessageResult)
+          : Effect.succeed(
+            JSON.parse(`{"role":"robot","content":{"type":"text","text":"the user's secret answer"},"model":"m"}`) as McpSampling.CreateMessageResult
+          )
       )
       const mcp = yield* client(yield* asking(transport), sampling)
       const params = { messages: [{ role: "user", content: { type: "text", text: "hi" } }], maxTokens: 5 }
@@ -327,7 +329,10 @@ describe.each(transports)("server requests from an SDK server (%s)", (transport)
       expect(rejected?.message).toContain("User rejected sampling request")
       const invalid = (yield* ask(mcp, "sampling/createMessage", params)).error
       expect(invalid?.code).toBe(-32603)
-      expect(invalid?.message).toContain("does not match CreateMessageResult")
+      expect(invalid?.message).toContain("does not match CreateMessageResult: role has the wrong type")
+      // what the application wrote is its own: the server learns where the answer is wrong, not what it said
+      expect(invalid?.message).not.toContain("robot")
+      expect(invalid?.message).not.toContain("secret answer")
     }))
 
   it.scopedLive("roots/list answers the current roots; a change reaches every open session once", () =>
@@ -345,7 +350,8 @@ describe.each(transports)("server requests from an SDK server (%s)", (transport)
       yield* SubscriptionRef.set(roots.roots, [{ uri: "https://example.com/not-a-file" }])
       const refused = (yield* ask(mcp, "roots/list")).error
       expect(refused?.code).toBe(-32603)
-      expect(refused?.message).toContain("not a file:// URI")
+      expect(refused?.message).toContain("root 1 of 1 is not a file:// URI")
+      expect(refused?.message).not.toContain("example.com")
     }))
 
   it.scopedLive("a handler still waiting when the client closes is interrupted; closing does not wait for it", () =>

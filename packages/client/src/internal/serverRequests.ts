@@ -57,6 +57,26 @@ export interface ServerRequests {
 
 const formatError = (error: ParseResult.ParseError) => ParseResult.TreeFormatter.formatErrorSync(error)
 
+const issueKinds: Record<ParseResult.ParseIssue["_tag"], string> = {
+  Type: "has the wrong type",
+  Missing: "is missing",
+  Unexpected: "is not allowed",
+  Forbidden: "is not allowed",
+  Pointer: "is invalid",
+  Refinement: "is invalid",
+  Transformation: "is invalid",
+  Composite: "is invalid"
+}
+
+/**
+ * Where the application's answer does not fit its schema, by path and kind only: the formatter's
+ * own messages quote the values, which are the application's (a user's text) and go to the server.
+ */
+const shapeError = (error: ParseResult.ParseError) =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .map((issue) => `${issue.path.length === 0 ? "the value" : issue.path.join(".")} ${issueKinds[issue._tag]}`)
+    .join("; ")
+
 /** Decodes leniently (unknown fields are dropped); a mismatch is the server's: invalid params. */
 const decodeParams = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
   const decode = Schema.decodeUnknownEither(schema)
@@ -113,7 +133,7 @@ const sampling = (service: McpSampling.Service): Handler => {
         (rejected) => Effect.fail(new Refusal({ code: REJECTED, message: rejected.message }))
       )
       return yield* Either.match(encodeSamplingResult(result), {
-        onLeft: (error) => misanswered("sampling/createMessage", `the result does not match CreateMessageResult: ${formatError(error)}`),
+        onLeft: (error) => misanswered("sampling/createMessage", `the result does not match CreateMessageResult: ${shapeError(error)}`),
         onRight: Effect.succeed
       })
     })
@@ -168,10 +188,10 @@ const encodeRoots = Schema.encodeUnknownEither(RootsResult)
 
 const roots = (ref: SubscriptionRef.SubscriptionRef<ReadonlyArray<typeof McpSchema.Root.Encoded>>): Handler => () =>
   Effect.flatMap(SubscriptionRef.get(ref), (list) => {
-    const other = list.find((root) => !Predicate.isString(root.uri) || !root.uri.startsWith("file://"))
-    if (other !== undefined) return misanswered("roots/list", `a root is not a file:// URI: ${JsonRpc.describe(other.uri)}`)
+    const other = list.findIndex((root) => !Predicate.isString(root.uri) || !root.uri.startsWith("file://"))
+    if (other !== -1) return misanswered("roots/list", `root ${other + 1} of ${list.length} is not a file:// URI`)
     return Either.match(encodeRoots({ roots: list }), {
-      onLeft: (error) => misanswered("roots/list", `the roots do not match Root: ${formatError(error)}`),
+      onLeft: (error) => misanswered("roots/list", `the roots do not match Root: ${shapeError(error)}`),
       onRight: Effect.succeed
     })
   })
