@@ -46,7 +46,6 @@ export const StringProperty = Schema.Struct({
   ...Described,
   minLength: Schema.optional(Schema.NonNegativeInt),
   maxLength: Schema.optional(Schema.NonNegativeInt),
-  pattern: Schema.optional(Schema.String),
   /** `email`, `uri`, `date` and `date-time` are checked; other formats are not. */
   format: Schema.optional(Schema.String),
   enum: Schema.optional(Schema.Array(Schema.String)),
@@ -284,9 +283,10 @@ export const applyDefaults: (
 ) => Readonly<Record<string, unknown>> = internal.applyDefaults
 
 /**
- * Checks an answer against the requested schema: types, `enum`/`oneOf`, bounds, lengths,
- * `pattern`, the formats `email`, `uri`, `date`, `date-time`, `required`, and no field the
- * schema does not name. Defaults are not applied here.
+ * Checks an answer against the requested schema: types, `enum`/`oneOf`, bounds, lengths, the
+ * formats `email`, `uri`, `date`, `date-time`, `required`, and no field the schema does not
+ * name. Defaults are not applied here. A `pattern` is not part of the restricted schema and is
+ * ignored: a server's regular expression run on the client's event loop could stall it.
  *
  * @since 0.1.0
  * @category validation

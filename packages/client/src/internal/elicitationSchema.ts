@@ -14,15 +14,6 @@ type Property = McpElicitation.Property
 type Value = McpElicitation.Value
 type Violation = McpElicitation.Violation
 
-/** A pattern is a regular expression in the `u` dialect JSON Schema uses; `undefined` if it does not compile. */
-const compile = (pattern: string): RegExp | undefined => {
-  try {
-    return new RegExp(pattern, "u")
-  } catch {
-    return undefined
-  }
-}
-
 /**
  * The schema a server sent, or why it is outside the subset a client must render.
  *
@@ -35,11 +26,6 @@ export const parse = (u: unknown): Either.Either<RequestedSchema, string> =>
     (schema) => {
       for (const name of schema.required ?? []) {
         if (!Object.hasOwn(schema.properties, name)) return Either.left(`"${name}" is required but not among the properties`)
-      }
-      for (const [name, property] of Object.entries(schema.properties)) {
-        if (property.type === "string" && property.pattern !== undefined && compile(property.pattern) === undefined) {
-          return Either.left(`the pattern of "${name}" is not a valid regular expression`)
-        }
       }
       return Either.right(schema)
     }
@@ -109,7 +95,6 @@ const check = (property: Property, value: unknown): string | undefined => {
       const length = [...value].length
       if (property.minLength !== undefined && length < property.minLength) return `must be at least ${property.minLength} characters long`
       if (property.maxLength !== undefined && length > property.maxLength) return `must be at most ${property.maxLength} characters long`
-      if (property.pattern !== undefined && compile(property.pattern)?.test(value) !== true) return "does not match the required pattern"
       const format = property.format === undefined ? undefined : formats[property.format]
       if (format !== undefined && !format.check(value)) return `must be ${format.what}`
       return undefined
