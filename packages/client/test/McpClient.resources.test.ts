@@ -168,6 +168,24 @@ describe.each(["stdio", "http"] as const)("McpClient resources of the SDK fixtur
     }))
 })
 
+describe("McpClient lists of a session the server forgot (SDK fixture over HTTP)", () => {
+  it.scopedLive("are listed again: a server that forgot its sessions (a restart) announces no change", () =>
+    Effect.gen(function*() {
+      const server = yield* Peers.features("features", "http")
+      const mcp = yield* client({ servers: [server], healthInterval: "1 hour" })
+      yield* mcp.listPrompts("features")
+      yield* mcp.listPrompts("features")
+      expect((yield* statsOf(mcp, "features")).requests["prompts/list"]).toBe(1)
+      yield* mcp.callTool("features", "forget", {}, { retry: false })
+      // a request after the server forgot opens the session again; the prompts are then listed anew
+      const stats = yield* eventuallyValue(
+        Effect.zipRight(mcp.listPrompts("features"), statsOf(mcp, "features")),
+        (stats) => stats.requests["prompts/list"] === 2
+      )
+      expect(stats.requests["prompts/list"]).toBe(2)
+    }))
+})
+
 describe("McpClient resources across servers", () => {
   it.scopedLive("a read is retried after its connection was cut", () =>
     Effect.gen(function*() {

@@ -43,6 +43,8 @@ export interface Lists {
 /** @internal */
 export type ListKind = keyof Lists
 
+const listKinds: ReadonlyArray<ListKind> = ["tools", "resources", "resourceTemplates", "prompts"]
+
 /** Which lists each change notification empties: resources and their templates change together. */
 const emptiedBy: Readonly<Record<string, ReadonlyArray<ListKind>>> = {
   "notifications/tools/list_changed": ["tools"],
@@ -124,6 +126,12 @@ export const make = (
       resourceTemplates: new WeakMap(),
       prompts: new WeakMap()
     }
+    /**
+     * Announced changes of each server's lists, counted: a list fetched while one was announced
+     * (the GET stream may overtake the answer) is not kept, so the next request lists again.
+     */
+    const changes = new Map<string, number>()
+    const changed = (server: string) => changes.set(server, (changes.get(server) ?? 0) + 1)
     const lostSignals = new WeakMap<McpSession.McpSession, Deferred.Deferred<void>>()
     const watchers = new Map<string, Set<Effect.Effect<void>>>()
     const watchId = (server: string, uri: string) => `${server}\u0000${uri}`
@@ -177,6 +185,7 @@ export const make = (
       const kinds = emptiedBy[notification.method]
       if (kinds !== undefined) {
         return Effect.sync(() => {
+          changed(server)
           for (const session of open) {
             if (session.server === server) for (const kind of kinds) lists[kind].delete(session)
           }
@@ -209,6 +218,10 @@ export const make = (
             onReinitialized: Effect.suspend(() => {
               if (started === undefined) return Effect.void
               signalLost(started)
+              // a server that forgot the session may have restarted with other lists, and no
+              // list_changed will say so
+              changed(config.name)
+              for (const kind of listKinds) lists[kind].delete(started)
               // forked: this runs inside the session's re-initialization, which its requests wait for
               return Effect.asVoid(Effect.forkIn(applyLevel(readyId(key.server, key.auth), started), poolScope))
             })
@@ -234,6 +247,8 @@ export const make = (
               ended.add(session)
               signalLost(session)
               open.delete(session)
+              // a token's wish ends with its session: the map would otherwise keep every token seen
+              if (key.auth !== undefined) levels.delete(id)
               if (ready.get(id)?.session === session) ready.delete(id)
             })
           )
@@ -264,9 +279,12 @@ export const make = (
     ): Effect.Effect<Lists[K], McpSessionError> => {
       const kept: WeakMap<McpSession.McpSession, Lists[K]> = lists[kind]
       const fetched: Effect.Effect<Lists[K], McpSessionError> = fetchers[kind](session, requestOptions)
-      return Effect.map(fetched, (list) => {
-        kept.set(session, list)
-        return list
+      return Effect.suspend(() => {
+        const before = changes.get(session.server) ?? 0
+        return Effect.map(fetched, (list) => {
+          if ((changes.get(session.server) ?? 0) === before) kept.set(session, list)
+          return list
+        })
       })
     }
 
