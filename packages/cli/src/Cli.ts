@@ -23,7 +23,7 @@ import { note, Output, warning } from "./Output.js"
 import { prompt, prompts } from "./prompts.js"
 import * as Render from "./render.js"
 import { read, resources } from "./resources.js"
-import { config, json, printJson, printLines, version, withClient } from "./shared.js"
+import { auth, config, json, printJson, printLines, version, withClient } from "./shared.js"
 import { watch } from "./watch.js"
 
 export {
@@ -146,13 +146,7 @@ export const call = Command.make(
       ),
       Options.repeated
     ),
-    auth: Options.redacted("auth").pipe(
-      Options.withPseudoName("token"),
-      Options.withDescription(
-        "Bearer token sent as 'Authorization: Bearer <token>' (e.g. the end user's JWT); refused for a stdio server (exit 4)."
-      ),
-      Options.optional
-    ),
+    auth,
     server: Args.text({ name: "server" }).pipe(Args.withDescription("The server, as named in the config file.")),
     tool: Args.text({ name: "tool" }).pipe(Args.withDescription("The tool, as the server names it.")),
     args: Args.text({ name: "json-args" }).pipe(Args.withDescription("The arguments as a JSON object."), Args.optional)

@@ -15,7 +15,7 @@ import * as Schema from "effect/Schema"
 import { UsageError } from "./arguments.js"
 import { Output, warning } from "./Output.js"
 import * as Render from "./render.js"
-import { config, json, printJson, printLines, withClient } from "./shared.js"
+import { auth, config, json, printJson, printLines, withClient } from "./shared.js"
 
 /**
  * One prompt in `prompts` (and in `prompts --json`).
@@ -143,6 +143,7 @@ export const prompt = Command.make(
   {
     config,
     json,
+    auth,
     arg: Options.text("arg").pipe(
       Options.withAlias("a"),
       Options.withPseudoName("key=value"),
@@ -153,10 +154,10 @@ export const prompt = Command.make(
     name: Args.text({ name: "prompt" }).pipe(Args.withDescription("The prompt, as the server names it."))
   },
   Effect.fn("prompt")(
-    function*({ arg, json, name, server }) {
+    function*({ arg, auth, json, name, server }) {
       const mcp = yield* McpClient.McpClient
       const args = yield* promptArguments(arg)
-      const result = yield* mcp.getPrompt(server, name, args)
+      const result = yield* mcp.getPrompt(server, name, args, Option.isSome(auth) ? { auth: auth.value } : {})
       yield* json ? Effect.flatMap(Effect.orDie(encodePrompt(result)), printJson) : printLines(promptText(result))
     },
     (effect, { config }) => withClient(effect, config)

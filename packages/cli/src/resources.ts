@@ -13,7 +13,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { Output, warning } from "./Output.js"
 import * as Render from "./render.js"
-import { config, json, printJson, printLines, withClient } from "./shared.js"
+import { auth, config, json, printJson, printLines, withClient } from "./shared.js"
 
 /**
  * One resource or resource template in `resources` (and in `resources --json`).
@@ -154,13 +154,14 @@ export const read = Command.make(
   {
     config,
     json,
+    auth,
     server: Args.text({ name: "server" }).pipe(Args.withDescription("The server, as named in the config file.")),
     uri: Args.text({ name: "uri" }).pipe(Args.withDescription("The resource's URI (a template filled in is fine)."))
   },
   Effect.fn("read")(
-    function*({ json, server, uri }) {
+    function*({ auth, json, server, uri }) {
       const mcp = yield* McpClient.McpClient
-      const result = yield* mcp.readResource(server, uri)
+      const result = yield* mcp.readResource(server, uri, Option.isSome(auth) ? { auth: auth.value } : {})
       yield* json ? Effect.flatMap(Effect.orDie(encodeRead(result)), printJson) : printLines(readText(result))
     },
     (effect, { config }) => withClient(effect, config)

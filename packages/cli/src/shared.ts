@@ -41,6 +41,20 @@ export const config = Options.text("config").pipe(
  */
 export const json = Options.boolean("json").pipe(Options.withDescription("Print JSON for scripts instead of a table."))
 
+/**
+ * `--auth <token>`, for the commands that talk to one server.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const auth = Options.redacted("auth").pipe(
+  Options.withPseudoName("token"),
+  Options.withDescription(
+    "Bearer token sent as 'Authorization: Bearer <token>' (e.g. the end user's JWT); refused for a stdio server (exit 4)."
+  ),
+  Options.optional
+)
+
 /** The client of one command run, closed with it. */
 const clientLayer = (file: Option.Option<string>, healthInterval?: Duration.Duration) =>
   McpClient.layerConfig({

@@ -85,6 +85,35 @@ layer(FixtureLive, { excludeTestServices: true, timeout: "30 seconds" })("effect
       }))
   })
 
+  describe("--auth", () => {
+    it.effect("read and prompt forward the token to an HTTP server; a stdio server refuses it (exit 4)", () =>
+      Effect.gen(function*() {
+        const { config, search } = yield* FixtureTag
+        const read = yield* runCli(["read", "restaurant-search", "restaurants://districts", "--auth", "reader-jwt", "--config", config])
+        expect(read.code, read.stderr).toBe(0)
+        const prompt = yield* runCli([
+          "prompt",
+          "restaurant-search",
+          "plan_dinner",
+          "-a",
+          "district=Central",
+          "-a",
+          "budget=1",
+          "--auth",
+          "prompter-jwt",
+          "--config",
+          config
+        ])
+        expect(prompt.code, prompt.stderr).toBe(0)
+        expect(search.authorizations).toContain("Bearer reader-jwt")
+        expect(search.authorizations).toContain("Bearer prompter-jwt")
+        const stdio = yield* runCli(["read", "restaurant-search-stdio", "restaurants://districts", "--auth", "reader-jwt", "--config", config])
+        expect(stdio.code).toBe(4)
+        oneLine(stdio, "is a stdio server: a bearer token or HTTP headers cannot be forwarded")
+        expect(stdio.stderr).not.toContain("reader-jwt")
+      }))
+  })
+
   describe("prompts and prompt", () => {
     it.effect("lists prompts with their arguments; prints a prompt filled in", () =>
       Effect.gen(function*() {
