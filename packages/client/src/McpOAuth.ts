@@ -45,7 +45,7 @@ import * as Context from "effect/Context"
 import type * as DateTime from "effect/DateTime"
 import type * as Effect from "effect/Effect"
 import type * as Either from "effect/Either"
-import type * as Layer from "effect/Layer"
+import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import type * as FileSystem from "@effect/platform/FileSystem"
@@ -209,7 +209,7 @@ export class TokenStore extends Context.Tag("@effect-mcp/client/McpOAuth/TokenSt
  * @since 0.1.0
  * @category layers
  */
-export const layerMemory: Layer.Layer<TokenStore> = stores.layerMemory
+export const layerMemory: Layer.Layer<TokenStore> = Layer.effect(TokenStore, stores.makeMemory)
 
 /**
  * Tokens in a JSON file, for tools that run again and again (the CLI). The file is created and
@@ -218,7 +218,8 @@ export const layerMemory: Layer.Layer<TokenStore> = stores.layerMemory
  * @since 0.1.0
  * @category layers
  */
-export const layerFile: (path: string) => Layer.Layer<TokenStore, never, FileSystem.FileSystem> = stores.layerFile
+export const layerFile = (path: string): Layer.Layer<TokenStore, never, FileSystem.FileSystem> =>
+  Layer.effect(TokenStore, stores.makeFile(path))
 
 /**
  * What the interactive step is given.

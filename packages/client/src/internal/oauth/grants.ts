@@ -92,7 +92,7 @@ export const client = (
       (supports(as, "none") ? "none" : supports(as, "client_secret_basic") ? "client_secret_basic" : "client_secret_post")
     const redirect = new URL(s.redirectUrl)
     const registered = yield* attempt(ctx, "Registration", async () =>
-      oauth.processDynamicClientRegistrationResponse(
+      registrationResponse(
         await oauth.dynamicClientRegistrationRequest(as, {
           client_name: s.clientName,
           redirect_uris: [s.redirectUrl],
@@ -115,7 +115,32 @@ export const client = (
     }
   })
 
+/**
+ * The registration answer, read leniently: oauth4webapi rejects answers that real servers give
+ * (a `client_secret_expires_at` of `null`), and only the id, secret and method matter here.
+ */
+const registrationResponse = async (response: Response): Promise<Readonly<Record<string, unknown>> & { readonly client_id: string }> => {
+  if (response.status !== 201 && response.status !== 200) {
+    throw new Error(`the registration endpoint answered HTTP ${response.status}`)
+  }
+  const json: unknown = await response.json()
+  if (typeof json !== "object" || json === null || !("client_id" in json) || typeof json.client_id !== "string") {
+    throw new Error("the registration answer has no client_id")
+  }
+  return { ...json, client_id: json.client_id }
+}
+
 const isLoopback = (url: URL) => url.hostname === "localhost" || url.hostname === "127.0.0.1" || url.hostname === "[::1]"
+
+/**
+ * `client_secret_basic` with the id and secret form-encoded as RFC 6749 §2.3.1 asks, but leaving
+ * the characters `encodeURIComponent` leaves (`-`, `.`, `_`, `~`, …) as they are: oauth4webapi
+ * encodes those too, which servers that do not decode (many do not) take for another client.
+ */
+const secretBasic = (secret: string): oauth.ClientAuth => (_as, client, _body, headers) => {
+  const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, "+")
+  headers.set("authorization", `Basic ${Buffer.from(`${encode(client.client_id)}:${encode(secret)}`).toString("base64")}`)
+}
 
 const clientAuth = (ctx: Context, registration: McpOAuth.ClientRegistration): Effect.Effect<oauth.ClientAuth, AuthorizationError> => {
   switch (registration.tokenEndpointAuthMethod) {
@@ -135,7 +160,7 @@ const clientAuth = (ctx: Context, registration: McpOAuth.ClientRegistration): Ef
       if (secret === undefined) return Effect.fail(fail(ctx, "Token", `${registration.tokenEndpointAuthMethod} needs a client secret`))
       return Effect.succeed(
         registration.tokenEndpointAuthMethod === "client_secret_basic"
-          ? oauth.ClientSecretBasic(Redacted.value(secret))
+          ? secretBasic(Redacted.value(secret))
           : oauth.ClientSecretPost(Redacted.value(secret))
       )
     }
@@ -195,12 +220,8 @@ export const authorizationCode = (
     if (scopes.length > 0) url.searchParams.set("scope", scopes.join(" "))
     if (discovered.resource !== undefined) url.searchParams.set("resource", discovered.resource)
     const answer = yield* ctx.authorizer.value.authorize({ server: ctx.server, url, redirectUrl: ctx.settings.redirectUrl })
+    // `iss` is compared as the exact string (RFC 9207 §2.4): no normalization, not even a trailing slash
     const params = new URLSearchParams(answer instanceof URL ? answer.searchParams : answer)
-    const iss = params.get("iss")
-    // RFC 9207 compares identifiers as URLs: a trailing slash added on the way is the same issuer
-    if (iss !== null && URL.canParse(iss) && URL.canParse(as.issuer) && new URL(iss).href === new URL(as.issuer).href) {
-      params.set("iss", as.issuer)
-    }
     const client = oauthClient(registration)
     const validated = yield* Effect.try({
       try: () => oauth.validateAuthResponse(as, client, params, state),

@@ -5,11 +5,10 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
-import * as McpOAuth from "../../McpOAuth.js"
+import type * as McpOAuth from "../../McpOAuth.js"
 
 const id = (key: McpOAuth.TokenKey) => JSON.stringify([key.issuer, key.server, key.resource])
 
@@ -29,9 +28,6 @@ const fromMap = (
       persist
     )
 })
-
-/** @internal */
-export const layerMemory: Layer.Layer<McpOAuth.TokenStore> = Layer.sync(McpOAuth.TokenStore, () => fromMap(new Map(), Effect.void))
 
 /** @internal */
 export const makeMemory: Effect.Effect<McpOAuth.TokenStoreService> = Effect.sync(() => fromMap(new Map(), Effect.void))
@@ -77,9 +73,7 @@ const encodeEntry = (entry: McpOAuth.StoredTokens) => ({
 })
 
 /** @internal */
-export const layerFile = (path: string): Layer.Layer<McpOAuth.TokenStore, never, FileSystem.FileSystem> =>
-  Layer.effect(
-    McpOAuth.TokenStore,
+export const makeFile = (path: string): Effect.Effect<McpOAuth.TokenStoreService, never, FileSystem.FileSystem> =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const entries = new Map<string, McpOAuth.StoredTokens>()
@@ -108,4 +102,3 @@ export const layerFile = (path: string): Layer.Layer<McpOAuth.TokenStore, never,
       }).pipe(lock.withPermits(1))
       return fromMap(entries, persist)
     })
-  )
