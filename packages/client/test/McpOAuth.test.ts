@@ -148,7 +148,7 @@ describe("McpOAuth against a local authorization server", () => {
         seen.push(req.headers.authorization)
         res.writeHead(500).end()
       })
-      const redirecting = Http.createServer((req, res) => {
+      const redirecting = Http.createServer((_req, res) => {
         res.writeHead(307, { location: `http://localhost:${(other.address() as AddressInfo).port}/mcp` }).end()
       })
       yield* Effect.acquireRelease(
