@@ -13,6 +13,7 @@
  * | 6 | transport failure: connect, timeout, HTTP status, undecodable answer, cut off (`TransportError`) |
  * | 7 | the tool reported an error, `isError: true` (`ToolCallError`) |
  * | 8 | any other JSON-RPC error answer (`ProtocolError`) |
+ * | 9 | OAuth authorization of the server failed (`AuthorizationError`) |
  *
  * @since 0.1.0
  */
@@ -34,7 +35,8 @@ export const ExitCode = {
   Unavailable: 5,
   Transport: 6,
   ToolError: 7,
-  Protocol: 8
+  Protocol: 8,
+  Unauthorized: 9
 } as const
 
 /**
@@ -76,6 +78,8 @@ export const fromError = (error: CommandError): ExitCode => {
       return ExitCode.Transport
     case "ToolCallError":
       return ExitCode.ToolError
+    case "AuthorizationError":
+      return ExitCode.Unauthorized
   }
 }
 
@@ -94,5 +98,6 @@ export const table: ReadonlyArray<readonly [ExitCode, string]> = [
   [ExitCode.Unavailable, "server unavailable (its circuit is open after repeated failures)"],
   [ExitCode.Transport, "transport failure (connect, timeout, HTTP status, bad answer, cut off)"],
   [ExitCode.ToolError, "the tool reported an error (isError: true)"],
-  [ExitCode.Protocol, "other JSON-RPC error answered by the server"]
+  [ExitCode.Protocol, "other JSON-RPC error answered by the server"],
+  [ExitCode.Unauthorized, "OAuth authorization of the server failed"]
 ]

@@ -37,6 +37,7 @@ import type * as SubscriptionRef from "effect/SubscriptionRef"
 import * as internal from "./internal/client.js"
 import { McpConfigError, type McpClientError, type UnknownServerError } from "./McpError.js"
 import type * as McpHealth from "./McpHealth.js"
+import type * as McpOAuth from "./McpOAuth.js"
 import * as McpHttpClient from "./McpHttpClient.js"
 import type * as McpRetry from "./McpRetry.js"
 import * as McpConfigFile from "./McpConfigFile.js"
@@ -197,6 +198,11 @@ export interface ServerStatus {
     | undefined
   /** Sessions open to this server, one per credential. */
   readonly openSessions: number
+  /**
+   * For a server configured with `oauth`: whether a token is held and until when (never the
+   * token itself); `undefined` for other servers.
+   */
+  readonly authorization: McpOAuth.AuthorizationStatus | undefined
 }
 
 /**

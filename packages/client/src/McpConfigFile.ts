@@ -7,7 +7,9 @@
  * expanded secret. `timeout` and retry delays are milliseconds or a duration string
  * (`"30 seconds"`). The `servers` key is accepted as well as `mcpServers`; `type` may be `http`,
  * `streamable-http` or `stdio`. Entries with `command` (and `args`, `env`, `cwd`) are stdio
- * servers; `"type": "sse"` entries (the legacy HTTP+SSE transport) are kept as unsupported:
+ * servers; `oauth` (an object, or `true`) holds OAuth settings whose `clientSecret` and
+ * `privateKey` are `Redacted` once decoded (`McpOAuth.Input`; `scopes` may also be a
+ * space-separated string); `"type": "sse"` entries (the legacy HTTP+SSE transport) are kept as unsupported:
  * listed in `McpClient.status`, never fatal.
  *
  * @since 0.1.0
@@ -18,8 +20,10 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
+import * as Redacted from "effect/Redacted"
 import { isStringArray, isStringRecord, kind, positiveInteger } from "./internal/checks.js"
 import { McpConfigError } from "./McpError.js"
+import type * as McpOAuth from "./McpOAuth.js"
 import * as McpServerConfig from "./McpServerConfig.js"
 
 /**
@@ -124,7 +128,7 @@ const decodeStdioEntry = (name: string, raw: Readonly<Record<string, unknown>>, 
       if (typeof value !== "string") return yield* McpConfigError.at(source, `${path}.env.${variable}`, `must be a string, got ${kind(value)}`)
     }
     yield* optionalField(raw.cwd, Predicate.isString, source, `${path}.cwd`, "a string")
-    for (const field of ["url", "headers", "healthPath"] as const) {
+    for (const field of ["url", "headers", "healthPath", "oauth"] as const) {
       if (raw[field] !== undefined) return yield* McpConfigError.at(source, `${path}.${field}`, "has no meaning for a stdio server (one with a command)")
     }
     const entry = yield* expand(raw, source, path)
@@ -156,6 +160,9 @@ const decodeEntry = (name: string, raw: unknown, source: string, path: string) =
     for (const [header, value] of Object.entries(Predicate.isRecord(raw.headers) ? raw.headers : {})) {
       if (typeof value !== "string") return yield* McpConfigError.at(source, `${path}.headers.${header}`, `must be a string, got ${kind(value)}`)
     }
+    if (raw.oauth !== undefined && raw.oauth !== true && !Predicate.isRecord(raw.oauth)) {
+      return yield* McpConfigError.at(source, `${path}.oauth`, `must be an object or true, got ${kind(raw.oauth)}`)
+    }
     const entry = yield* expand(raw, source, path)
     if (!Predicate.isRecord(entry)) return yield* McpConfigError.at(source, path, "must be an object")
     if (entry.url === undefined) return yield* McpConfigError.at(source, `${path}.url`, "is missing")
@@ -165,11 +172,28 @@ const decodeEntry = (name: string, raw: unknown, source: string, path: string) =
       url: entry.url,
       healthPath: yield* optionalField(entry.healthPath, Predicate.isString, source, `${path}.healthPath`, "a string"),
       headers: yield* optionalField(entry.headers, isStringRecord, source, `${path}.headers`, "an object of header names and values"),
+      // checked field by field by `McpServerConfig.make` below; secrets become `Redacted` there
+      oauth: oauthInput(entry.oauth),
       ...(yield* common(entry, source, path))
     }
     yield* McpServerConfig.make(input, source, path)
     return { _tag: "Supported" as const, input: withoutUndefined(input) }
   })
+
+const oauthInput = (value: unknown): McpOAuth.Input | true | undefined => {
+  if (value === undefined || value === true) return value
+  if (!Predicate.isRecord(value)) return undefined
+  const { clientSecret, privateKey, scopes, ...rest } = value
+  const input: Record<string, unknown> = {
+    ...rest,
+    // a space-separated string is how OAuth itself writes scopes
+    ...(scopes === undefined ? {} : { scopes: typeof scopes === "string" ? scopes.split(" ").filter((s) => s !== "") : scopes }),
+    ...(clientSecret === undefined ? {} : { clientSecret: typeof clientSecret === "string" ? Redacted.make(clientSecret) : clientSecret }),
+    ...(privateKey === undefined ? {} : { privateKey: typeof privateKey === "string" ? Redacted.make(privateKey) : privateKey })
+  }
+  // the shapes of the fields are checked by `McpOAuth.makeSettings`, naming each field
+  return input as McpOAuth.Input
+}
 
 const withoutUndefined = (input: McpServerConfig.Input): McpServerConfig.Input => {
   const retry = input.retry === undefined ? undefined : Object.fromEntries(Object.entries(input.retry).filter(([, v]) => v !== undefined))
@@ -236,9 +260,15 @@ const millis = (duration: Duration.DurationInput | undefined) =>
 export const encode = (file: McpConfigFile): { readonly mcpServers: Record<string, unknown> } => {
   const mcpServers: Record<string, unknown> = {}
   for (const server of file.servers) {
-    const { name, retry, timeout, ...rest } = server
+    const { name, oauth, retry, timeout, ...rest } = server
     mcpServers[name] = JSON.parse(JSON.stringify({
       ...rest,
+      oauth: oauth === undefined || oauth === true ? oauth : {
+        ...oauth,
+        // the file is the user's own: what was read from it (or from `${VAR}`) is written back
+        clientSecret: oauth.clientSecret === undefined ? undefined : Redacted.isRedacted(oauth.clientSecret) ? Redacted.value(oauth.clientSecret) : oauth.clientSecret,
+        privateKey: oauth.privateKey === undefined ? undefined : Redacted.isRedacted(oauth.privateKey) ? Redacted.value(oauth.privateKey) : oauth.privateKey
+      },
       timeout: millis(timeout),
       retry: retry === undefined ? undefined : { times: retry.times, base: millis(retry.base), max: millis(retry.max) }
     }))

@@ -215,12 +215,51 @@ export class McpConfigError extends Schema.TaggedError<McpConfigError>()("McpCon
 }
 
 /**
+ * The step of OAuth authorization that failed.
+ *
+ * - `Discovery`: the protected resource or authorization server metadata (RFC 9728, RFC 8414).
+ * - `Registration`: no client identity (pre-registered, metadata document or RFC 7591).
+ * - `Authorization`: the interactive step, or a redirect that failed the `state`, `iss` or PKCE checks.
+ * - `Token`: the token endpoint refused a grant.
+ * - `Refresh`: the refresh token was refused (a new authorization follows when possible).
+ * - `Rejected`: the server refused a token just obtained for it, or step-up went over its limit.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const AuthorizationStep = Schema.Literal("Discovery", "Registration", "Authorization", "Token", "Refresh", "Rejected")
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type AuthorizationStep = typeof AuthorizationStep.Type
+
+/**
+ * OAuth authorization of a server failed. `message` names the server and the step; it never
+ * carries a token, a code, a verifier or a client secret.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthorizationError extends Schema.TaggedError<AuthorizationError>()("AuthorizationError", {
+  server: Schema.String,
+  tool: Schema.optional(Schema.String),
+  step: AuthorizationStep,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `${where(this.server, this.tool)}: authorization failed (${this.step}): ${this.detail}`
+  }
+}
+
+/**
  * Every error a session request can fail with.
  *
  * @since 0.1.0
  * @category errors
  */
-export type McpSessionError = TransportError | ProtocolError
+export type McpSessionError = TransportError | ProtocolError | AuthorizationError
 
 /**
  * Every error `McpClient.callTool` can fail with.
@@ -233,5 +272,6 @@ export type McpClientError =
   | UnknownToolError
   | TransportError
   | ProtocolError
+  | AuthorizationError
   | ToolCallError
   | ServerUnavailableError

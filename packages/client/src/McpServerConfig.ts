@@ -7,9 +7,11 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import { McpConfigError } from "./McpError.js"
+import * as McpOAuth from "./McpOAuth.js"
 import * as McpRetry from "./McpRetry.js"
 import * as Defaults from "./internal/defaults.js"
 import { isStringArray, isStringRecord, kind, positiveInteger } from "./internal/checks.js"
@@ -50,6 +52,8 @@ export interface HttpInput extends CommonInput {
   readonly healthPath?: string | undefined
   /** Sent with every request to this server. */
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /** OAuth 2.1 authorization of this server (`true`: dynamic registration, authorization code). */
+  readonly oauth?: McpOAuth.Input | true | undefined
 }
 
 /**
@@ -62,6 +66,7 @@ export interface StdioInput extends CommonInput {
   /** The program, found on `PATH` when not a path; never run through a shell. */
   readonly command: string
   readonly url?: undefined
+  readonly oauth?: undefined
   readonly args?: ReadonlyArray<string> | undefined
   /**
    * Added to the few variables the process inherits (HOME, LOGNAME, PATH, SHELL, TERM, USER);
@@ -107,6 +112,8 @@ export type McpServerConfig = {
   readonly tools: ReadonlyArray<string>
   readonly maxConcurrency: number
   readonly maxMessageSize: number
+  /** OAuth settings, for an HTTP server configured with `oauth`. */
+  readonly oauth: McpOAuth.Settings | undefined
 } & Endpoint
 
 type Endpoint =
@@ -196,8 +203,16 @@ export const make = (input: Input, source = "options", path = input.name): Effec
     if (input.tools !== undefined && (!Array.isArray(input.tools) || input.tools.some((t) => typeof t !== "string"))) {
       return fail("tools", "must be a list of tool names")
     }
+    let oauth: McpOAuth.Settings | undefined
+    if (input.oauth !== undefined) {
+      if (input.command !== undefined) return fail("oauth", "has no meaning for a stdio server (one with a command)")
+      const checked = McpOAuth.makeSettings(input.oauth)
+      if (Either.isLeft(checked)) return fail(checked.left.field, checked.left.problem)
+      oauth = checked.right
+    }
     return Effect.succeed({
       name: input.name,
+      oauth,
       ...endpoint,
       timeout: timeout.value,
       retry: { times: retryInput.times ?? McpRetry.defaultPolicy.times, base: base.value, max: max.value },

@@ -22,6 +22,7 @@ import type * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { McpSessionError, ToolCallError } from "./McpError.js"
+import type * as McpOAuth from "./McpOAuth.js"
 import type * as McpElicitation from "./McpElicitation.js"
 import type * as McpRoots from "./McpRoots.js"
 import type * as McpSampling from "./McpSampling.js"
@@ -147,6 +148,11 @@ export interface HttpOptions extends CommonOptions {
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** Bearer token sent as `Authorization`; never logged. */
   readonly auth?: Redacted.Redacted<string> | undefined
+  /**
+   * OAuth: the token of each request comes from this source (see `McpOAuth.makeTokenSource`),
+   * which is told of the server's 401 and 403 `insufficient_scope`. Unused when `auth` is given.
+   */
+  readonly oauth?: McpOAuth.TokenSource | undefined
   /**
    * Keep the server's GET stream open for notifications not tied to a request (such as
    * `notifications/tools/list_changed`). Only stateful servers offer it; a 405 ends the attempt,
@@ -373,6 +379,7 @@ export function make(options: Options): Effect.Effect<McpSession, McpSessionErro
       url: String(options.url),
       headers: options.headers,
       auth: options.auth,
+      tokens: options.oauth,
       maxMessageSize,
       closeTimeout,
       listen: options.listen === true

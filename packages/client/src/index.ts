@@ -78,3 +78,10 @@ export * as McpElicitation from "./McpElicitation.js"
  * @since 0.1.0
  */
 export * as McpRoots from "./McpRoots.js"
+
+/**
+ * OAuth 2.1 authorization of remote servers: settings, token storage, the interactive step.
+ *
+ * @since 0.1.0
+ */
+export * as McpOAuth from "./McpOAuth.js"

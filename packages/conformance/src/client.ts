@@ -10,24 +10,80 @@
  * what it saw on the wire.
  *
  * Every scenario goes through one `McpClient` with one server, `conformance`, as an application
- * would use it. What a scenario needs that the client cannot do yet (OAuth, the 2026-07-28
- * revision) fails here or in the suite's checks, and the scenario is listed
- * in `expected-failures.yml`.
+ * would use it. The `auth/*` scenarios configure that server with `oauth` (pre-registered
+ * credentials from the context, else a Client ID Metadata Document URL that the client uses when
+ * the authorization server supports it, else dynamic registration) and an `Authorizer` that
+ * follows the authorization URL without a browser. What a scenario needs that the client cannot
+ * do yet (DPoP, enterprise-managed authorization, the 2026-07-28 revision) fails here or in the
+ * suite's checks, and the scenario is listed in `expected-failures.yml`.
  *
  * @since 0.1.0
  */
-import { McpClient, McpElicitation, McpSession } from "@effect-mcp/client"
+import { McpClient, McpElicitation, McpError, McpOAuth, McpSession } from "@effect-mcp/client"
 import type * as McpSchema from "@effect/ai/McpSchema"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 
 /**
  * The user of this program accepts every form as it is offered: the fields take the defaults of
  * the requested schema. URL-mode elicitation is not offered.
  */
 const AcceptDefaults = McpElicitation.layer({ form: () => Effect.succeed({ action: "accept", content: {} } as const) })
+
+/**
+ * The user of this program authorizes whatever is asked, without a browser: the suite's
+ * authorization endpoint answers at once with a redirect, whose `Location` carries the code.
+ */
+const FollowRedirect = Layer.succeed(McpOAuth.Authorizer, {
+  authorize: (request) =>
+    Effect.tryPromise({
+      try: async () => {
+        const response = await fetch(request.url, { redirect: "manual" })
+        const location = response.headers.get("location")
+        if (location === null) throw new Error(`the authorization endpoint answered HTTP ${response.status} without a redirect`)
+        return new URL(location, request.url)
+      },
+      catch: (error) =>
+        new McpError.AuthorizationError({
+          server: request.server,
+          step: "Authorization",
+          detail: error instanceof Error ? error.message : String(error)
+        })
+    })
+})
+
+/** The Client ID Metadata Document URL the suite expects of a client that offers one. */
+const CLIENT_METADATA_URL = "https://conformance-test.local/client-metadata.json"
+
+/** The OAuth settings of a scenario: pre-registered credentials come in its context. */
+const oauthFor = (scenario: string, context: Readonly<Record<string, unknown>> | undefined): McpOAuth.Input | undefined => {
+  if (!scenario.startsWith("auth/")) return undefined
+  const text = (key: string) => typeof context?.[key] === "string" ? context[key] as string : undefined
+  const base = { redirectUrl: "http://localhost:3000/callback", clientName: "effect-mcp-conformance" }
+  const clientId = text("client_id")
+  if (scenario === "auth/client-credentials-jwt" && clientId !== undefined) {
+    const key = text("private_key_pem")
+    return {
+      ...base,
+      grant: "client_credentials",
+      clientId,
+      ...(key === undefined ? {} : { privateKey: Redacted.make(key) }),
+      signingAlgorithm: text("signing_algorithm") ?? "ES256"
+    }
+  }
+  if (scenario.startsWith("auth/client-credentials") && clientId !== undefined) {
+    const secret = text("client_secret")
+    return { ...base, grant: "client_credentials", clientId, ...(secret === undefined ? {} : { clientSecret: Redacted.make(secret) }) }
+  }
+  if (clientId !== undefined) {
+    const secret = text("client_secret")
+    return { ...base, clientId, ...(secret === undefined ? {} : { clientSecret: Redacted.make(secret) }) }
+  }
+  return { ...base, clientMetadataUrl: CLIENT_METADATA_URL }
+}
 
 /** The one server every scenario talks to. */
 const SERVER = "conformance"
@@ -123,14 +179,15 @@ const main = Effect.gen(function*() {
     )
   }
   const run = scenarios[scenario] ?? callFirstTool
+  const oauth = oauthFor(scenario, context)
   yield* run.pipe(
     Effect.provide(
       McpClient.layerNode({
-        servers: [{ name: SERVER, url, timeout: "20 seconds" }],
+        servers: [{ name: SERVER, url, timeout: "20 seconds", ...(oauth === undefined ? {} : { oauth }) }],
         // one round of probes at start is enough: a scenario lasts seconds
         healthInterval: "1 hour",
         clientInfo: { name: "effect-mcp-conformance", version: "0.1.0" }
-      }).pipe(Layer.provide(AcceptDefaults))
+      }).pipe(Layer.provide(Layer.mergeAll(AcceptDefaults, FollowRedirect, McpOAuth.layerMemory)))
     )
   )
   yield* Console.error(`scenario ${scenario}: done`)

@@ -9,7 +9,7 @@
  */
 import * as Data from "effect/Data"
 import type * as Effect from "effect/Effect"
-import type { ProtocolError, TransportError } from "../McpError.js"
+import type { McpSessionError } from "../McpError.js"
 import type * as Answer from "./answer.js"
 import type * as JsonRpc from "./jsonRpc.js"
 import type * as Transport from "./transport.js"
@@ -47,7 +47,7 @@ export interface Handlers {
    */
   readonly onMessage: (message: Answer.Other, during: Outgoing | undefined) => Effect.Effect<void>
   /** Opens a new session unless one newer than `generation` is already open. */
-  readonly reinitialize: (generation: number) => Effect.Effect<void, TransportError | ProtocolError>
+  readonly reinitialize: (generation: number) => Effect.Effect<void, McpSessionError>
 }
 
 /** @internal */
@@ -58,15 +58,15 @@ export interface Channel {
    * The `initialize` request of session number `generation`: sent outside any current session,
    * whose identity (an HTTP session id) the channel keeps from its answer.
    */
-  readonly handshake: (generation: number, request: Outgoing) => Effect.Effect<unknown, TransportError | ProtocolError>
+  readonly handshake: (generation: number, request: Outgoing) => Effect.Effect<unknown, McpSessionError>
   /** What the handshake negotiated; every later message is sent in that session. */
   readonly establish: (generation: number, protocolVersion: string) => void
   /** The session id the server gave, if any. */
   readonly sessionId: () => string | undefined
   /** Sends a request and waits for the answer to it; a JSON-RPC error fails with `ProtocolError`. */
-  readonly request: (request: Outgoing) => Effect.Effect<unknown, TransportError | ProtocolError | SessionExpired>
+  readonly request: (request: Outgoing) => Effect.Effect<unknown, McpSessionError | SessionExpired>
   /** Sends a message that has no answer (a notification, the answer to a server request). */
-  readonly send: (body: string, what: string) => Effect.Effect<void, TransportError | SessionExpired>
+  readonly send: (body: string, what: string) => Effect.Effect<void, McpSessionError | SessionExpired>
   /** Opens what carries server messages outside requests (the HTTP GET stream), in the background. */
   readonly listen: Effect.Effect<void>
   /** Ends the session (bounded in time, never fails); later requests fail `Closed`. */

@@ -15,6 +15,7 @@ import * as McpElicitation from "../McpElicitation.js"
 import type * as McpHealth from "../McpHealth.js"
 import * as McpRoots from "../McpRoots.js"
 import * as McpSampling from "../McpSampling.js"
+import * as McpOAuth from "../McpOAuth.js"
 import * as McpServerConfig from "../McpServerConfig.js"
 import * as Abort from "./abort.js"
 import * as Attempt from "./attempt.js"
@@ -22,6 +23,7 @@ import * as Calls from "./calls.js"
 import * as Deadlines from "./deadlines.js"
 import * as Defaults from "./defaults.js"
 import * as HealthRegistry from "./healthRegistry.js"
+import * as OAuthStore from "./oauth/store.js"
 import * as Probes from "./probes.js"
 import * as ServerFeatures from "./serverFeatures.js"
 import * as Servers from "./servers.js"
@@ -52,7 +54,18 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
   const serverLogs = yield* PubSub.sliding<ServerLog.Message>(Defaults.serverLogBuffer)
   // runs after the sessions are closed: the streams of server logs end with the client
   yield* Effect.addFinalizer(() => PubSub.shutdown(serverLogs))
+  // tokens live in the application's store, else in memory for the client's lifetime
+  const tokenStore = Option.getOrUndefined(yield* Effect.serviceOption(McpOAuth.TokenStore)) ?? (yield* OAuthStore.makeMemory)
+  const tokenSources = new Map<string, McpOAuth.TokenSource>()
+  for (const config of configs) {
+    if (config.oauth === undefined || config.url === undefined) continue
+    const source = yield* McpOAuth.makeTokenSource({ server: config.name, url: config.url, settings: config.oauth }).pipe(
+      Effect.provideService(McpOAuth.TokenStore, tokenStore)
+    )
+    tokenSources.set(config.name, source)
+  }
   const pool = yield* SessionPool.make(configs, {
+    tokenSources,
     idleTimeToLive: options.sessionIdleTimeToLive ?? Defaults.sessionIdleTimeToLive,
     clientInfo: options.clientInfo,
     handlers,
@@ -64,6 +77,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
   const calls = Calls.make({ configs, pool, deadlines, attempts, servers })
   const probes = yield* Probes.make({
     configs,
+    tokenSources,
     unsupported,
     registry,
     pool,

@@ -71,3 +71,9 @@ export const maxTotalTimeout: Duration.Duration = Duration.infinity
  * yet; past that the oldest are dropped, so that a slow subscriber never grows memory.
  */
 export const serverLogBuffer = 1024
+
+/**
+ * How long before its announced expiry an OAuth access token is refreshed, so that a request
+ * never leaves with a token that expires on the way.
+ */
+export const tokenRefreshSkew: Duration.Duration = Duration.seconds(60)

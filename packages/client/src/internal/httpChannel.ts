@@ -4,6 +4,13 @@
  * protocol version, go on every later request; a 404 on a request that carried the session id
  * means the server forgot the session; the GET stream carries server messages outside requests;
  * closing sends `DELETE`.
+ *
+ * OAuth meets the channel here and nowhere else: each request asks the server's token source for
+ * the current token, and a `401` (or a `403` with `insufficient_scope`) is told to it with the
+ * server's challenge and sent once more with the token it gives; a `401` right after a new token,
+ * or a `403` past the step-up limit, is an `AuthorizationError`, never a loop. A request with the
+ * caller's own token (`auth`) never uses the token source. Redirects are never followed, so no
+ * token can be carried to another origin.
  */
 import * as Headers from "@effect/platform/Headers"
 import * as HttpBody from "@effect/platform/HttpBody"
@@ -15,10 +22,12 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import type { TransportError } from "../McpError.js"
+import { AuthorizationError, type TransportError } from "../McpError.js"
+import type * as McpOAuth from "../McpOAuth.js"
 import * as McpRetry from "../McpRetry.js"
 import * as Answer from "./answer.js"
 import { type Channel, type Handlers, type Outgoing, SessionExpired } from "./channel.js"
+import * as Discovery from "./oauth/discovery.js"
 import * as Transport from "./transport.js"
 
 /** @internal */
@@ -27,6 +36,8 @@ export interface HttpChannelOptions {
   readonly url: string
   readonly headers: Readonly<Record<string, string>> | undefined
   readonly auth: Redacted.Redacted<string> | undefined
+  /** OAuth, when the server is configured for it; unused when `auth` is given. */
+  readonly tokens?: McpOAuth.TokenSource | undefined
   readonly maxMessageSize: number
   readonly closeTimeout: Duration.Duration
   /** Keep the GET stream open. */
@@ -62,6 +73,20 @@ export const make = (
     }
     let wire: Wire = { generation: 0, sessionId: undefined, headers: baseHeaders }
     let closed = false
+    const tokens = options.auth === undefined ? options.tokens : undefined
+
+    const withToken = (headers: Headers.Headers, token: Redacted.Redacted<string> | undefined) =>
+      token === undefined ? headers : Headers.set(headers, "authorization", `Bearer ${Redacted.value(token)}`)
+
+    /** The headers with the current OAuth token, for requests that are not retried on a 401. */
+    const authorized = (headers: Headers.Headers): Effect.Effect<Headers.Headers> =>
+      tokens === undefined ? Effect.succeed(headers) : tokens.current.pipe(
+        Effect.map((token) => withToken(headers, token)),
+        Effect.orElseSucceed(() => headers)
+      )
+
+    const refused = (target: Transport.Target, detail: string) =>
+      new AuthorizationError({ server: target.server, ...(target.tool === undefined ? {} : { tool: target.tool }), step: "Rejected", detail })
 
     const post = (
       current: Wire,
@@ -69,26 +94,57 @@ export const make = (
       target: Transport.Target,
       what: string,
       extraHeaders?: Readonly<Record<string, string>>
-    ): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | SessionExpired> =>
-      http.execute(HttpClientRequest.post(url, {
-        headers: extraHeaders === undefined ? current.headers : Headers.merge(Headers.fromInput(extraHeaders), current.headers),
-        body: HttpBody.text(body, "application/json")
-      })).pipe(
-        Effect.mapError((error) => Transport.fromHttpClientError(target, error)),
-        Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | SessionExpired> => {
-          if (Transport.isSuccess(response)) return Effect.succeed(response)
-          if (response.status === 404 && current.sessionId !== undefined) {
-            return Effect.zipRight(Transport.discard(response), Effect.fail(new SessionExpired({ generation: current.generation })))
-          }
-          return Effect.flatMap(Transport.statusError(target, response, what), Effect.fail)
-        })
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | AuthorizationError | SessionExpired> => {
+      const headers = extraHeaders === undefined ? current.headers : Headers.merge(Headers.fromInput(extraHeaders), current.headers)
+      const send = (
+        token: Redacted.Redacted<string> | undefined,
+        fresh: boolean,
+        stepUps: number
+      ): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | AuthorizationError | SessionExpired> =>
+        http.execute(HttpClientRequest.post(url, {
+          headers: withToken(headers, token),
+          body: HttpBody.text(body, "application/json")
+        })).pipe(
+          Effect.mapError((error) => Transport.fromHttpClientError(target, error)),
+          Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | AuthorizationError | SessionExpired> => {
+            if (Transport.isSuccess(response)) return Effect.succeed(response)
+            if (tokens !== undefined && (response.status === 401 || response.status === 403)) {
+              const challenge = response.headers["www-authenticate"]
+              const stepUp = response.status === 403
+              if (stepUp && Discovery.parseChallenge(challenge).error !== "insufficient_scope") {
+                return Effect.flatMap(Transport.statusError(target, response, what), Effect.fail)
+              }
+              if (!stepUp && fresh) {
+                return Effect.zipRight(Transport.discard(response), Effect.fail(refused(target, `${what} was refused (HTTP 401) with a token just obtained for it`)))
+              }
+              if (stepUp && stepUps >= tokens.maxStepUps) {
+                return Effect.zipRight(
+                  Transport.discard(response),
+                  Effect.fail(refused(target, `${what} still needs more scope (HTTP 403 insufficient_scope) after ${stepUps} step-up(s)`))
+                )
+              }
+              return Transport.discard(response).pipe(
+                Effect.zipRight(tokens.challenged({ status: response.status, wwwAuthenticate: challenge, used: token })),
+                Effect.flatMap((next) => send(next, true, stepUp ? stepUps + 1 : stepUps))
+              )
+            }
+            if (response.status === 404 && current.sessionId !== undefined) {
+              return Effect.zipRight(Transport.discard(response), Effect.fail(new SessionExpired({ generation: current.generation })))
+            }
+            return Effect.flatMap(Transport.statusError(target, response, what), Effect.fail)
+          })
+        )
+      if (tokens === undefined) return send(undefined, false, 0)
+      return Effect.flatMap(
+        Effect.mapError(tokens.current, (error) => target.tool === undefined ? error : new AuthorizationError({ ...error, tool: target.tool })),
+        (token) => send(token, false, 0)
       )
+    }
 
     /** A GET of the SSE stream after `lastEventId`: how a server that closed an answer stream early is resumed. */
     const resume = (current: Wire, target: Transport.Target) => (lastEventId: string) =>
-      http.execute(HttpClientRequest.get(url, {
-        headers: Headers.setAll(current.headers, { accept: "text/event-stream", "last-event-id": lastEventId })
-      })).pipe(
+      authorized(Headers.setAll(current.headers, { accept: "text/event-stream", "last-event-id": lastEventId })).pipe(
+        Effect.flatMap((headers) => http.execute(HttpClientRequest.get(url, { headers }))),
         Effect.mapError((error) => Transport.fromHttpClientError(target, error)),
         Effect.flatMap((response) =>
           Transport.isSuccess(response) && Answer.isEventStream(response)
@@ -158,7 +214,8 @@ export const make = (
       closed = true
       const current = wire
       if (current.sessionId === undefined) return Effect.void
-      return http.execute(HttpClientRequest.del(url, { headers: current.headers })).pipe(
+      return authorized(current.headers).pipe(
+        Effect.flatMap((headers) => http.execute(HttpClientRequest.del(url, { headers }))),
         Effect.tap((response) =>
           response.status < 300 || response.status === 404 || response.status === 405
             ? Effect.void
@@ -177,9 +234,10 @@ export const make = (
     const listenOnce = Effect.gen(function*() {
       const current = wire
       if (current.sessionId === undefined || closed) return "stop" as const
-      const response = yield* http.execute(
-        HttpClientRequest.get(url, { headers: Headers.set(current.headers, "accept", "text/event-stream") })
-      ).pipe(Effect.mapError((error) => Transport.fromHttpClientError(sessionTarget, error)))
+      const headers = yield* authorized(Headers.set(current.headers, "accept", "text/event-stream"))
+      const response = yield* http.execute(HttpClientRequest.get(url, { headers })).pipe(
+        Effect.mapError((error) => Transport.fromHttpClientError(sessionTarget, error))
+      )
       if (response.status === 404) {
         yield* Transport.discard(response)
         yield* handlers.reinitialize(current.generation)

@@ -18,6 +18,7 @@ import type * as McpClient from "../McpClient.js"
 import type * as McpConfigFile from "../McpConfigFile.js"
 import { UnknownServerError } from "../McpError.js"
 import type * as McpHealth from "../McpHealth.js"
+import type * as McpOAuth from "../McpOAuth.js"
 import * as McpRetry from "../McpRetry.js"
 import type * as McpServerConfig from "../McpServerConfig.js"
 import * as Attempt from "./attempt.js"
@@ -40,6 +41,7 @@ export const make = Effect.fnUntraced(function*(options: {
   readonly registry: HealthRegistry.HealthRegistry
   readonly pool: SessionPool.SessionPool
   readonly healthInterval: Duration.Duration
+  readonly tokenSources: ReadonlyMap<string, McpOAuth.TokenSource>
 }): Effect.fn.Return<Probes, never, HttpClient.HttpClient | Scope.Scope> {
   const http = yield* HttpClient.HttpClient
   const { configs, pool, registry } = options
@@ -101,6 +103,8 @@ export const make = Effect.fnUntraced(function*(options: {
         const shared = pool.shared(config.name)
         const info = shared === undefined ? undefined : yield* shared.info
         const tools = shared === undefined ? undefined : pool.cachedTools(shared)?.map((tool: McpSchema.Tool) => tool.name)
+        const tokens = options.tokenSources.get(config.name)
+        const authorization = tokens === undefined ? undefined : yield* tokens.status
         return {
           server: config.name,
           transport: config.stdio === undefined ? "http" : "stdio",
@@ -116,7 +120,8 @@ export const make = Effect.fnUntraced(function*(options: {
             stateful: info.sessionId !== undefined,
             serverInfo: { name: info.serverInfo.name, version: info.serverInfo.version }
           },
-          openSessions: counts.get(config.name) ?? 0
+          openSessions: counts.get(config.name) ?? 0,
+          authorization
         } satisfies McpClient.ServerStatus
       }))
     const rest = options.unsupported.map((entry): McpClient.ServerStatus => ({
@@ -130,7 +135,8 @@ export const make = Effect.fnUntraced(function*(options: {
       expectedTools: [],
       missingTools: [],
       session: undefined,
-      openSessions: 0
+      openSessions: 0,
+      authorization: undefined
     }))
     return [...supported, ...rest]
   })

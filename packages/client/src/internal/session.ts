@@ -11,7 +11,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { ProtocolError, type TransportError } from "../McpError.js"
+import type { McpSessionError, TransportError } from "../McpError.js"
 import type * as McpSession from "../McpSession.js"
 import * as Abort from "./abort.js"
 import type * as Answer from "./answer.js"
@@ -49,7 +49,7 @@ export interface AdapterOptions {
 export const make = <R>(
   options: AdapterOptions,
   connect: (handlers: Handlers) => Effect.Effect<Channel, TransportError, R>
-): Effect.Effect<McpSession.McpSession, TransportError | ProtocolError, R | Scope.Scope> =>
+): Effect.Effect<McpSession.McpSession, McpSessionError, R | Scope.Scope> =>
   Effect.gen(function*() {
     const scope = yield* Effect.scope
     const server = options.server
@@ -115,7 +115,7 @@ export const make = <R>(
       )
     }
 
-    const initialize = (next: number): Effect.Effect<void, TransportError | ProtocolError> =>
+    const initialize = (next: number): Effect.Effect<void, McpSessionError> =>
       Effect.gen(function*() {
         const id = nextId++
         const body = JsonRpc.encodeRequest(id, "initialize", {
@@ -171,7 +171,7 @@ export const make = <R>(
       )
 
     /** Sends `message`, re-opening a session the server forgot; a request abandoned on the way is cancelled. */
-    const send = (message: Outgoing): Effect.Effect<unknown, TransportError | ProtocolError> => {
+    const send = (message: Outgoing): Effect.Effect<unknown, McpSessionError> => {
       const target = message.target
       return channel.request(message).pipe(
         Effect.catchTag("SessionExpired", (stale) =>
@@ -201,7 +201,7 @@ export const make = <R>(
       onProgress: NonNullable<McpSession.RequestOptions["onProgress"]>,
       requestOptions: McpSession.RequestOptions,
       timeout: Duration.Duration
-    ): Effect.Effect<unknown, TransportError | ProtocolError> => {
+    ): Effect.Effect<unknown, McpSessionError> => {
       const total = Duration.decode(requestOptions.maxTotalTimeout ?? Defaults.maxTotalTimeout)
       const body = JsonRpc.encodeRequest(id, method, Progress.withToken(params, id))
       return Effect.acquireUseRelease(
@@ -224,7 +224,7 @@ export const make = <R>(
       params: unknown,
       target: Transport.Target,
       requestOptions: McpSession.RequestOptions | undefined
-    ): Effect.Effect<unknown, TransportError | ProtocolError> =>
+    ): Effect.Effect<unknown, McpSessionError> =>
       Effect.suspend(() => {
         if (closed) return Effect.fail(Transport.transportError(target, "Closed", "the session is closed"))
         const timeout = requestOptions?.timeout === undefined ? defaultTimeout : Duration.decode(requestOptions.timeout)

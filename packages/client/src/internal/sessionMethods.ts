@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { ProtocolError, ToolCallError, type TransportError } from "../McpError.js"
+import { type McpSessionError, ProtocolError, ToolCallError, type TransportError } from "../McpError.js"
 import type * as McpSession from "../McpSession.js"
 import * as Defaults from "./defaults.js"
 import * as JsonRpc from "./jsonRpc.js"
@@ -22,7 +22,7 @@ export interface Request {
     params: unknown,
     target: Transport.Target,
     requestOptions: McpSession.RequestOptions | undefined
-  ): Effect.Effect<unknown, TransportError | ProtocolError>
+  ): Effect.Effect<unknown, McpSessionError>
 }
 
 /**

@@ -19,6 +19,7 @@ import * as RcMap from "effect/RcMap"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { McpSessionError } from "../McpError.js"
+import type * as McpOAuth from "../McpOAuth.js"
 import type * as McpServerConfig from "../McpServerConfig.js"
 import * as McpSession from "../McpSession.js"
 import * as ServerLog from "./serverLog.js"
@@ -116,6 +117,8 @@ export const make = (
     readonly handlers?: McpSession.ClientHandlers | undefined
     /** Called with each log message of any session's server. */
     readonly onServerLog?: ((message: ServerLog.Message) => Effect.Effect<void>) | undefined
+    /** The OAuth token source of each server configured with `oauth`. */
+    readonly tokenSources?: ReadonlyMap<string, McpOAuth.TokenSource> | undefined
   }
 ): Effect.Effect<SessionPool, never, Scope.Scope | HttpClient.HttpClient> =>
   Effect.gen(function*() {
@@ -228,7 +231,15 @@ export const make = (
           }
           let started: McpSession.McpSession | undefined
           const session = yield* (config.stdio === undefined
-            ? McpSession.make({ ...common, url: config.url, headers: config.headers, auth: key.auth, listen: key.auth === undefined })
+            ? McpSession.make({
+              ...common,
+              url: config.url,
+              headers: config.headers,
+              auth: key.auth,
+              // the caller's own token wins over OAuth: its session never asks the token source
+              oauth: key.auth === undefined ? options.tokenSources?.get(config.name) : undefined,
+              listen: key.auth === undefined
+            })
             : McpSession.make({
               ...common,
               ...config.stdio,
