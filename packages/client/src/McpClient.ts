@@ -275,7 +275,9 @@ export interface Service {
    * Updates only name the resource, so consecutive ones the consumer has not yet taken are
    * merged into one. When the server forgets the session or its process ends, the subscription
    * is made again on the new session and one update is emitted; if that fails after the retries,
-   * the stream fails. Needs the server's `resources.subscribe` capability.
+   * the stream fails. When the client closes, a stream still running fails with a
+   * `TransportError` `Closed` naming the server (as a subscription asked of a closed client does).
+   * Needs the server's `resources.subscribe` capability.
    *
    * @example
    * ```ts

@@ -6,6 +6,7 @@
  * notifications; when what the server holds for it is lost (it forgot the session, its process
  * ended), each stream subscribes again on the session that replaces it.
  */
+import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -154,11 +155,21 @@ export const make = (options: {
         while (true) {
           yield* Deferred.await(current.share.lost)
           yield* Scope.close(current.scope, Exit.void)
+          // a client that closes ends its sessions: the loss is then the client's, and so is the end
+          yield* servers.lookup(server)
           current = yield* round
           yield* Queue.offer(updates, update)
         }
       }).pipe(
-        Effect.catchAll((error) => Deferred.fail(failed, error)),
+        // not only failures: an attempt cut short by the client's close ends interrupted
+        Effect.catchAllCause((cause) =>
+          Cause.isInterruptedOnly(cause)
+            ? Effect.matchEffect(servers.lookup(server), {
+              onFailure: (closed) => Deferred.fail(failed, closed),
+              onSuccess: () => Deferred.failCause(failed, cause)
+            })
+            : Deferred.failCause(failed, cause)
+        ),
         Effect.forkScoped
       )
       return Stream.fromQueue(updates).pipe(Stream.interruptWhenDeferred(failed))
