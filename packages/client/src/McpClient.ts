@@ -150,11 +150,14 @@ export interface CallOptions {
   /** Overrides the tool's hints: `true` lets any transient failure be retried, `false` forbids it. */
   readonly idempotent?: boolean | undefined
   /**
-   * Asks the server for progress and is called with each progress notification of the call, in
-   * order, while an attempt is in flight (never after the call ended). Each one pushes the
-   * attempt's deadline back to a full `timeout` from then, so a tool that keeps reporting
-   * progress may run past `timeout`, up to `maxTotalTimeout`. Failures are logged, never fail the
-   * call. It runs as the notification is read, and the answer waits for it: hand long work off.
+   * Asks the server for progress and is called with each progress notification of the call
+   * while an attempt is in flight. Each one pushes the attempt's deadline back to a full `timeout`
+   * from when it is read, so a tool that keeps reporting progress may run past `timeout`, up to
+   * `maxTotalTimeout`. The effects it returns run on a fiber of the call, one at a time, in order;
+   * neither the server's other requests nor the call wait for them: when the call ends, one still
+   * running is interrupted and the progress it has not reached is dropped (a handler that keeps
+   * up sees all the progress read before the answer), and none runs after the call ended. A
+   * handler that falls 64 reports behind loses the oldest. Failures are logged, never fail the call.
    */
   readonly onProgress?: ((progress: McpSession.Progress) => Effect.Effect<void>) | undefined
   /**
@@ -281,7 +284,9 @@ export interface Service {
    * Updates only name the resource, so consecutive ones the consumer has not yet taken are
    * merged into one. When the server forgets the session or its process ends, the subscription
    * is made again on the new session and one update is emitted; if that fails after the retries,
-   * the stream fails. Needs the server's `resources.subscribe` capability.
+   * the stream fails. When the client closes, a stream still running fails with a
+   * `TransportError` `Closed` naming the server (as a subscription asked of a closed client does).
+   * Needs the server's `resources.subscribe` capability.
    *
    * @example
    * ```ts

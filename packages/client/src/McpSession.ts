@@ -214,10 +214,13 @@ export interface RequestOptions {
   readonly headers?: Readonly<Record<string, string>> | undefined
   /**
    * Asks the server for progress (a `progressToken` in the request's `_meta`) and is called with
-   * each `notifications/progress` it sends for this request, in order, while the request is in
-   * flight: never after it settled. It runs on the fiber that reads the server's messages, so
-   * that the answer waits for it; a long task should be handed off (to a `Queue`, say).
-   * Failures are logged, never fail the request.
+   * each `notifications/progress` it sends for this request while the request is in flight, as
+   * the notification is read. The effects it returns run on a fiber of the request, one at a
+   * time, in order, never after the request settled; neither the fiber that reads the server's
+   * messages nor the request's answer waits for them: when the request settles, one still running
+   * is interrupted and the progress it has not reached is dropped (a handler that keeps up sees
+   * all the progress read before the answer). A handler that falls 64 reports behind loses the
+   * oldest. Failures are logged, never fail the request.
    */
   readonly onProgress?: ((progress: Progress) => Effect.Effect<void>) | undefined
   /**

@@ -118,6 +118,61 @@ describe.each(transports)("McpClient progress over %s", (transport) => {
       yield* until((jobs) => jobs.cancelled.includes("capped"))
     }))
 
+  it.scoped("a handler that never ends holds the call neither past its timeout nor past maxTotalTimeout", () =>
+    Effect.gen(function*() {
+      const mcp = yield* client(transport, { timeout: "1 second" })
+      const { call, until } = controls(mcp)
+      // called as each notification is read; the effect it returns never ends
+      const read: Array<number> = []
+      let running = 0
+      const work = (job: string, options: McpClient.CallOptions = {}) =>
+        Effect.fork(mcp.callTool("progress", "work", { job }, {
+          retry: false,
+          onProgress: (progress) => {
+            read.push(progress.progress)
+            return Effect.suspend(() => {
+              running++
+              return Effect.onInterrupt(Effect.never, () => Effect.sync(() => running--))
+            })
+          },
+          ...options
+        }))
+      const step = (job: string, progress: number) =>
+        live(Effect.zipRight(call("step", { job, progress }), eventually(() => read.includes(progress))))
+
+      // stuck in its handler from its first progress, and then silent for 1 s
+      const quiet = yield* work("quiet")
+      yield* until((jobs) => jobs.running.includes("quiet"))
+      yield* step("quiet", 1)
+      yield* live(eventually(() => running === 1, "the handler's start"))
+      yield* TestClock.adjust("900 millis")
+      expect(quiet.unsafePoll()).toBeNull()
+      yield* TestClock.adjust("100 millis")
+      const timedOut = yield* failureOf(Fiber.join(quiet))
+      expect(timedOut._tag === "TransportError" && timedOut.reason).toBe("Timeout")
+      expect(timedOut.message).toContain("no answer nor progress within 1s")
+      yield* live(eventually(() => running === 0, "the handler's interruption"))
+      yield* until((jobs) => jobs.cancelled.includes("quiet"))
+
+      // stuck from its first progress; the progress read meanwhile still pushes its deadline back,
+      // up to the whole call's 2 s
+      const capped = yield* work("capped", { maxTotalTimeout: "2 seconds" })
+      yield* until((jobs) => jobs.running.includes("capped"))
+      yield* step("capped", 2)
+      yield* TestClock.adjust("800 millis")
+      yield* step("capped", 3)
+      yield* TestClock.adjust("800 millis")
+      yield* step("capped", 4)
+      yield* TestClock.adjust("300 millis")
+      expect(capped.unsafePoll()).toBeNull()
+      yield* TestClock.adjust("100 millis")
+      const cut = yield* failureOf(Fiber.join(capped))
+      expect(cut.message).toContain("maxTotalTimeout of 2s")
+      yield* live(eventually(() => running === 0, "the handler's interruption"))
+      // one handler ran per call: the progress behind a stuck one was dropped with the call
+      expect(read).toEqual([1, 2, 3, 4])
+    }))
+
   it.scoped("maxTotalTimeout counts from the call's start, across retries", () =>
     Effect.gen(function*() {
       const mcp = yield* client(transport, { timeout: "1 second", retry: { base: "200 millis", max: "200 millis" } })

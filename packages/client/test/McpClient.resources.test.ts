@@ -1,9 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { McpClient, McpError } from "../src/index.js"
 import * as Peers from "./support/childPeers.js"
@@ -152,6 +154,28 @@ describe.each(["stdio", "http"] as const)("McpClient resources of the SDK fixtur
       const resubscribed = seen.length
       yield* touchUntil(mcp, "features", "mem://two", () => seen.length > resubscribed)
       yield* Fiber.interrupt(fiber)
+    }))
+
+  it.scopedLive("a stream running when the client closes fails with TransportError Closed naming the server", () =>
+    Effect.gen(function*() {
+      const server = yield* Peers.features("features", transport)
+      const clientScope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(McpClient.layerNode({ servers: [server], healthInterval: "1 hour" }), clientScope)
+      const mcp = Context.get(context, McpClient.McpClient)
+      // the stream's fiber belongs to the test, not to the client
+      const { fiber } = yield* counting(mcp.subscribeResource("features", "mem://one"))
+      yield* eventuallyValue(statsOf(mcp, "features"), (stats) => stats.active === 1)
+      yield* Scope.close(clientScope, Exit.void)
+      // the timeout only turns a stream that never ends into a failure of the test
+      const error = yield* failureOf(Fiber.join(fiber).pipe(
+        Effect.timeout("10 seconds"),
+        Effect.catchTag("TimeoutException", () => Effect.dieMessage("the stream did not end when the client closed"))
+      ))
+      expect(error._tag).toBe("TransportError")
+      if (error._tag !== "TransportError") return
+      expect(error.reason).toBe("Closed")
+      expect(error.server).toBe("features")
+      expect(error.message).toContain("closed")
     }))
 
   it.scopedLive("a method whose capability the server did not announce is refused without a request", () =>

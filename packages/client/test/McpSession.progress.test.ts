@@ -94,6 +94,32 @@ describe.each(transports)("McpSession progress over %s", (transport) => {
     }).pipe(Effect.provide(layer), Effect.provide(NodeHttpClient.layerUndici))
   })
 
+  it.scopedLive("a handler that never ends delays neither the answer nor the server's other requests, and is interrupted", () =>
+    Effect.gen(function*() {
+      const session = yield* fixtureSession(transport)
+      const ran: Array<number> = []
+      let interrupted = false
+      const stuck = Effect.sync(() => interrupted = true)
+      const call = yield* Effect.fork(session.callTool("work", { job: "slow" }, {
+        onProgress: (progress) =>
+          Effect.suspend(() => {
+            ran.push(progress.progress)
+            return Effect.onInterrupt(Effect.never, () => stuck)
+          })
+      }))
+      yield* poll(control(session, "jobs", {}), (json) => String(json).includes(`"slow"`))
+      yield* control(session, "step", { job: "slow", progress: 1 })
+      yield* eventually(() => ran.length === 1, "the handler's start")
+      // the handler is stuck: the next progress waits for it, the server's other requests do not
+      yield* control(session, "step", { job: "slow", progress: 2 })
+      expect(yield* control(session, "jobs", {})).toContain(`"slow"`)
+      yield* control(session, "finish", { job: "slow" })
+      expect(text(yield* Fiber.join(call))).toBe("done slow")
+      yield* eventually(() => interrupted, "the handler's interruption")
+      // the progress it never reached was dropped with the request's end
+      expect(ran).toEqual([1])
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
   it.scoped("progress starts the deadline over; without it the request times out; maxTotalTimeout caps it", () =>
     Effect.gen(function*() {
       const session = yield* fixtureSession(transport, { timeout: "10 seconds" })

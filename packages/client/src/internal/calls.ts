@@ -50,8 +50,10 @@ export const make = (options: {
   const lookup = options.servers.lookup
 
   /**
-   * The caller's progress handler, run once each progress has pushed the deadline of the attempt
-   * in flight back by `timeout`: a server that reports progress is working, however long it takes.
+   * The caller's progress handler, called once each progress has pushed the deadline of the
+   * attempt in flight back by `timeout`: a server that reports progress is working, however long
+   * it takes. The session calls it as the notification is read and runs what it returns later, on
+   * a fiber of the request: the deadline moves at once, however far behind the caller's handler is.
    */
   const stretching = (
     slot: Deadlines.Slot,
@@ -59,11 +61,10 @@ export const make = (options: {
     onProgress: (progress: McpSession.Progress) => Effect.Effect<void>
   ) => {
     const millis = Duration.toMillis(timeout)
-    return (progress: McpSession.Progress) =>
-      Effect.suspend(() => {
-        deadlines.extend(slot, millis)
-        return onProgress(progress)
-      })
+    return (progress: McpSession.Progress): Effect.Effect<void> => {
+      deadlines.extend(slot, millis)
+      return onProgress(progress)
+    }
   }
 
   const toolsOf = (session: McpSession.McpSession) => {

@@ -64,7 +64,7 @@ export const make = <R>(
     let closed = false
     const initializing = yield* Effect.makeSemaphore(1)
     const sessionTarget: Transport.Target = { server }
-    const progress = Progress.makeRoutes(yield* Effect.clock)
+    const progress = Progress.makeRoutes(yield* Effect.clock, scope)
 
     const expired = (target: Transport.Target) =>
     <A, E>(self: Effect.Effect<A, E | SessionExpired>): Effect.Effect<A, Exclude<E, SessionExpired> | TransportError> =>
@@ -87,9 +87,10 @@ export const make = <R>(
       )
 
     /**
-     * Progress goes to its request and log messages to the logs, as they are read (so that a
-     * request's progress comes before its answer); then every notification goes to
-     * `onNotification`. Server requests are answered on a fiber of their own.
+     * Progress is handed to its request (whose own fiber runs the handler: the reader never
+     * waits for it) and log messages go to the logs, as they are read, so that a request's
+     * progress comes before its answer; then every notification goes to `onNotification`.
+     * Server requests are answered on a fiber of their own.
      */
     const onMessage = (message: Answer.Other, during: Outgoing | undefined): Effect.Effect<void> => {
       if (message._tag === "Notification") {
@@ -192,6 +193,7 @@ export const make = <R>(
     /**
      * A request that asked for progress (its id is its token): routed the server's progress while
      * in flight, and timed out only after `timeout` without news of it, or `maxTotalTimeout`.
+     * Its end never waits for a handler: closing the route interrupts one still running.
      */
     const sendWithProgress = (
       method: string,
@@ -205,7 +207,7 @@ export const make = <R>(
       const total = Duration.decode(requestOptions.maxTotalTimeout ?? Defaults.maxTotalTimeout)
       const body = JsonRpc.encodeRequest(id, method, Progress.withToken(params, id))
       return Effect.acquireUseRelease(
-        Effect.sync(() => progress.open(id, onProgress)),
+        progress.open(id, onProgress),
         (route) =>
           progress.deadline(send({ id, method, body, target, headers: requestOptions.headers }), route, timeout, total, (why) =>
             Transport.transportError(

@@ -6,6 +6,7 @@
  * notifications; when what the server holds for it is lost (it forgot the session, its process
  * ended), each stream subscribes again on the session that replaces it.
  */
+import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -15,7 +16,7 @@ import * as Queue from "effect/Queue"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as McpClient from "../McpClient.js"
-import type { McpClientError } from "../McpError.js"
+import type { McpClientError, McpSessionError } from "../McpError.js"
 import * as McpRetry from "../McpRetry.js"
 import type * as McpServerConfig from "../McpServerConfig.js"
 import type * as McpSession from "../McpSession.js"
@@ -40,7 +41,7 @@ export interface Subscriptions {
 /** @internal */
 export const make = (options: {
   readonly servers: Servers.Servers
-  readonly pool: SessionPool.SessionPool
+  readonly pool: Pick<SessionPool.SessionPool, "hold" | "lost" | "isEnded" | "watchResource">
   readonly attempts: Attempt.Attempts
 }): Subscriptions => {
   const { attempts, pool, servers } = options
@@ -77,25 +78,42 @@ export const make = (options: {
     const attempt = attempts.run(config, undefined, timeout, state, never, () =>
       Effect.flatMap(Scope.extend(pool.hold(config, undefined), scope), (session) =>
         // once the server holds the subscription, the share and its way out are recorded together
-        lock.withPermits(1)(Effect.uninterruptibleMask((restore) =>
+        Effect.uninterruptibleMask((restore) =>
           Effect.gen(function*() {
-            const existing = shares.get(id)
-            if (existing !== undefined && (yield* isCurrent(existing, session))) {
-              existing.subscribers++
-              yield* Scope.addFinalizer(scope, leave(config, uri, id, existing))
-              return existing
-            }
-            // taken before asking, so that a loss while the request is in flight is not missed
-            const lost = pool.lost(session)
-            yield* restore(session.subscribeResource(uri, Attempt.untimed))
-            const share: Share = { session, lost, subscribers: 1 }
-            shares.set(id, share)
+            yield* restore(lock.take(1))
+            const share = yield* Effect.ensuring(enter(session, uri, id, restore), lock.release(1))
+            // only once the lock is released: on a scope that closed meanwhile (the stream ended
+            // while it subscribed again), the finalizer runs at once, and it takes the lock
             yield* Scope.addFinalizer(scope, leave(config, uri, id, share))
             return share
           })
-        ))))
+        )))
     return attempts.withRetries(config, { method: "resources/subscribe" }, policy, state, attempt)
   }
+
+  /**
+   * Counts one more subscriber of the uri's share on `session`, subscribing first if there is no
+   * current one. Run under the server's lock, uninterruptibly but for the request.
+   */
+  const enter = (
+    session: McpSession.McpSession,
+    uri: string,
+    id: string,
+    restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  ): Effect.Effect<Share, McpSessionError> =>
+    Effect.gen(function*() {
+      const existing = shares.get(id)
+      if (existing !== undefined && (yield* isCurrent(existing, session))) {
+        existing.subscribers++
+        return existing
+      }
+      // taken before asking, so that a loss while the request is in flight is not missed
+      const lost = pool.lost(session)
+      yield* restore(session.subscribeResource(uri, Attempt.untimed))
+      const share: Share = { session, lost, subscribers: 1 }
+      shares.set(id, share)
+      return share
+    })
 
   /** Leaves the share; the last one out unsubscribes, once, briefly, and never fails. */
   const leave = (config: McpServerConfig.McpServerConfig, uri: string, id: string, share: Share) =>
@@ -137,11 +155,21 @@ export const make = (options: {
         while (true) {
           yield* Deferred.await(current.share.lost)
           yield* Scope.close(current.scope, Exit.void)
+          // a client that closes ends its sessions: the loss is then the client's, and so is the end
+          yield* servers.lookup(server)
           current = yield* round
           yield* Queue.offer(updates, update)
         }
       }).pipe(
-        Effect.catchAll((error) => Deferred.fail(failed, error)),
+        // not only failures: an attempt cut short by the client's close ends interrupted
+        Effect.catchAllCause((cause) =>
+          Cause.isInterruptedOnly(cause)
+            ? Effect.matchEffect(servers.lookup(server), {
+              onFailure: (closed) => Deferred.fail(failed, closed),
+              onSuccess: () => Deferred.failCause(failed, cause)
+            })
+            : Deferred.failCause(failed, cause)
+        ),
         Effect.forkScoped
       )
       return Stream.fromQueue(updates).pipe(Stream.interruptWhenDeferred(failed))
