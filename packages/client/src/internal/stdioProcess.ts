@@ -35,8 +35,11 @@ import type { Readable } from "node:stream"
  * @internal
  */
 export class StdioBackend extends Context.Reference<StdioBackend>()("@effect-mcp/client/internal/StdioBackend", {
-  defaultValue: (): "command" | "spawn" => "command"
+  defaultValue: (): Backend => "command"
 }) {}
+
+/** @internal */
+export type Backend = "command" | "spawn"
 
 /** @internal */
 export interface StartOptions {
@@ -246,11 +249,24 @@ const startSpawn = (options: StartOptions, scope: Scope.Scope): Effect.Effect<St
     ).pipe(Scope.extend(scope))
     const { stderr, stdin, stdout } = child
     if (stdin === null || stdout === null || stderr === null) return yield* Effect.fail(failure("the server process has no pipes"))
+    let corked = false
+    const uncork = () => {
+      corked = false
+      stdin.uncork()
+    }
     return {
       readStdout: (onChunk) => readPipe(stdout, onChunk),
       readStderr: (onChunk) => readPipe(stderr, onChunk),
       write: (line) => {
-        if (stdin.writable) stdin.write(line + "\n")
+        if (!stdin.writable) return
+        // the lines written in one turn of the event loop leave in one write (one wake-up of the
+        // server): at concurrency 16 that took effect-mcp from about 28 000 to 36 000 calls/s
+        if (!corked) {
+          corked = true
+          stdin.cork()
+          process.nextTick(uncork)
+        }
+        stdin.write(line + "\n")
       },
       endInput: Effect.sync(() => stdin.end()),
       exitCode: Effect.flatMap(Deferred.await(exit), ([code, name]) =>
