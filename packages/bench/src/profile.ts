@@ -1,7 +1,11 @@
 /**
  * Runs one client alone against one peer, for `node --cpu-prof`:
- * `node --cpu-prof dist/profile.js [effect-mcp|raw|SDK client|AI SDK client] [calls] [concurrency] [minimal|chunked|sse-stream|sdk|stdio|stdio-min]`.
+ * `node --cpu-prof dist/profile.js [effect-mcp|raw|SDK client|AI SDK client|effect-mcp (spawn)] [calls] [concurrency] [minimal|chunked|sse-stream|sdk|stdio|stdio-min]`.
+ * With `PROFILE_OUT=<file>` (instead of `--cpu-prof`) only the measured calls are profiled, after
+ * the start-up and the warm-up, and the profile is written to that file.
  */
+import { writeFileSync } from "node:fs"
+import { Session } from "node:inspector/promises"
 import { clients } from "./clients.js"
 import type { Connected } from "./loops.js"
 import { httpPeerNames, minimalStdioPeer, startPeer, stdioPeer } from "./peers.js"
@@ -25,9 +29,21 @@ if (stdio !== undefined) {
 }
 const workers = Number(concurrency)
 await connected.run(workers, { calls: 200, until: Number.POSITIVE_INFINITY }, [])
+const profileOut = process.env["PROFILE_OUT"]
+const inspector = profileOut === undefined ? undefined : new Session()
+if (inspector !== undefined) {
+  inspector.connect()
+  await inspector.post("Profiler.enable")
+  await inspector.post("Profiler.start")
+}
 const start = performance.now()
 const made = await connected.run(workers, { calls: Number(calls) / workers, until: Number.POSITIVE_INFINITY }, [])
 const seconds = (performance.now() - start) / 1000
+if (inspector !== undefined && profileOut !== undefined) {
+  const { profile } = await inspector.post("Profiler.stop")
+  writeFileSync(profileOut, JSON.stringify(profile))
+  inspector.disconnect()
+}
 console.log(`${name}: ${Math.round(made / seconds)} calls/s at concurrency ${concurrency} on ${peerArg}`)
 await connected.close()
 await stop()

@@ -43,6 +43,7 @@ export const printReferences = (rows: ReadonlyArray<Row>) => {
     for (const concurrency of [1, 16]) {
       const rate = (client: string) => findRow(rows, peer, client, concurrency)?.callsPerSecond ?? Number.NaN
       const raw = rate("raw")
+      if (Number.isNaN(raw)) continue
       const bare = rate("bare HttpClient")
       console.log(
         `  ${peer}, concurrency ${concurrency}: bare Effect ${percent(rate("bare Effect") / raw)} of raw, ` +
