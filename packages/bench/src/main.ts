@@ -12,6 +12,8 @@
  *
  * `--smoke` runs a tiny version (a few hundred calls per client, 50 servers for 3 s) that checks
  * the machinery and reports, without enforcing targets: timing needs a quiet machine.
+ * `--only <peer,...>` measures only the peers named (e.g. `--only stdio,stdio-min`), with the full
+ * rounds, and reports the table alone: no heap, health loop or targets.
  * `--out <file>` names the JSON report (default bench-results.json). Run it with `--no-warnings`
  * (as `pnpm bench` does): warnings are counted and attributed to the client that was running,
  * not printed.
@@ -27,6 +29,9 @@ import * as Warnings from "./warnings.js"
 
 const smoke = process.argv.includes("--smoke")
 const outIndex = process.argv.indexOf("--out")
+const onlyIndex = process.argv.indexOf("--only")
+const only = onlyIndex === -1 ? undefined : (process.argv[onlyIndex + 1] ?? "").split(",")
+const wanted = (peer: string) => only === undefined || only.includes(peer)
 const out = outIndex === -1 ? "bench-results.json" : process.argv[outIndex + 1] ?? "bench-results.json"
 
 const settings: Settings & { readonly heap: { readonly calls: number; readonly seconds: number }; readonly servers: number; readonly seconds: number } = smoke
@@ -73,6 +78,20 @@ const main = async () => {
   const rows: Array<Row> = []
   let minimalOrigin = ""
   const peers = []
+  if (only !== undefined) {
+    for (const name of httpPeers.filter(wanted)) {
+      const peer = await startPeer(name)
+      rows.push(...await measure({ name, url: `${peer.origin}/mcp` }, settings))
+      await peer.stop()
+    }
+    if (wanted("stdio")) rows.push(...await measure({ name: "stdio", stdio: stdioPeer }, settings))
+    if (wanted("stdio-min")) rows.push(...await measure({ name: "stdio-min", stdio: minimalStdioPeer }, settings))
+    printTable(rows)
+    printReferences(rows)
+    writeFileSync(out, JSON.stringify({ smoke, only, node: process.version, date: new Date().toISOString(), settings, rows }, null, 2))
+    console.log(`\nwrote ${out}`)
+    return
+  }
   for (const name of httpPeers) {
     Warnings.during("peer start-up", name)
     const peer = await startPeer(name)

@@ -1,22 +1,49 @@
 /**
- * Runs one client alone against one HTTP peer, for `node --cpu-prof`:
- * `node --cpu-prof dist/profile.js [effect-mcp|raw|SDK client|AI SDK client] [calls] [concurrency] [minimal|chunked|sse-stream|sdk]`.
+ * Runs one client alone against one peer, for `node --cpu-prof`:
+ * `node --cpu-prof dist/profile.js [effect-mcp|raw|SDK client|AI SDK client|effect-mcp (spawn)] [calls] [concurrency] [minimal|chunked|sse-stream|sdk|stdio|stdio-min]`.
+ * With `PROFILE_OUT=<file>` (instead of `--cpu-prof`) only the measured calls are profiled, after
+ * the start-up and the warm-up, and the profile is written to that file.
  */
+import { writeFileSync } from "node:fs"
+import { Session } from "node:inspector/promises"
 import { clients } from "./clients.js"
-import { httpPeerNames, startPeer } from "./peers.js"
+import type { Connected } from "./loops.js"
+import { httpPeerNames, minimalStdioPeer, startPeer, stdioPeer } from "./peers.js"
 
 const [name = "effect-mcp", calls = "20000", concurrency = "16", peerArg = "minimal"] = process.argv.slice(2)
 const client = clients.find((candidate) => candidate.name === name)
-if (client?.http === undefined) throw new Error(`unknown HTTP client ${name}`)
-const peerName = httpPeerNames.find((candidate) => candidate === peerArg)
-if (peerName === undefined) throw new Error(`unknown peer ${peerArg}`)
-const peer = await startPeer(peerName)
-const connected = await client.http(`${peer.origin}/mcp`)
+if (client === undefined) throw new Error(`unknown client ${name}`)
+const stdio = peerArg === "stdio" ? stdioPeer : peerArg === "stdio-min" ? minimalStdioPeer : undefined
+let stop = () => Promise.resolve()
+let connected: Connected
+if (stdio !== undefined) {
+  if (client.stdio === undefined) throw new Error(`${name} does not speak stdio`)
+  connected = await client.stdio(stdio)
+} else {
+  const peerName = httpPeerNames.find((candidate) => candidate === peerArg)
+  if (peerName === undefined) throw new Error(`unknown peer ${peerArg}`)
+  if (client.http === undefined) throw new Error(`${name} does not speak HTTP`)
+  const peer = await startPeer(peerName)
+  stop = peer.stop
+  connected = await client.http(`${peer.origin}/mcp`)
+}
 const workers = Number(concurrency)
 await connected.run(workers, { calls: 200, until: Number.POSITIVE_INFINITY }, [])
+const profileOut = process.env["PROFILE_OUT"]
+const inspector = profileOut === undefined ? undefined : new Session()
+if (inspector !== undefined) {
+  inspector.connect()
+  await inspector.post("Profiler.enable")
+  await inspector.post("Profiler.start")
+}
 const start = performance.now()
 const made = await connected.run(workers, { calls: Number(calls) / workers, until: Number.POSITIVE_INFINITY }, [])
 const seconds = (performance.now() - start) / 1000
-console.log(`${name}: ${Math.round(made / seconds)} calls/s at concurrency ${concurrency} on ${peerName}`)
+if (inspector !== undefined && profileOut !== undefined) {
+  const { profile } = await inspector.post("Profiler.stop")
+  writeFileSync(profileOut, JSON.stringify(profile))
+  inspector.disconnect()
+}
+console.log(`${name}: ${Math.round(made / seconds)} calls/s at concurrency ${concurrency} on ${peerArg}`)
 await connected.close()
-await peer.stop()
+await stop()

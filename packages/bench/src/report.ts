@@ -13,10 +13,11 @@ export const printTable = (rows: ReadonlyArray<Row>) => {
     "\npeers: minimal = JSON with Content-Length, chunked = the same JSON chunked, sse-stream = a notification event then the\n" +
       "answer, chunked; sdk = the official SDK server (SSE answers); stdio = the official SDK server over stdio, stdio-min = the\n" +
       "minimal responder over stdio (a child process per client on both).\n" +
-      "raw = hand-written undici POSTs (HTTP) or JSON lines (stdio): the limit. bare HttpClient and bare Effect are references."
+      "raw = hand-written undici POSTs (HTTP) or JSON lines (stdio): the limit. bare HttpClient and bare Effect are references.\n" +
+      "effect-mcp (spawn) = effect-mcp with its stdio processes on child_process.spawn instead of Command: an experiment."
   )
   console.log(
-    `\n${"peer".padEnd(10)} ${"client".padEnd(15)} ${pad("conc", 4)} ${pad("calls/s", 9)} ${pad("p50 ms", 8)} ${pad("p99 ms", 8)} ` +
+    `\n${"peer".padEnd(10)} ${"client".padEnd(19)} ${pad("conc", 4)} ${pad("calls/s", 9)} ${pad("p50 ms", 8)} ${pad("p99 ms", 8)} ` +
       `${pad("vs raw", 7)} ${pad("vs SDK", 7)} ${pad("vs AI SDK", 9)}`
   )
   let previous = ""
@@ -25,7 +26,7 @@ export const printTable = (rows: ReadonlyArray<Row>) => {
     if (previous !== "" && group !== previous) console.log("")
     previous = group
     console.log(
-      `${row.peer.padEnd(10)} ${row.client.padEnd(15)} ${pad(row.concurrency, 4)} ${pad(row.callsPerSecond, 9)} ${pad(row.p50Ms, 8)} ` +
+      `${row.peer.padEnd(10)} ${row.client.padEnd(19)} ${pad(row.concurrency, 4)} ${pad(row.callsPerSecond, 9)} ${pad(row.p50Ms, 8)} ` +
         `${pad(row.p99Ms, 8)} ${pad(ratio(row.vsRaw), 7)} ${pad(ratio(row.vsSdk), 7)} ${pad(ratio(row.vsAiSdk), 9)}`
     )
   }
@@ -42,6 +43,7 @@ export const printReferences = (rows: ReadonlyArray<Row>) => {
     for (const concurrency of [1, 16]) {
       const rate = (client: string) => findRow(rows, peer, client, concurrency)?.callsPerSecond ?? Number.NaN
       const raw = rate("raw")
+      if (Number.isNaN(raw)) continue
       const bare = rate("bare HttpClient")
       console.log(
         `  ${peer}, concurrency ${concurrency}: bare Effect ${percent(rate("bare Effect") / raw)} of raw, ` +
@@ -53,6 +55,15 @@ export const printReferences = (rows: ReadonlyArray<Row>) => {
   for (const peer of ["stdio", "stdio-min"]) {
     const raw = findRow(rows, peer, "raw", 16)
     if (raw?.vsSdk != null) console.log(`  ${peer}, concurrency 16: raw is ${raw.vsSdk}× the SDK client, about the ceiling of any client's ratio to it`)
+    for (const concurrency of [1, 16]) {
+      const spawned = findRow(rows, peer, "effect-mcp (spawn)", concurrency)
+      const command = findRow(rows, peer, "effect-mcp", concurrency)
+      if (spawned === undefined || command === undefined) continue
+      console.log(
+        `  ${peer}, concurrency ${concurrency}: effect-mcp (spawn) is ${round(spawned.callsPerSecond / command.callsPerSecond)}× effect-mcp ` +
+          `(Command), ${spawned.vsRaw}× raw, ${spawned.vsSdk}× the SDK client`
+      )
+    }
   }
 }
 

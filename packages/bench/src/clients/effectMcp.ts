@@ -1,5 +1,6 @@
 /** `McpClient` from `McpClient.layerNode`, driven from Effect, over Streamable HTTP or stdio. */
 import { McpClient, type McpServerConfig } from "@effect-mcp/client"
+import { type Backend, StdioBackend } from "@effect-mcp/client/internal/stdioProcess"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -9,13 +10,14 @@ import { type BenchClient, type Connected, effectLoops } from "../loops.js"
 /** Calls in flight at once, above the benchmark's 16, so that the permit never queues a call. */
 const maxConcurrency = 256
 
-const connect = async (server: McpServerConfig.Input): Promise<Connected> => {
+const connect = async (server: McpServerConfig.Input, backend: Backend = "command"): Promise<Connected> => {
   // the sse-stream peer sends an info log message with every answer: the other clients drop it,
   // as an application does that does not log a server's info messages
   const runtime = ManagedRuntime.make(
     McpClient.layerNode({ servers: [server], healthInterval: "1 hour" }).pipe(
       Layer.orDie,
-      Layer.provideMerge(Logger.minimumLogLevel(LogLevel.Warning))
+      Layer.provideMerge(Logger.minimumLogLevel(LogLevel.Warning)),
+      Layer.provide(Layer.succeed(StdioBackend, backend))
     )
   )
   const mcp = await runtime.runPromise(McpClient.McpClient)
@@ -31,3 +33,14 @@ export const effectMcp: BenchClient = {
   http: effectMcpHttp,
   stdio: (server) => connect({ name: "peer", command: server.command, args: server.args, maxConcurrency })
 }
+
+/**
+ * An experiment, over stdio only: the same client with its server processes started by Node's
+ * `child_process.spawn` directly instead of `@effect/platform`'s `Command` (see the client's
+ * `internal/stdioProcess.ts`), to measure what the `Command` streams cost.
+ */
+export const effectMcpSpawn: BenchClient = {
+  name: "effect-mcp (spawn)",
+  stdio: (server) => connect({ name: "peer", command: server.command, args: server.args, maxConcurrency }, "spawn")
+}
+

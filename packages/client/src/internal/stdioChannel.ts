@@ -7,26 +7,18 @@
  * Shutdown follows the spec: close stdin, wait, SIGTERM, wait, SIGKILL, each wait bounded by
  * `closeTimeout`, so that a server that ignores both EOF and SIGTERM still ends in time.
  */
-import * as Command from "@effect/platform/Command"
-import * as CommandExecutor from "@effect/platform/CommandExecutor"
-import * as NodeCommandExecutor from "@effect/platform-node/NodeCommandExecutor"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import type * as Duration from "effect/Duration"
-import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
-import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import * as Queue from "effect/Queue"
 import * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import { ProtocolError, type TransportError } from "../McpError.js"
 import * as Abort from "./abort.js"
 import type * as Answer from "./answer.js"
 import type { Channel, Handlers, Outgoing } from "./channel.js"
 import * as JsonRpc from "./jsonRpc.js"
+import * as StdioProcess from "./stdioProcess.js"
 import * as Transport from "./transport.js"
 
 /** @internal */
@@ -122,8 +114,6 @@ export const make = (
     const target: Transport.Target = { server }
     const scope = yield* Effect.scope
     const processScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
-    const input = yield* Queue.unbounded<Uint8Array>()
-    const encoder = new TextEncoder()
     const pending = new Map<string, Settle>()
     const stderrTail: Array<string> = []
     /** Why the process can take no more requests; set once. */
@@ -131,26 +121,9 @@ export const make = (
     /** Set by `close`: the process then ends because we asked it to. */
     let closing = false
 
-    const command = Command.make(options.command, ...options.args).pipe(
-      Command.env(environment(options.env), { extendEnv: false }),
-      (self) => options.cwd === undefined ? self : Command.workingDirectory(self, options.cwd)
+    const proc = yield* StdioProcess.start({ ...options, env: environment(options.env) }, processScope).pipe(
+      Effect.mapError((error) => Transport.transportError(target, "Connect", `cannot start ${JSON.stringify(options.command)}: ${error.message}`))
     )
-    const executor = yield* Effect.serviceOption(CommandExecutor.CommandExecutor)
-    const started = Command.start(command).pipe(
-      Option.isSome(executor)
-        ? Effect.provideService(CommandExecutor.CommandExecutor, executor.value)
-        : Effect.provide(NodeCommandExecutor.layer.pipe(Layer.provide(NodeFileSystem.layer))),
-      Scope.extend(processScope),
-      // the platform's message quotes the arguments, which may hold a secret: only say what failed
-      Effect.mapError((error) =>
-        Transport.transportError(
-          target,
-          "Connect",
-          `cannot start ${JSON.stringify(options.command)}: ${error._tag === "SystemError" ? error.description ?? error.reason : error.message}`
-        )
-      )
-    )
-    const proc = yield* started
 
     const tail = () =>
       stderrTail.length === 0 ? "" : `; its last stderr lines: ${stderrTail.join(" | ")}`
@@ -165,7 +138,7 @@ export const make = (
       return true
     }
 
-    const write = (line: string) => Queue.unsafeOffer(input, encoder.encode(line + "\n"))
+    const write = proc.write
 
     const settle = (answer: Answer.Answer) => {
       const key = answer.id === null ? undefined : String(answer.id)
@@ -176,7 +149,8 @@ export const make = (
     }
 
     const splitStdout = lineSplitter(maxMessageSize, "fail")
-    const onStdout = (chunk: Uint8Array): Effect.Effect<void, TransportError> => {
+    /** Settles the answers of a chunk on the spot; an effect when it holds more to do (notifications, server requests, warnings). */
+    const onStdout = (chunk: Uint8Array): Effect.Effect<void, TransportError> | undefined => {
       const lines = splitStdout(chunk)
       if (lines === undefined) {
         return Effect.fail(
@@ -202,7 +176,7 @@ export const make = (
       }
       // a request's progress comes before its answer: its answer waits for the notifications read with it
       if (others.length === 0) answers.forEach(settle)
-      if (others.length === 0 && skipped.length === 0) return Effect.void
+      if (others.length === 0 && skipped.length === 0) return undefined
       // a server must write nothing but MCP messages to stdout; one that does (a banner, a stray
       // print) is told about in the logs, and its real messages still count
       return Effect.zipRight(
@@ -232,8 +206,7 @@ export const make = (
     })
 
     const stderrRead = yield* Deferred.make<void>()
-    yield* proc.stderr.pipe(
-      Stream.runForEach(onStderr),
+    yield* proc.readStderr(onStderr).pipe(
       Effect.ignore,
       Effect.ensuring(Deferred.succeed(stderrRead, undefined)),
       Effect.annotateLogs({ server, stream: "stderr" }),
@@ -261,9 +234,9 @@ export const make = (
       end(error)
         ? Effect.logWarning(error.detail).pipe(Effect.zipRight(tell), Effect.zipRight(proc.kill("SIGKILL")), Effect.ignore)
         : Effect.void
-    yield* proc.stdout.pipe(
-      Stream.mapError((error) => Transport.transportError(target, "Closed", `cannot read the server's stdout: ${error.message}`)),
-      Stream.runForEachChunk((chunk) => onStdout(chunk.length === 1 ? Chunk.unsafeHead(chunk) : Buffer.concat(Chunk.toReadonlyArray(chunk)))),
+    yield* proc.readStdout(onStdout).pipe(
+      Effect.catchTag("StdioFailure", (error) =>
+        Effect.fail(Transport.transportError(target, "Closed", `cannot read the server's stdout: ${error.message}`))),
       // stdout ends when the process exits; one that lives on without it can answer nothing more
       Effect.zipRight(
         proc.exitCode.pipe(
@@ -279,15 +252,6 @@ export const make = (
       Effect.interruptible,
       Effect.forkIn(scope)
     )
-    yield* Stream.fromQueue(input).pipe(
-      // the messages waiting are written at once: one write (and one wake-up of the server) for many
-      Stream.mapChunks((messages) => Chunk.of(messages.length === 1 ? Chunk.unsafeHead(messages) : Buffer.concat(Chunk.toReadonlyArray(messages)))),
-      Stream.run(proc.stdin),
-      Effect.catchAllCause((cause) => Effect.logDebug("cannot write to the server's stdin", cause)),
-      Effect.interruptible,
-      Effect.forkIn(processScope)
-    )
-
     const close = Effect.suspend(() => {
       if (closing) return Effect.void
       closing = true
@@ -304,7 +268,7 @@ export const make = (
       return Effect.gen(function*() {
         end(Transport.transportError(target, "Closed", "the session is closed"))
         // EOF first: a well-behaved server exits on it
-        yield* Queue.shutdown(input)
+        yield* proc.endInput
         const exited = (yield* stopped(proc.exitCode)) || (yield* stopped(proc.kill("SIGTERM"))) ||
           (yield* stopped(proc.kill("SIGKILL")))
         if (!exited) yield* Effect.logWarning("the server process did not end, even after SIGKILL")
