@@ -14,14 +14,13 @@ import { failureOf } from "./support/effects.js"
 import { captureLogs } from "./support/logs.js"
 
 /** Follows the authorization URL as a browser would, and hands back the redirect. */
-const followRedirect = (tamper: (url: URL) => URL = (url) => url) =>
-  Layer.succeed(McpOAuth.Authorizer, {
-    authorize: (request) =>
-      Effect.promise(async () => {
-        const response = await fetch(request.url, { redirect: "manual" })
-        return tamper(new URL(response.headers.get("location") ?? "http://invalid/"))
-      })
+const follow = (tamper: (url: URL) => URL = (url) => url) => (request: McpOAuth.AuthorizationRequest) =>
+  Effect.promise(async () => {
+    const response = await fetch(request.url, { redirect: "manual" })
+    return tamper(new URL(response.headers.get("location") ?? "http://invalid/"))
   })
+
+const followRedirect = (tamper?: (url: URL) => URL) => Layer.succeed(McpOAuth.Authorizer, { authorize: follow(tamper) })
 
 const preRegistered = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUrl: "http://127.0.0.1:1/callback" } as const
 
@@ -37,6 +36,77 @@ const client = (
 const noSecretIn = (text: string, secrets: ReadonlyArray<string>) => {
   for (const secret of [...secrets, CLIENT_SECRET]) expect(text).not.toContain(secret)
 }
+
+/** An `Authorizer` that follows the redirect, and counts how often it was asked. */
+const counting = () => {
+  const counter = { calls: 0, urls: [] as Array<URL> }
+  const layer = Layer.succeed(McpOAuth.Authorizer, {
+    authorize: (request) =>
+      Effect.suspend(() => {
+        counter.calls++
+        counter.urls.push(request.url)
+        return follow()(request)
+      })
+  })
+  return { counter, layer }
+}
+
+describe("McpOAuth: nothing but a request of the application brings a user in", () => {
+  it.scopedLive("a health round, status and the listings across servers never call the Authorizer", () =>
+    Effect.gen(function*() {
+      const fixture = yield* oauthServers
+      const { counter, layer } = counting()
+      const mcp = yield* client(
+        { servers: [{ name: "secured", url: `${fixture.mcpUrl}/mcp`, oauth: preRegistered }], healthInterval: "1 hour" },
+        Layer.merge(layer, McpOAuth.layerMemory)
+      )
+      const states = yield* mcp.checkAllHealth
+      const health = states.get("secured")!
+      // the server answered (its 401): alive, but it will not serve this client yet
+      expect(health.status).toBe("healthy")
+      expect(health.error).toMatch(/^not authorized/)
+      expect(yield* mcp.availableTools).toEqual([])
+      expect(yield* mcp.availableResources).toEqual([])
+      expect(yield* mcp.availablePrompts).toEqual([])
+      const [status] = yield* mcp.status
+      expect(status!.authorization?.authorized).toBe(false)
+      expect(counter.calls).toBe(0)
+      // not even discovery or registration: no token was asked for
+      expect(fixture.grants).toEqual([])
+      // a request the application makes of the server may ask the user
+      yield* mcp.callTool("secured", "whoami", {})
+      expect(counter.calls).toBe(1)
+      const after = (yield* mcp.checkHealth("secured"))
+      expect(after.error).toBeUndefined()
+      expect((yield* mcp.availableTools).map((tool) => tool.qualifiedName)).toEqual(["secured__whoami"])
+    }))
+
+  it.scopedLive("a probe with a stored token the server refuses fails as needing a user, without asking one", () =>
+    Effect.gen(function*() {
+      const fixture = yield* oauthServers
+      const { counter, layer } = counting()
+      const store = yield* Effect.provide(McpOAuth.TokenStore, McpOAuth.layerMemory)
+      yield* store.set({
+        key: { issuer: fixture.asUrl, server: "secured", resource: `${fixture.mcpUrl}/mcp` },
+        accessToken: Redacted.make("at-revoked"),
+        refreshToken: undefined,
+        expiresAt: undefined,
+        scopes: [],
+        client: undefined
+      })
+      const mcp = yield* client(
+        { servers: [{ name: "secured", url: `${fixture.mcpUrl}/mcp`, oauth: preRegistered }], healthInterval: "1 hour" },
+        Layer.merge(layer, Layer.succeed(McpOAuth.TokenStore, store))
+      )
+      const health = yield* mcp.checkHealth("secured")
+      expect(health.status).toBe("healthy")
+      expect(health.error).toMatch(/^not authorized/)
+      const error = yield* failureOf(McpOAuth.nonInteractive(mcp.listTools("secured")))
+      expect(error instanceof McpError.AuthorizationError && error.step).toBe("Interaction")
+      expect(counter.calls).toBe(0)
+      expect(fixture.seenAuthorization).toContain("Bearer at-revoked")
+    }))
+})
 
 describe("McpOAuth against a local authorization server", () => {
   it.scopedLive("authorizes with the authorization code grant and never lets a token out", () => {
