@@ -210,7 +210,7 @@ layer(FixtureLive, { excludeTestServices: true, timeout: "30 seconds" })("effect
         const status = yield* runCli(["status", "--config", config])
         expect(status.code, status.stderr).toBe(0)
         expect(status.stdout.trimEnd().split("\n")[1]).toMatch(
-          new RegExp(`^ghost\\s+stdio\\s+unhealthy\\s+\\d+ms\\s+1\\s+closed\\s+-\\s+-\\s+${missing} --stdio\\s+MCP server "ghost": Connect`)
+          new RegExp(`^ghost\\s+stdio\\s+unhealthy\\s+\\d+ms\\s+1\\s+closed\\s+-\\s+-\\s+-\\s+${missing} --stdio\\s+MCP server "ghost": Connect`)
         )
         const call = yield* runCli(["call", "ghost", "some_tool", "--config", config])
         expect(call.code).toBe(6)
