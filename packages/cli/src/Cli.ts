@@ -23,7 +23,7 @@ import { prompt, prompts } from "./prompts.js"
 import * as Render from "./render.js"
 import { login, logout } from "./login.js"
 import { read, resources } from "./resources.js"
-import { tokens } from "./tokens.js"
+import { loginHint, tokens } from "./tokens.js"
 import { auth, config, duration, json, printJson, printLines, version, withClient } from "./shared.js"
 import { watch } from "./watch.js"
 
@@ -102,7 +102,11 @@ export const tools = Command.make(
         for (const entry of yield* mcp.status) {
           if (entry.unsupported !== undefined) yield* warning(`${entry.server}: unsupported: ${entry.unsupported}`)
           else if (entry.tools === undefined) {
-            const why = entry.health?.error === undefined ? "" : `: ${entry.health.error}`
+            const why = entry.authorization?.authorized === false
+              ? `: not authorized: ${loginHint(entry.server)}`
+              : entry.health?.error === undefined
+              ? ""
+              : `: ${entry.health.error}`
             yield* warning(`${entry.server}: left out, its tools could not be listed${why}`)
           }
         }

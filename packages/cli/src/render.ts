@@ -9,6 +9,7 @@ import type * as McpSchema from "@effect/ai/McpSchema"
 import * as Ansi from "@effect/printer-ansi/Ansi"
 import * as DateTime from "effect/DateTime"
 import { paint } from "./Output.js"
+import { loginHint } from "./tokens.js"
 
 /**
  * One table cell, with an optional style used when colours are on.
@@ -171,7 +172,7 @@ const statusNote = (row: StatusRow): string =>
     row.unsupported,
     // the client's "not authorized: ..." says what is wrong; here is what fixes it
     row.authorization !== null && !row.authorization.authorized && (row.error === null || row.error.startsWith("not authorized"))
-      ? `not authorized: run effect-mcp login ${row.server}`
+      ? `not authorized: ${loginHint(row.server)}`
       : row.error,
     row.missingTools.length === 0 ? null : `missing tools: ${row.missingTools.join(", ")}`
   ].filter((note) => note !== null).join("; ")

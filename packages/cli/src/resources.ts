@@ -13,7 +13,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { Output, warning } from "./Output.js"
 import * as Render from "./render.js"
-import { tokens } from "./tokens.js"
+import { tokens, withLoginHint } from "./tokens.js"
 import { auth, config, json, printJson, printLines, withClient } from "./shared.js"
 
 /**
@@ -124,7 +124,7 @@ export const resources = Command.make(
         yield* Effect.forEach(servers, (name) =>
           mcp.listResources(name, { retry: false }).pipe(
             Effect.catchAll((error) =>
-              error._tag === "ProtocolError" && error.code === -32601 ? Effect.void : warning(`${name}: left out: ${error.message}`)
+              error._tag === "ProtocolError" && error.code === -32601 ? Effect.void : warning(`${name}: left out: ${withLoginHint(error)}`)
             )
           ), { concurrency: "unbounded", discard: true })
       }

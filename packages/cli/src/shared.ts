@@ -68,7 +68,11 @@ export interface ClientOptions {
   /** `--tokens`: the OAuth token file every command shares. */
   readonly tokens: Option.Option<string>
   readonly healthInterval?: Duration.Duration | undefined
-  /** Who authorizes when a server needs a user: by default nobody (`effect-mcp login` does). */
+  /**
+   * Who authorizes when a server needs a user. Without one (every command but `login`) the
+   * command runs `McpOAuth.nonInteractive`: such a server fails with `AuthorizationError` of step
+   * `Interaction` before any discovery or registration is attempted for nothing.
+   */
   readonly authorizer?: McpOAuth.AuthorizerService | undefined
 }
 
@@ -100,7 +104,7 @@ const clientLayer = (file: Option.Option<string>, options: ClientOptions) =>
   }).pipe(Layer.provide(Layer.mergeAll(
     McpHttpClient.layerUndici,
     Tokens.layerStore(options.tokens),
-    Layer.succeed(McpOAuth.Authorizer, options.authorizer ?? Tokens.noUser)
+    options.authorizer === undefined ? Layer.empty : Layer.succeed(McpOAuth.Authorizer, options.authorizer)
   )))
 
 /**
@@ -114,7 +118,7 @@ export const withClient = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   file: Option.Option<string>,
   options: ClientOptions
-) => Effect.provide(effect, clientLayer(file, options))
+) => Effect.provide(options.authorizer === undefined ? McpOAuth.nonInteractive(effect) : effect, clientLayer(file, options))
 
 /**
  * @since 0.1.0

@@ -1,7 +1,8 @@
 /**
  * Where `effect-mcp` keeps OAuth tokens, and who may authorize: every command reads and writes the
  * same token file (so that `call` after `login` uses the token `login` obtained), and only `login`
- * brings a user in, through a listener on the loopback redirect URL of the server's settings.
+ * brings a user in, through a listener on the loopback redirect URL of the server's settings; the
+ * others run `McpOAuth.nonInteractive`, and say which `login` would help.
  *
  * The token file: `--tokens <file>`, else env `EFFECT_MCP_TOKENS`, else
  * `$XDG_CONFIG_HOME/effect-mcp/tokens.json`, else `~/.config/effect-mcp/tokens.json`, written by
@@ -73,22 +74,22 @@ export const layerStore = (option: Option.Option<string>): Layer.Layer<McpOAuth.
   Layer.unwrapEffect(Effect.map(tokenPath(option), McpOAuth.layerFile))
 
 /**
- * The `Authorizer` of every command but `login`: a server that needs a user fails, with the
- * command that fixes it.
+ * What a user is told to do about a server that needs authorization.
  *
  * @since 0.1.0
  * @category tokens
  */
-export const noUser: McpOAuth.AuthorizerService = {
-  authorize: (request) =>
-    Effect.fail(
-      new McpError.AuthorizationError({
-        server: request.server,
-        step: "Interaction",
-        detail: `not authorized: run effect-mcp login ${request.server}`
-      })
-    )
-}
+export const loginHint = (server: string): string => `run effect-mcp login ${server}`
+
+/**
+ * The message of a failure, with the command that fixes it when a server needs a user's
+ * authorization (step `Interaction`: every command but `login` runs `McpOAuth.nonInteractive`).
+ *
+ * @since 0.1.0
+ * @category tokens
+ */
+export const withLoginHint = (error: { readonly _tag: string; readonly message: string }): string =>
+  error instanceof McpError.AuthorizationError && error.step === "Interaction" ? `${error.message}; ${loginHint(error.server)}` : error.message
 
 const isLoopback = (host: string) => host === "127.0.0.1" || host === "localhost" || host === "[::1]"
 

@@ -4,14 +4,30 @@
  * browser: it fetches the authorization URL the CLI prints and follows the redirect to the CLI's
  * loopback listener.
  */
+import { McpOAuth } from "@effect-mcp/client"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Schedule from "effect/Schedule"
+import * as TestClock from "effect/TestClock"
+import * as TestServices from "effect/TestServices"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+import * as Tokens from "../src/tokens.js"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { readFileSync, statSync } from "node:fs"
 import { CLIENT_ID, CLIENT_SECRET, oauthServers } from "../../client/test/fixtures/oauthServers.js"
 import { closedPort, type Result, runCli, spawnCli, writeConfig } from "./support.js"
+
+/** Polls `condition` every 10 ms of the live clock until it holds (at most 10 seconds). */
+const eventually = (condition: () => boolean) =>
+  Effect.suspend(() => condition() ? Effect.void : Effect.fail("not yet" as const)).pipe(
+    Effect.retry(Schedule.spaced("10 millis")),
+    Effect.timeout("10 seconds"),
+    Effect.orDie
+  )
 
 interface StatusRow {
   readonly server: string
@@ -19,6 +35,62 @@ interface StatusRow {
   readonly error: string | null
   readonly authorization: { readonly authorized: boolean; readonly expiresAt: string | null; readonly scopes: ReadonlyArray<string> } | null
 }
+
+const request = (redirectUrl: string): McpOAuth.AuthorizationRequest => ({
+  server: "secured",
+  url: new URL("https://auth.example.com/authorize?state=s"),
+  redirectUrl
+})
+
+describe("the loopback Authorizer of login", () => {
+  it.scoped("answers the browser's redirect to its path, and nothing else", () =>
+    Effect.gen(function*() {
+      const port = yield* closedPort
+      const shown: Array<string> = []
+      const authorizer = Tokens.loopback({ timeout: Duration.minutes(5), show: (r) => Effect.sync(() => void shown.push(r.url.toString())) })
+      const waiting = yield* Effect.fork(authorizer.authorize(request(`http://127.0.0.1:${port}/callback`)))
+      yield* TestServices.provideLive(eventually(() => shown.length === 1))
+      const elsewhere = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/other?code=c&state=s`))
+      expect(elsewhere.status).toBe(404)
+      const page = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/callback?code=c&state=s&iss=x`).then((r) => r.text()))
+      expect(page).toContain("Authorized")
+      const came = yield* Fiber.join(waiting)
+      expect(came instanceof URL && came.searchParams.get("code")).toBe("c")
+      expect(shown).toEqual(["https://auth.example.com/authorize?state=s"])
+      // the listener is closed once the step ends
+      const after = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/callback`).then(() => "answered", () => "refused"))
+      expect(after).toBe("refused")
+    }))
+
+  it.scoped("gives up after --timeout (TestClock), naming the redirect URL", () =>
+    Effect.gen(function*() {
+      const port = yield* closedPort
+      let shown = 0
+      const authorizer = Tokens.loopback({ timeout: Duration.seconds(30), show: () => Effect.sync(() => void shown++) })
+      const waiting = yield* Effect.fork(Effect.flip(authorizer.authorize(request(`http://127.0.0.1:${port}/callback`))))
+      yield* TestServices.provideLive(eventually(() => shown === 1))
+      yield* TestClock.adjust("30 seconds")
+      const error = yield* Fiber.join(waiting)
+      expect(error.step).toBe("Authorization")
+      expect(error.detail).toBe(`the browser did not come back to http://127.0.0.1:${port}/callback within 30s`)
+    }))
+
+  it.scoped("refuses a redirect URL that is not plain http on this machine, and a port already taken", () =>
+    Effect.gen(function*() {
+      const authorizer = Tokens.loopback({ timeout: Duration.seconds(30), show: () => Effect.void })
+      const remote = yield* Effect.flip(authorizer.authorize(request("https://app.example.com/callback")))
+      expect(remote.detail).toContain("needs a redirect URL on this machine")
+      const taken = Http.createServer()
+      const port = yield* Effect.acquireRelease(
+        Effect.async<number>((resume) => {
+          taken.listen(0, "127.0.0.1", () => resume(Effect.succeed((taken.address() as AddressInfo).port)))
+        }),
+        () => Effect.sync(() => taken.close())
+      )
+      const busy = yield* Effect.flip(authorizer.authorize(request(`http://127.0.0.1:${port}/callback`)))
+      expect(busy.detail).toContain(`cannot listen on 127.0.0.1:${port}`)
+    }))
+})
 
 describe("effect-mcp login", () => {
   it.scopedLive("authorizes through the browser, then call, status and logout share the token file; no token is printed", () =>
@@ -53,6 +125,13 @@ describe("effect-mcp login", () => {
       expect(unauthorized!.status).toBe("healthy")
       const table = yield* run(["status"])
       expect(table.stdout).toMatch(/^secured\s+http\s+healthy\s.*\sneeded\s+http:\/\/\S+\s+not authorized: run effect-mcp login secured$/m)
+      const tools = yield* run(["tools"])
+      expect(tools.code, tools.stderr).toBe(0)
+      expect(tools.stderr).toContain("secured: left out, its tools could not be listed: not authorized: run effect-mcp login secured")
+      const oneServer = yield* run(["tools", "secured"])
+      expect(oneServer.code).toBe(9)
+      expect(oneServer.stderr).toContain("(Interaction)")
+      // nothing was even discovered or registered for the commands that cannot ask a user
       expect(fixture.grants).toEqual([])
 
       // login: the browser is sent to the authorization server, which redirects to the CLI
