@@ -85,8 +85,8 @@ export const make = Effect.fnUntraced(function*(options: {
       const unauthorized = yield* options.needsUser(config.name)
       const check: Effect.Effect<void, McpClientError> = config.healthUrl !== undefined
         ? probeHttp(config, config.healthUrl)
-        : unauthorized
-        ? probeAlive(config, config.url!)
+        : unauthorized && config.url !== undefined
+        ? probeAlive(config, config.url)
         : pool.use(config, undefined, (session) => session.ping(Attempt.untimed))
       const exit = yield* Effect.exit(check.pipe(
         Effect.timeoutFail({
@@ -102,10 +102,11 @@ export const make = Effect.fnUntraced(function*(options: {
         onSome: (error) => McpRetry.isServerFailure(error) ? error.message : undefined
       })
       // the server answered, but will not serve this client until it is authorized
-      const detail = unauthorized
+      const refusal = error !== undefined && Option.isSome(error) && error.value._tag === "AuthorizationError" ? error.value : undefined
+      const detail = unauthorized || refusal?.step === "Interaction"
         ? TokenSource.notAuthorized
-        : error !== undefined && Option.isSome(error) && error.value._tag === "AuthorizationError"
-        ? error.value.detail
+        : refusal !== undefined
+        ? `authorization failed (${refusal.step}): ${refusal.detail}`
         : undefined
       yield* registry.record(
         config.name,
