@@ -1,18 +1,17 @@
 /**
- * The commands of `effect-mcp`: `status`, `tools [server]`, `call <server> <tool> [json-args]`
- * and `watch`. Each reads the servers from `--config <file>` (or env `MCP_CONFIG`), builds one
- * `McpClient` for its run and closes it (sessions deleted, sockets closed) when done.
+ * The commands of `effect-mcp`: `status`, `tools [server]`, `call <server> <tool> [json-args]`,
+ * `watch`, and `login <server>` / `logout <server>` for OAuth. Each reads the servers from
+ * `--config <file>` (or env `MCP_CONFIG`), builds one `McpClient` for its run (its OAuth tokens
+ * in the token file of `--tokens`) and closes it (sessions deleted, sockets closed) when done.
  *
  * @since 0.1.0
  */
-import { McpClient, type McpError } from "@effect-mcp/client"
+import { McpClient, type McpError, McpOAuth } from "@effect-mcp/client"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
-import * as ValidationError from "@effect/cli/ValidationError"
 import * as McpSchema from "@effect/ai/McpSchema"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -22,8 +21,10 @@ import * as ExitCodes from "./exitCodes.js"
 import { note, Output, warning } from "./Output.js"
 import { prompt, prompts } from "./prompts.js"
 import * as Render from "./render.js"
+import { login, logout } from "./login.js"
 import { read, resources } from "./resources.js"
-import { auth, config, json, printJson, printLines, version, withClient } from "./shared.js"
+import { loginHint, tokens } from "./tokens.js"
+import { auth, config, duration, json, printJson, printLines, version, withClient } from "./shared.js"
 import { watch } from "./watch.js"
 
 export {
@@ -44,33 +45,34 @@ const firstHealthRound = (mcp: McpClient.Service) =>
 
 /**
  * `effect-mcp status`: one row per server (transport, health, latency, consecutive failures,
- * circuit, tool count, protocol version, and the URL or, for a stdio server, the command);
- * unsupported entries appear marked `unsupported`.
+ * circuit, tool count, protocol version, OAuth authorization, and the URL or, for a stdio server,
+ * the command); unsupported entries appear marked `unsupported`.
  *
  * @since 0.1.0
  * @category commands
  */
 export const status = Command.make(
   "status",
-  { config, json },
+  { config, tokens, json },
   Effect.fn("status")(
     function*({ json }) {
       const mcp = yield* McpClient.McpClient
       const output = yield* Output
       yield* firstHealthRound(mcp)
       const healthy = yield* mcp.healthyServers
-      // lists the tools of the servers that answer (and opens their session: protocol version)
-      yield* Effect.forEach(healthy, (server) => Effect.ignore(mcp.listTools(server)), {
+      // lists the tools of the servers that answer (and opens their session: protocol version);
+      // never brings a user in: a server that needs one says so in its AUTH column
+      yield* Effect.forEach(healthy, (server) => Effect.ignore(McpOAuth.nonInteractive(mcp.listTools(server))), {
         concurrency: "unbounded",
         discard: true
       })
       const rows = (yield* mcp.status).map(Render.statusRow)
       yield* json ? printJson(rows) : printLines(Render.statusTable(rows, output.color))
     },
-    (effect, { config }) => withClient(effect, config)
+    (effect, { config, tokens }) => withClient(effect, config, { tokens })
   )
 ).pipe(Command.withDescription(
-  "Show every configured server: transport, health, latency, failures, circuit, tools, protocol, URL or command."
+  "Show every configured server: transport, health, latency, failures, circuit, tools, protocol, OAuth authorization, URL or command."
 ))
 
 /**
@@ -84,6 +86,7 @@ export const tools = Command.make(
   "tools",
   {
     config,
+    tokens,
     json,
     server: Args.text({ name: "server" }).pipe(Args.withDescription("Only the tools of this server."), Args.optional)
   },
@@ -99,14 +102,18 @@ export const tools = Command.make(
         for (const entry of yield* mcp.status) {
           if (entry.unsupported !== undefined) yield* warning(`${entry.server}: unsupported: ${entry.unsupported}`)
           else if (entry.tools === undefined) {
-            const why = entry.health?.error === undefined ? "" : `: ${entry.health.error}`
+            const why = entry.authorization?.authorized === false
+              ? `: not authorized: ${loginHint(entry.server)}`
+              : entry.health?.error === undefined
+              ? ""
+              : `: ${entry.health.error}`
             yield* warning(`${entry.server}: left out, its tools could not be listed${why}`)
           }
         }
       }
       yield* json ? printJson(rows) : printLines(Render.toolsTable(rows, output.color))
     },
-    (effect, { config }) => withClient(effect, config)
+    (effect, { config, tokens }) => withClient(effect, config, { tokens })
   )
 ).pipe(Command.withDescription("List the tools of every reachable server, or of one: qualified name, hints, description."))
 
@@ -137,6 +144,7 @@ export const call = Command.make(
   "call",
   {
     config,
+    tokens,
     json,
     arg: Options.text("arg").pipe(
       Options.withAlias("a"),
@@ -164,7 +172,7 @@ export const call = Command.make(
       )
       yield* json ? Effect.flatMap(Effect.orDie(encodeResult(result)), printJson) : printLines(Render.callText(result))
     },
-    (effect, { config }) => withClient(effect, config)
+    (effect, { config, tokens }) => withClient(effect, config, { tokens })
   )
 ).pipe(Command.withDescription(HelpDoc.blocks([
   HelpDoc.p("Call a tool and print its result: the text content, and the structured content as JSON."),
@@ -172,17 +180,7 @@ export const call = Command.make(
   HelpDoc.p("Failures print one line on stderr and exit with the code of the table below.")
 ])))
 
-const interval = Options.text("interval").pipe(
-  Options.withPseudoName("duration"),
-  Options.withDescription("Time between health checks, e.g. '30 seconds', '500 millis' or milliseconds."),
-  Options.withDefault("30 seconds"),
-  Options.mapEffect((text) => {
-    const decoded = /^\d+$/.test(text.trim()) ? Option.some(Duration.millis(Number(text))) : Duration.decodeUnknown(text)
-    return Option.isSome(decoded) && Duration.isFinite(decoded.value) && Duration.greaterThan(decoded.value, Duration.zero)
-      ? Effect.succeed(decoded.value)
-      : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--interval: not a positive duration: ${JSON.stringify(text)}`)))
-  })
-)
+const interval = duration("interval", "Time between health checks, e.g. '30 seconds', '500 millis' or milliseconds.", "30 seconds")
 
 /**
  * `effect-mcp watch`: a live health table (one line per change when stdout is not a terminal)
@@ -193,8 +191,8 @@ const interval = Options.text("interval").pipe(
  */
 export const watchCommand = Command.make(
   "watch",
-  { config, json, interval },
-  ({ config, interval, json }) => withClient(watch({ json, interval }), config, interval)
+  { config, tokens, json, interval },
+  ({ config, interval, json, tokens }) => withClient(watch({ json, interval }), config, { tokens, healthInterval: interval })
 ).pipe(Command.withDescription(
   "Follow every server's health until Ctrl-C: a live table on a terminal, else one line (or JSON object) per change."
 ))
@@ -207,7 +205,7 @@ export const watchCommand = Command.make(
  */
 export const command = Command.make("effect-mcp").pipe(
   Command.withDescription("Inspect and call the MCP servers of a mcpServers JSON file."),
-  Command.withSubcommands([status, tools, call, resources, read, prompts, prompt, watchCommand])
+  Command.withSubcommands([status, tools, call, resources, read, prompts, prompt, watchCommand, login, logout])
 )
 
 const footer = HelpDoc.sequence(

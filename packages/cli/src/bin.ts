@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `effect-mcp` command: `status`, `tools [server]`, `call <server> <tool> [json-args]`,
- * `watch`, each with `--config <file>` (default: env `MCP_CONFIG`), `--json` and `--help`.
+ * `watch`, `login <server>`, `logout <server>`, with `--config <file>` (default: env
+ * `MCP_CONFIG`), `--tokens <file>`, `--json` and `--help`.
  *
  * Exit codes: one per kind of failure, listed in `exitCodes.ts` and under `--help`.
  *

@@ -13,7 +13,7 @@
  * | 6 | transport failure: connect, timeout, HTTP status, undecodable answer, cut off (`TransportError`) |
  * | 7 | the tool reported an error, `isError: true` (`ToolCallError`) |
  * | 8 | any other JSON-RPC error answer (`ProtocolError`) |
- * | 9 | OAuth authorization of the server failed (`AuthorizationError`) |
+ * | 9 | OAuth authorization of the server failed or is needed: not logged in, `login` timed out, refused (`AuthorizationError`) |
  *
  * @since 0.1.0
  */
@@ -99,5 +99,5 @@ export const table: ReadonlyArray<readonly [ExitCode, string]> = [
   [ExitCode.Transport, "transport failure (connect, timeout, HTTP status, bad answer, cut off)"],
   [ExitCode.ToolError, "the tool reported an error (isError: true)"],
   [ExitCode.Protocol, "other JSON-RPC error answered by the server"],
-  [ExitCode.Unauthorized, "OAuth authorization of the server failed"]
+  [ExitCode.Unauthorized, "OAuth authorization failed or needed (not logged in: run effect-mcp login <server>)"]
 ]

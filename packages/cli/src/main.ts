@@ -15,6 +15,7 @@ import * as Effect from "effect/Effect"
 import * as Cli from "./Cli.js"
 import * as ExitCodes from "./exitCodes.js"
 import * as Output from "./Output.js"
+import { withLoginHint } from "./tokens.js"
 
 const setExitCode = (code: ExitCodes.ExitCode) =>
   Effect.sync(() => {
@@ -30,7 +31,7 @@ const report = (error: ExitCodes.CommandError | ValidationError.ValidationError)
   ValidationError.isValidationError(error)
     // @effect/cli has printed it already
     ? setExitCode(ExitCodes.ExitCode.Usage)
-    : Output.error(error._tag === "McpConfigError" ? configMessage(error) : error.message).pipe(
+    : Output.error(error._tag === "McpConfigError" ? configMessage(error) : withLoginHint(error)).pipe(
       Effect.zipRight(setExitCode(ExitCodes.fromError(error)))
     )
 

@@ -15,6 +15,7 @@ import * as Schema from "effect/Schema"
 import { UsageError } from "./arguments.js"
 import { Output, warning } from "./Output.js"
 import * as Render from "./render.js"
+import { tokens, withLoginHint } from "./tokens.js"
 import { auth, config, json, printJson, printLines, withClient } from "./shared.js"
 
 /**
@@ -100,6 +101,7 @@ export const prompts = Command.make(
   "prompts",
   {
     config,
+    tokens,
     json,
     server: Args.text({ name: "server" }).pipe(Args.withDescription("Only the prompts of this server."), Args.optional)
   },
@@ -116,7 +118,7 @@ export const prompts = Command.make(
         yield* Effect.forEach(servers, (name) =>
           mcp.listPrompts(name, { retry: false }).pipe(
             Effect.catchAll((error) =>
-              error._tag === "ProtocolError" && error.code === -32601 ? Effect.void : warning(`${name}: left out: ${error.message}`)
+              error._tag === "ProtocolError" && error.code === -32601 ? Effect.void : warning(`${name}: left out: ${withLoginHint(error)}`)
             )
           ), { concurrency: "unbounded", discard: true })
       }
@@ -125,7 +127,7 @@ export const prompts = Command.make(
         .map(promptRow)
       yield* json ? printJson(rows) : printLines(promptsTable(rows, output.color))
     },
-    (effect, { config }) => withClient(effect, config)
+    (effect, { config, tokens }) => withClient(effect, config, { tokens })
   )
 ).pipe(Command.withDescription("List the prompts of every reachable server, or of one: qualified name, arguments, description."))
 
@@ -142,6 +144,7 @@ export const prompt = Command.make(
   "prompt",
   {
     config,
+    tokens,
     json,
     auth,
     arg: Options.text("arg").pipe(
@@ -160,6 +163,6 @@ export const prompt = Command.make(
       const result = yield* mcp.getPrompt(server, name, args, Option.isSome(auth) ? { auth: auth.value } : {})
       yield* json ? Effect.flatMap(Effect.orDie(encodePrompt(result)), printJson) : printLines(promptText(result))
     },
-    (effect, { config }) => withClient(effect, config)
+    (effect, { config, tokens }) => withClient(effect, config, { tokens })
   )
 ).pipe(Command.withDescription("Get a prompt with its arguments filled in and print its messages."))

@@ -9,6 +9,7 @@ import type * as McpSchema from "@effect/ai/McpSchema"
 import * as Ansi from "@effect/printer-ansi/Ansi"
 import * as DateTime from "effect/DateTime"
 import { paint } from "./Output.js"
+import { loginHint } from "./tokens.js"
 
 /**
  * One table cell, with an optional style used when colours are on.
@@ -111,6 +112,12 @@ export interface StatusRow {
   readonly serverInfo: { readonly name: string; readonly version: string } | null
   /** Why the entry cannot be used, for `unsupported`. */
   readonly unsupported: string | null
+  /** For a server with `oauth`: whether a token is held, until when and for which scopes (never the token). */
+  readonly authorization: {
+    readonly authorized: boolean
+    readonly expiresAt: string | null
+    readonly scopes: ReadonlyArray<string>
+  } | null
 }
 
 /**
@@ -136,13 +143,37 @@ export const statusRow = (status: McpClient.ServerStatus): StatusRow => ({
   missingTools: status.missingTools,
   protocolVersion: orNull(status.session?.protocolVersion),
   serverInfo: orNull(status.session?.serverInfo),
-  unsupported: orNull(status.unsupported)
+  unsupported: orNull(status.unsupported),
+  authorization: status.authorization === undefined ? null : {
+    authorized: status.authorization.authorized,
+    expiresAt: iso(status.authorization.expiresAt),
+    scopes: status.authorization.scopes
+  }
 })
+
+/**
+ * The `AUTH` cell: `-` for a server without OAuth, `yes` (`yes until <iso>` when the token
+ * expires), or `needed`.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const authText = (row: Pick<StatusRow, "authorization">): string =>
+  row.authorization === null
+    ? "-"
+    : !row.authorization.authorized
+    ? "needed"
+    : row.authorization.expiresAt === null
+    ? "yes"
+    : `yes until ${row.authorization.expiresAt}`
 
 const statusNote = (row: StatusRow): string =>
   [
     row.unsupported,
-    row.error,
+    // the client's "not authorized: ..." says what is wrong; here is what fixes it
+    row.authorization !== null && !row.authorization.authorized && (row.error === null || row.error.startsWith("not authorized"))
+      ? `not authorized: ${loginHint(row.server)}`
+      : row.error,
     row.missingTools.length === 0 ? null : `missing tools: ${row.missingTools.join(", ")}`
   ].filter((note) => note !== null).join("; ")
 
@@ -163,7 +194,7 @@ export const endpoint = (row: Pick<StatusRow, "command" | "url">): string => row
  */
 export const statusTable = (rows: ReadonlyArray<StatusRow>, color: boolean): ReadonlyArray<string> =>
   table(
-    ["SERVER", "TRANSPORT", "HEALTH", "LATENCY", "FAILURES", "CIRCUIT", "TOOLS", "PROTOCOL", "ENDPOINT", "NOTE"],
+    ["SERVER", "TRANSPORT", "HEALTH", "LATENCY", "FAILURES", "CIRCUIT", "TOOLS", "PROTOCOL", "AUTH", "ENDPOINT", "NOTE"],
     rows.map((row) => [
       { text: row.server },
       { text: row.transport ?? "-" },
@@ -173,6 +204,7 @@ export const statusTable = (rows: ReadonlyArray<StatusRow>, color: boolean): Rea
       { text: row.circuit ?? "-", style: circuitStyle(row.circuit) },
       { text: row.tools === null ? "-" : String(row.tools) },
       { text: row.protocolVersion ?? "-" },
+      { text: authText(row), style: row.authorization !== null && !row.authorization.authorized ? Ansi.yellow : undefined },
       { text: endpoint(row) },
       { text: statusNote(row) }
     ]),

@@ -13,6 +13,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { Output, warning } from "./Output.js"
 import * as Render from "./render.js"
+import { tokens, withLoginHint } from "./tokens.js"
 import { auth, config, json, printJson, printLines, withClient } from "./shared.js"
 
 /**
@@ -106,6 +107,7 @@ export const resources = Command.make(
   "resources",
   {
     config,
+    tokens,
     json,
     server: Args.text({ name: "server" }).pipe(Args.withDescription("Only the resources of this server."), Args.optional)
   },
@@ -122,7 +124,7 @@ export const resources = Command.make(
         yield* Effect.forEach(servers, (name) =>
           mcp.listResources(name, { retry: false }).pipe(
             Effect.catchAll((error) =>
-              error._tag === "ProtocolError" && error.code === -32601 ? Effect.void : warning(`${name}: left out: ${error.message}`)
+              error._tag === "ProtocolError" && error.code === -32601 ? Effect.void : warning(`${name}: left out: ${withLoginHint(error)}`)
             )
           ), { concurrency: "unbounded", discard: true })
       }
@@ -136,7 +138,7 @@ export const resources = Command.make(
       const rows = [...all.map(resourceRow), ...templates.flat()]
       yield* json ? printJson(rows) : printLines(resourcesTable(rows, output.color))
     },
-    (effect, { config }) => withClient(effect, config)
+    (effect, { config, tokens }) => withClient(effect, config, { tokens })
   )
 ).pipe(Command.withDescription("List the resources and resource templates of every reachable server, or of one."))
 
@@ -153,6 +155,7 @@ export const read = Command.make(
   "read",
   {
     config,
+    tokens,
     json,
     auth,
     server: Args.text({ name: "server" }).pipe(Args.withDescription("The server, as named in the config file.")),
@@ -164,7 +167,7 @@ export const read = Command.make(
       const result = yield* mcp.readResource(server, uri, Option.isSome(auth) ? { auth: auth.value } : {})
       yield* json ? Effect.flatMap(Effect.orDie(encodeRead(result)), printJson) : printLines(readText(result))
     },
-    (effect, { config }) => withClient(effect, config)
+    (effect, { config, tokens }) => withClient(effect, config, { tokens })
   )
 ).pipe(Command.withDescription("Read a resource and print its text; blobs are described (--json prints them in base64)."))
 

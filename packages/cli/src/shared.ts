@@ -3,14 +3,17 @@
  *
  * @since 0.1.0
  */
-import { McpClient, McpHttpClient } from "@effect-mcp/client"
+import { McpClient, McpHttpClient, McpOAuth } from "@effect-mcp/client"
 import * as Options from "@effect/cli/Options"
 import * as Config from "effect/Config"
-import type * as Duration from "effect/Duration"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { line } from "./Output.js"
+import * as Tokens from "./tokens.js"
 
 /**
  * @since 0.1.0
@@ -55,16 +58,58 @@ export const auth = Options.redacted("auth").pipe(
   Options.optional
 )
 
+/**
+ * What a command's client is built with besides the config file.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export interface ClientOptions {
+  /** `--tokens`: the OAuth token file every command shares. */
+  readonly tokens: Option.Option<string>
+  readonly healthInterval?: Duration.Duration | undefined
+  /**
+   * Who authorizes when a server needs a user. Without one (every command but `login`) the
+   * command runs `McpOAuth.nonInteractive`: such a server fails with `AuthorizationError` of step
+   * `Interaction` before any discovery or registration is attempted for nothing.
+   */
+  readonly authorizer?: McpOAuth.AuthorizerService | undefined
+}
+
+/**
+ * An option holding a positive, finite duration: `'30 seconds'`, `'500 millis'`, or milliseconds.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const duration = (name: string, description: string, defaultValue: string) =>
+  Options.text(name).pipe(
+    Options.withPseudoName("duration"),
+    Options.withDescription(description),
+    Options.withDefault(defaultValue),
+    Options.mapEffect((text) => {
+      const decoded = /^\d+$/.test(text.trim()) ? Option.some(Duration.millis(Number(text))) : Duration.decodeUnknown(text)
+      return Option.isSome(decoded) && Duration.isFinite(decoded.value) && Duration.greaterThan(decoded.value, Duration.zero)
+        ? Effect.succeed(decoded.value)
+        : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name}: not a positive duration: ${JSON.stringify(text)}`)))
+    })
+  )
+
 /** The client of one command run, closed with it. */
-const clientLayer = (file: Option.Option<string>, healthInterval?: Duration.Duration) =>
+const clientLayer = (file: Option.Option<string>, options: ClientOptions) =>
   McpClient.layerConfig({
     config: Option.match(file, { onNone: () => undefined, onSome: Config.succeed }),
     clientInfo: { name: "effect-mcp-cli", version },
-    healthInterval
-  }).pipe(Layer.provide(McpHttpClient.layerUndici))
+    healthInterval: options.healthInterval
+  }).pipe(Layer.provide(Layer.mergeAll(
+    McpHttpClient.layerUndici,
+    Tokens.layerStore(options.tokens),
+    options.authorizer === undefined ? Layer.empty : Layer.succeed(McpOAuth.Authorizer, options.authorizer)
+  )))
 
 /**
- * Runs a command with the client of the servers of `file`, closed when it ends.
+ * Runs a command with the client of the servers of `file`, closed when it ends, its OAuth tokens
+ * in the token file of `options.tokens`.
  *
  * @since 0.1.0
  * @category running
@@ -72,8 +117,8 @@ const clientLayer = (file: Option.Option<string>, healthInterval?: Duration.Dura
 export const withClient = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   file: Option.Option<string>,
-  healthInterval?: Duration.Duration
-) => Effect.provide(effect, clientLayer(file, healthInterval))
+  options: ClientOptions
+) => Effect.provide(options.authorizer === undefined ? McpOAuth.nonInteractive(effect) : effect, clientLayer(file, options))
 
 /**
  * @since 0.1.0

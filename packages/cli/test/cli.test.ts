@@ -55,18 +55,18 @@ layer(FixtureLive, { excludeTestServices: true, timeout: "30 seconds" })("effect
         expect(result.code, result.stderr).toBe(0)
         const lines = result.stdout.trimEnd().split("\n")
         expect(lines[0]).toMatch(
-          /^SERVER\s+TRANSPORT\s+HEALTH\s+LATENCY\s+FAILURES\s+CIRCUIT\s+TOOLS\s+PROTOCOL\s+ENDPOINT\s+NOTE$/
+          /^SERVER\s+TRANSPORT\s+HEALTH\s+LATENCY\s+FAILURES\s+CIRCUIT\s+TOOLS\s+PROTOCOL\s+AUTH\s+ENDPOINT\s+NOTE$/
         )
         expect(lines[1]).toMatch(
-          /^restaurant-search\s+http\s+healthy\s+\d+ms\s+0\s+closed\s+3\s+20\d\d-\d\d-\d\d\s+http:\/\/127\.0\.0\.1:\d+\/mcp$/
+          /^restaurant-search\s+http\s+healthy\s+\d+ms\s+0\s+closed\s+3\s+20\d\d-\d\d-\d\d\s+-\s+http:\/\/127\.0\.0\.1:\d+\/mcp$/
         )
-        expect(lines[2]).toMatch(/^restaurant-reasoning\s+http\s+healthy\s+\d+ms\s+0\s+closed\s+2\s+20\d\d-\d\d-\d\d\s+http:\/\//)
-        expect(lines[3]).toMatch(/^offline\s+http\s+unhealthy\s+\d+ms\s+1\s+closed\s+-\s+-\s+http:\/\/\S+\s+MCP server "offline": Connect/)
+        expect(lines[2]).toMatch(/^restaurant-reasoning\s+http\s+healthy\s+\d+ms\s+0\s+closed\s+2\s+20\d\d-\d\d-\d\d\s+-\s+http:\/\//)
+        expect(lines[3]).toMatch(/^offline\s+http\s+unhealthy\s+\d+ms\s+1\s+closed\s+-\s+-\s+-\s+http:\/\/\S+\s+MCP server "offline": Connect/)
         // the command where the URL would be, never the environment
-        expect(lines[4]).toMatch(/^restaurant-search-stdio\s+stdio\s+healthy\s+\d+ms\s+0\s+closed\s+3\s+20\d\d-\d\d-\d\d\s+/)
+        expect(lines[4]).toMatch(/^restaurant-search-stdio\s+stdio\s+healthy\s+\d+ms\s+0\s+closed\s+3\s+20\d\d-\d\d-\d\d\s+-\s+/)
         expect(lines[4]!.endsWith(stdioCommandLine)).toBe(true)
         // unsupported entries come last
-        expect(lines[5]).toMatch(/^legacy-sse\s+-\s+unsupported\s+-\s+-\s+-\s+-\s+-\s+-\s+legacy HTTP\+SSE/)
+        expect(lines[5]).toMatch(/^legacy-sse\s+-\s+unsupported\s+-\s+-\s+-\s+-\s+-\s+-\s+-\s+legacy HTTP\+SSE/)
         expect(result.stdout).not.toContain(STDIO_SECRET)
         expect(result.stdout).not.toContain(ESC) // not a terminal: no colours
       }))
@@ -210,7 +210,7 @@ layer(FixtureLive, { excludeTestServices: true, timeout: "30 seconds" })("effect
         const status = yield* runCli(["status", "--config", config])
         expect(status.code, status.stderr).toBe(0)
         expect(status.stdout.trimEnd().split("\n")[1]).toMatch(
-          new RegExp(`^ghost\\s+stdio\\s+unhealthy\\s+\\d+ms\\s+1\\s+closed\\s+-\\s+-\\s+${missing} --stdio\\s+MCP server "ghost": Connect`)
+          new RegExp(`^ghost\\s+stdio\\s+unhealthy\\s+\\d+ms\\s+1\\s+closed\\s+-\\s+-\\s+-\\s+${missing} --stdio\\s+MCP server "ghost": Connect`)
         )
         const call = yield* runCli(["call", "ghost", "some_tool", "--config", config])
         expect(call.code).toBe(6)

@@ -31,12 +31,13 @@ export interface Child {
   readonly stdout: () => string
   readonly stderr: () => string
   /**
-   * Waits until stdout, from offset `from`, matches `pattern`; returns the offset just after the
-   * match, to wait for what comes next. Fails if the child exits first or after `timeout`.
+   * Waits until stdout (or `stream`), from offset `from`, matches `pattern`; returns the offset
+   * just after the match, to wait for what comes next. Fails if the child exits first or after
+   * `timeout`.
    */
   readonly waitFor: (
     pattern: RegExp,
-    options?: { readonly from?: number; readonly timeout?: Duration.DurationInput }
+    options?: { readonly from?: number; readonly timeout?: Duration.DurationInput; readonly stream?: "stdout" | "stderr" }
   ) => Effect.Effect<number, WaitError>
   readonly signal: (signal: NodeJS.Signals) => Effect.Effect<void>
   /** The exit code, within `timeout` (10 seconds by default). */
@@ -50,9 +51,9 @@ export interface Result {
   readonly stderr: string
 }
 
-/** The child's environment: ours without MCP_CONFIG and NO_COLOR, plus `env`. */
+/** The child's environment: ours without MCP_CONFIG, NO_COLOR and EFFECT_MCP_TOKENS, plus `env`. */
 const childEnv = (env: Readonly<Record<string, string>>): NodeJS.ProcessEnv => {
-  const { MCP_CONFIG: _config, NO_COLOR: _noColor, ...rest } = process.env
+  const { EFFECT_MCP_TOKENS: _tokens, MCP_CONFIG: _config, NO_COLOR: _noColor, ...rest } = process.env
   return { ...rest, ...env }
 }
 
@@ -85,7 +86,7 @@ export const spawnCli = (
       const from = options.from ?? 0
       const timeout = options.timeout ?? Duration.seconds(10)
       const check = Effect.suspend((): Effect.Effect<number, WaitError | NotYet> => {
-        const match = pattern.exec(stdout.slice(from))
+        const match = pattern.exec((options.stream === "stderr" ? stderr : stdout).slice(from))
         if (match !== null) return Effect.succeed(from + match.index + match[0].length)
         return exited === undefined
           ? Effect.fail(new NotYet())

@@ -16,6 +16,8 @@
  *   and are offered as `serverLogs`; a call's progress reaches its `onProgress`.
  * - A scoped fiber probes every server each `healthInterval` (HTTP GET of `healthPath`, else MCP
  *   `ping`) and publishes the states in `health`. A server down at start does not fail the Layer.
+ *   Probes never call the OAuth `Authorizer`: a server that needs a user's authorization is
+ *   probed with a token-less GET and, when it answers, is healthy with the `error` `not authorized: …`.
  * - When the scope closes, the health fiber stops, in-flight calls are interrupted and every
  *   session is deleted at once (each `DELETE` bounded by one second; each stdio process is
  *   stopped with EOF, then SIGTERM, then SIGKILL, each step bounded by one second).
@@ -254,7 +256,11 @@ export interface Service {
   ) => Effect.Effect<McpSchema.CallToolResult, McpClientError>
   /** The server's tools, every page; cached until the server announces a change. */
   readonly listTools: (server: string) => Effect.Effect<ReadonlyArray<McpSchema.Tool>, McpClientError>
-  /** The tools of every reachable server; a failing server is left out, never the others. */
+  /**
+   * The tools of every reachable server; a failing server is left out, never the others. Never
+   * starts an interactive OAuth authorization: a server that would need a user is left out too
+   * (as are they from `availableResources` and `availablePrompts`).
+   */
   readonly availableTools: Effect.Effect<ReadonlyArray<QualifiedTool>>
   /**
    * The server's resources, every page; cached per session until the server announces

@@ -223,11 +223,22 @@ export class McpConfigError extends Schema.TaggedError<McpConfigError>()("McpCon
  * - `Token`: the token endpoint refused a grant.
  * - `Refresh`: the refresh token was refused (a new authorization follows when possible).
  * - `Rejected`: the server refused a token just obtained for it, or step-up went over its limit.
+ * - `Interaction`: a user must authorize the client (no usable token is held, and the grant is
+ *   the authorization code), and the request may not ask one: a health probe, a listing across
+ *   servers (`availableTools`, …) or anything run with `McpOAuth.nonInteractive`.
  *
  * @since 0.1.0
  * @category errors
  */
-export const AuthorizationStep = Schema.Literal("Discovery", "Registration", "Authorization", "Token", "Refresh", "Rejected")
+export const AuthorizationStep = Schema.Literal(
+  "Discovery",
+  "Registration",
+  "Authorization",
+  "Token",
+  "Refresh",
+  "Rejected",
+  "Interaction"
+)
 
 /**
  * @since 0.1.0

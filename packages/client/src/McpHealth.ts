@@ -1,7 +1,8 @@
 /**
  * The health of one server and its circuit breaker, as pure transitions.
  *
- * Probes and calls feed the same state. A success sets the status to healthy, resets the
+ * Probes and calls feed the same state. A success sets the status to healthy (keeping, as `error`,
+ * what a live server refused: a probe of a server that needs authorization), resets the
  * consecutive failures and closes the circuit. A failure counts one more consecutive failure;
  * at `failureThreshold` the circuit opens until `retryAt` (now + `resetAfter`). Once `retryAt`
  * has passed, the next call is let through as the half-open trial (others still fail fast); its
@@ -39,6 +40,10 @@ export interface ServerHealth {
   readonly consecutiveFailures: number
   readonly responseTimeMs: number | undefined
   readonly lastCheck: DateTime.Utc | undefined
+  /**
+   * Why the last probe or call failed; for a healthy server, what it refused although it answered
+   * (`not authorized: …` for a server that needs a user's OAuth authorization), else `undefined`.
+   */
   readonly error: string | undefined
   readonly circuit: Circuit
   /** When an open circuit lets its next trial call through. */
@@ -65,7 +70,13 @@ export interface CircuitOptions {
  * @category models
  */
 export type Observation =
-  | { readonly _tag: "Success"; readonly source: "probe" | "call"; readonly responseTimeMs?: number | undefined }
+  | {
+    readonly _tag: "Success"
+    readonly source: "probe" | "call"
+    readonly responseTimeMs?: number | undefined
+    /** What the live server refused, kept as `error` (a probe of a server that needs authorization). */
+    readonly detail?: string | undefined
+  }
   | {
     readonly _tag: "Failure"
     readonly source: "probe" | "call"
@@ -114,7 +125,15 @@ export const observe = (
   const probe = observation.source === "probe"
   const timing = probe ? { responseTimeMs: observation.responseTimeMs, lastCheck: now } : {}
   if (observation._tag === "Success") {
-    return { ...health, ...timing, status: "healthy", consecutiveFailures: 0, error: undefined, circuit: "closed", retryAt: undefined }
+    return {
+      ...health,
+      ...timing,
+      status: "healthy",
+      consecutiveFailures: 0,
+      error: observation.detail,
+      circuit: "closed",
+      retryAt: undefined
+    }
   }
   const consecutiveFailures = health.consecutiveFailures + 1
   const opens = health.circuit === "half-open" ||

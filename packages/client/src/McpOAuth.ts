@@ -43,7 +43,7 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
 import type * as DateTime from "effect/DateTime"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import type * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
@@ -275,7 +275,24 @@ export interface TokenSource {
   readonly status: Effect.Effect<AuthorizationStatus>
   /** New authorizations for more scope a request may cause before it fails. */
   readonly maxStepUps: number
+  /** The grant of the server's settings: with `authorization_code`, a new token may need a user. */
+  readonly grant: Grant
 }
+
+/**
+ * Runs `self` so that none of its requests starts an interactive authorization: where a user
+ * would have to authorize (no usable token is held and the grant is the authorization code), the
+ * request fails with `AuthorizationError` of step `Interaction` instead of calling the
+ * `Authorizer`. Refreshing a token and the client credentials grant need no user and still
+ * happen. `McpClient` runs its health probes and its listings across servers (`availableTools`,
+ * `availableResources`, `availablePrompts`) this way, so that only a request the application
+ * makes of one server may bring a browser up.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const nonInteractive = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.locally(self, tokenSource.interactive, false)
 
 /**
  * Whether a server is authorized, for `status`.

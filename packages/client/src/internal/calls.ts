@@ -45,6 +45,8 @@ export const make = (options: {
   readonly deadlines: Deadlines.Deadlines
   readonly attempts: Attempt.Attempts
   readonly servers: Servers.Servers
+  /** Whether a token for the server would need a user now (see `Servers.needsUser`). */
+  readonly needsUser: (server: string) => Effect.Effect<boolean>
 }): Calls => {
   const { attempts, configs, deadlines, pool } = options
   const lookup = options.servers.lookup
@@ -137,10 +139,11 @@ export const make = (options: {
       return attempts.withRetries(config, { method: "tools/list" }, config.retry, state, listOnce(config, state))
     })
 
+  // a listing across servers never brings a user in: a server that needs one is left out
   const availableTools = Effect.gen(function*() {
     if (deadlines.isClosed()) return []
     const listed = yield* Effect.forEach(configs, (config) =>
-      listOnce(config, Attempt.safeState()).pipe(
+      Servers.unlessNeedsUser(options.needsUser, config, listOnce(config, Attempt.safeState())).pipe(
         Effect.map((tools) => tools.map((tool) => ({ server: config.name, tool }))),
         Effect.catchAll((error) => Effect.as(Effect.logDebug("left out of availableTools", error.message), []))
       ), { concurrency: "unbounded" })

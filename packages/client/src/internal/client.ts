@@ -74,9 +74,11 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
   const deadlines = yield* Deadlines.make
   const attempts = Attempt.make({ configs, registry, deadlines, abortable: Abort.isHonoured(http) })
   const servers = Servers.make({ configs, unsupported, deadlines })
-  const calls = Calls.make({ configs, pool, deadlines, attempts, servers })
+  const needsUser = Servers.needsUser(tokenSources)
+  const calls = Calls.make({ configs, pool, deadlines, attempts, servers, needsUser })
   const probes = yield* Probes.make({
     configs,
+    needsUser,
     tokenSources,
     unsupported,
     registry,
@@ -84,7 +86,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     healthInterval: Duration.decode(options.healthInterval ?? Defaults.healthInterval)
   })
 
-  const features = ServerFeatures.make({ configs, pool, deadlines, attempts, servers })
+  const features = ServerFeatures.make({ configs, pool, deadlines, attempts, servers, needsUser })
 
   const service: McpClient.Service = { ...calls, ...features, ...probes, health: registry.states, serverLogs: Stream.fromPubSub(serverLogs) }
   return service

@@ -1,6 +1,12 @@
 /**
  * What the client knows of its servers apart from calls: the health probes (one loop per server,
  * and on demand) and `status`.
+ *
+ * A probe never brings a user in: it runs `McpOAuth.nonInteractive`, and a server whose
+ * authorization needs a user and holds no token is not even asked for a session (opening one
+ * would run discovery and registration, and a call made meanwhile would share its failure). It
+ * gets a token-less `GET` instead: any answer but a server failure (its `401`, typically) proves
+ * it alive, and its health is healthy with the `error` "not authorized: …".
  */
 import type * as McpSchema from "@effect/ai/McpSchema"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -16,14 +22,15 @@ import type * as Scope from "effect/Scope"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import type * as McpClient from "../McpClient.js"
 import type * as McpConfigFile from "../McpConfigFile.js"
-import { UnknownServerError } from "../McpError.js"
+import { type McpClientError, UnknownServerError } from "../McpError.js"
 import type * as McpHealth from "../McpHealth.js"
-import type * as McpOAuth from "../McpOAuth.js"
+import * as McpOAuth from "../McpOAuth.js"
 import * as McpRetry from "../McpRetry.js"
 import type * as McpServerConfig from "../McpServerConfig.js"
 import * as Attempt from "./attempt.js"
 import type * as HealthRegistry from "./healthRegistry.js"
 import type * as SessionPool from "./sessionPool.js"
+import * as TokenSource from "./oauth/tokenSource.js"
 import * as Transport from "./transport.js"
 
 /** @internal */
@@ -42,6 +49,8 @@ export const make = Effect.fnUntraced(function*(options: {
   readonly pool: SessionPool.SessionPool
   readonly healthInterval: Duration.Duration
   readonly tokenSources: ReadonlyMap<string, McpOAuth.TokenSource>
+  /** Whether a token for the server would need a user now (see `Servers.needsUser`). */
+  readonly needsUser: (server: string) => Effect.Effect<boolean>
 }): Effect.fn.Return<Probes, never, HttpClient.HttpClient | Scope.Scope> {
   const http = yield* HttpClient.HttpClient
   const { configs, pool, registry } = options
@@ -59,26 +68,51 @@ export const make = Effect.fnUntraced(function*(options: {
       )
     )
 
+  /** A token-less GET of the endpoint: any answer but a server failure proves the server alive. */
+  const probeAlive = (config: McpServerConfig.McpServerConfig, url: string) =>
+    http.execute(HttpClientRequest.get(url, { headers: config.headers })).pipe(
+      Effect.mapError((error) => Transport.fromHttpClientError({ server: config.name }, error)),
+      Effect.flatMap((response) =>
+        McpRetry.isServerFailureStatus(response.status)
+          ? Effect.flatMap(Transport.statusError({ server: config.name }, response, `GET ${url}`), Effect.fail)
+          : Transport.discard(response)
+      )
+    )
+
   const probe = (config: McpServerConfig.McpServerConfig) =>
     Effect.gen(function*() {
       const start = yield* Clock.currentTimeMillis
-      const check = config.healthUrl === undefined
-        ? pool.use(config, undefined, (session) => session.ping(Attempt.untimed))
-        : probeHttp(config, config.healthUrl)
+      const unauthorized = yield* options.needsUser(config.name)
+      const check: Effect.Effect<void, McpClientError> = config.healthUrl !== undefined
+        ? probeHttp(config, config.healthUrl)
+        : unauthorized && config.url !== undefined
+        ? probeAlive(config, config.url)
+        : pool.use(config, undefined, (session) => session.ping(Attempt.untimed))
       const exit = yield* Effect.exit(check.pipe(
         Effect.timeoutFail({
           duration: config.timeout,
           onTimeout: () => Transport.transportError({ server: config.name }, "Timeout", `no answer to the health probe within ${Duration.format(config.timeout)}`)
-        })
+        }),
+        McpOAuth.nonInteractive
       ))
       const responseTimeMs = (yield* Clock.currentTimeMillis) - start
-      const failure = Exit.isSuccess(exit) ? undefined : Option.match(Cause.failureOption(exit.cause), {
+      const error = Exit.isSuccess(exit) ? undefined : Cause.failureOption(exit.cause)
+      const failure = error === undefined ? undefined : Option.match(error, {
         onNone: () => "the probe ended without an answer",
         onSome: (error) => McpRetry.isServerFailure(error) ? error.message : undefined
       })
+      // the server answered, but will not serve this client until it is authorized
+      const refusal = error !== undefined && Option.isSome(error) && error.value._tag === "AuthorizationError" ? error.value : undefined
+      const detail = unauthorized || refusal?.step === "Interaction"
+        ? TokenSource.notAuthorized
+        : refusal !== undefined
+        ? `authorization failed (${refusal.step}): ${refusal.detail}`
+        : undefined
       yield* registry.record(
         config.name,
-        failure === undefined ? { _tag: "Success", source: "probe", responseTimeMs } : { _tag: "Failure", source: "probe", responseTimeMs, error: failure }
+        failure === undefined
+          ? { _tag: "Success", source: "probe", responseTimeMs, detail }
+          : { _tag: "Failure", source: "probe", responseTimeMs, error: failure }
       )
       return (yield* SubscriptionRef.get(health)).get(config.name)!
     })

@@ -51,6 +51,8 @@ export const make = (options: {
   readonly deadlines: Deadlines.Deadlines
   readonly attempts: Attempt.Attempts
   readonly servers: Servers.Servers
+  /** Whether a token for the server would need a user now (see `Servers.needsUser`). */
+  readonly needsUser: (server: string) => Effect.Effect<boolean>
 }): ServerFeatures => {
   const { attempts, configs, deadlines, pool, servers } = options
 
@@ -90,12 +92,15 @@ export const make = (options: {
     return cached === undefined ? pool.fetch(kind, session, sessionOptions) : Effect.succeed(cached)
   }
 
-  /** The list of `kind` of every server, one attempt each; a server that fails is left out. */
+  /**
+   * The list of `kind` of every server, one attempt each; a server that fails is left out, and so
+   * is one that would need a user's authorization: a listing never brings a user in.
+   */
   const acrossServers = <K extends SessionPool.ListKind>(kind: K) =>
     Effect.suspend(() => {
       if (deadlines.isClosed()) return Effect.succeed([])
       return Effect.forEach(configs, (config) =>
-        request(config.name, listMethod[kind], { retry: false }, "never", listOf(kind)).pipe(
+        Servers.unlessNeedsUser(options.needsUser, config, request(config.name, listMethod[kind], { retry: false }, "never", listOf(kind))).pipe(
           Effect.map((items) => ({ server: config.name, items })),
           Effect.catchAll((error) => Effect.as(Effect.logDebug(`left out of the available ${kind}`, error.message), { server: config.name, items: [] }))
         ), { concurrency: "unbounded" })

@@ -7,11 +7,13 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as McpClient from "../McpClient.js"
 import type * as McpConfigFile from "../McpConfigFile.js"
-import { ProtocolError, type TransportError, UnknownServerError } from "../McpError.js"
+import { AuthorizationError, ProtocolError, type TransportError, UnknownServerError } from "../McpError.js"
+import * as McpOAuth from "../McpOAuth.js"
 import * as McpRetry from "../McpRetry.js"
 import type * as McpServerConfig from "../McpServerConfig.js"
 import type * as Deadlines from "./deadlines.js"
 import * as JsonRpc from "./jsonRpc.js"
+import * as TokenSource from "./oauth/tokenSource.js"
 import * as Transport from "./transport.js"
 
 /** @internal */
@@ -87,3 +89,34 @@ export const credentials = (
  */
 export const policy = (config: McpServerConfig.McpServerConfig, retry: false | McpRetry.RetryOptions | undefined): McpRetry.Policy =>
   retry === false ? { ...config.retry, times: 1 } : McpRetry.policy(retry, config.retry)
+
+/**
+ * Whether a new token for the server would need a user: it has a token source of the
+ * authorization code grant, and holds no token.
+ *
+ * @internal
+ */
+export const needsUser = (tokenSources: ReadonlyMap<string, McpOAuth.TokenSource>) => (server: string): Effect.Effect<boolean> => {
+  const tokens = tokenSources.get(server)
+  return tokens === undefined || tokens.grant !== "authorization_code"
+    ? Effect.succeed(false)
+    : Effect.map(tokens.status, (status) => !status.authorized)
+}
+
+/**
+ * `request` run without any interactive authorization: a server that would need a user is not
+ * asked at all (opening its session would run discovery and registration for nothing, and a call
+ * of the application made meanwhile would share the failure), and one whose held token turns out
+ * unusable fails rather than calling the `Authorizer`.
+ *
+ * @internal
+ */
+export const unlessNeedsUser = <A, E>(
+  needsUser: (server: string) => Effect.Effect<boolean>,
+  config: McpServerConfig.McpServerConfig,
+  request: Effect.Effect<A, E>
+): Effect.Effect<A, E | AuthorizationError> =>
+  Effect.flatMap(needsUser(config.name), (needed): Effect.Effect<A, E | AuthorizationError> =>
+    needed
+      ? Effect.fail(new AuthorizationError({ server: config.name, step: "Interaction", detail: TokenSource.notAuthorized }))
+      : McpOAuth.nonInteractive(request))

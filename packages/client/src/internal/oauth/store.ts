@@ -1,13 +1,15 @@
 /**
  * The two token stores: in memory, and a JSON file only its owner can read. The file holds the
  * tokens in clear (that is its job); it is created and rewritten with mode 0600, through a
- * temporary file renamed over it, so that a crash never leaves half a file.
+ * temporary file renamed over it, so that a crash never leaves half a file; its directory is
+ * created (mode 0700) when missing.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
+import * as NodePath from "node:path"
 import type * as McpOAuth from "../../McpOAuth.js"
 
 const id = (key: McpOAuth.TokenKey) => JSON.stringify([key.issuer, key.server, key.resource])
@@ -92,7 +94,9 @@ export const makeFile = (path: string): Effect.Effect<McpOAuth.TokenStoreService
       const persist = Effect.suspend(() => {
         const body = JSON.stringify({ version: 1, tokens: [...entries.values()].map(encodeEntry) }, null, 2)
         const temporary = `${path}.${process.pid}.tmp`
-        return fs.writeFileString(temporary, body, { mode: 0o600 }).pipe(
+        // the directory too is created owner-only, and only when there is something to write
+        return fs.makeDirectory(NodePath.dirname(path), { recursive: true, mode: 0o700 }).pipe(
+          Effect.zipRight(fs.writeFileString(temporary, body, { mode: 0o600 })),
           // `mode` applies only when the file is created: a leftover temporary file keeps its own
           Effect.zipRight(fs.chmod(temporary, 0o600)),
           Effect.zipRight(fs.rename(temporary, path)),

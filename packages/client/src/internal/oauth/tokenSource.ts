@@ -14,8 +14,10 @@ import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import { AuthorizationError } from "../../McpError.js"
 import * as McpOAuth from "../../McpOAuth.js"
 import * as Defaults from "../defaults.js"
 import * as Discovery from "./discovery.js"
@@ -25,6 +27,22 @@ import * as Grants from "./grants.js"
 const union = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => [...new Set([...a, ...b])]
 
 const words = (text: string | undefined) => text === undefined ? [] : text.split(" ").filter((word) => word !== "")
+
+/**
+ * Whether the requests of the current fiber may start an interactive authorization (call the
+ * `Authorizer`). A fiber variable, so that it follows a request into the fibers it forks (the
+ * opening of a session, the attempts of a call) and no argument has to carry it.
+ *
+ * @internal
+ */
+export const interactive: FiberRef.FiberRef<boolean> = FiberRef.unsafeMake(true)
+
+/**
+ * The detail of the `Interaction` failure, also the health `error` of a server that needs a user.
+ *
+ * @internal
+ */
+export const notAuthorized = "not authorized: a user must authorize the client first (no usable token is held)"
 
 /** @internal */
 export const make = (options: {
@@ -150,6 +168,10 @@ export const make = (options: {
           const refreshed = yield* tryRefresh
           if (Option.isSome(refreshed)) return refreshed.value
         }
+        // checked before discovery: a probe must not even register a client it cannot use
+        if (settings.grant === "authorization_code" && !(yield* FiberRef.get(interactive))) {
+          return yield* new AuthorizationError({ server, step: "Interaction", detail: notAuthorized })
+        }
         const found = yield* discover(challenge.resource_metadata)
         if (held !== undefined && held.key.issuer !== found.as.issuer) {
           // the resource moved to another authorization server: nothing of the old one is reused
@@ -166,6 +188,6 @@ export const make = (options: {
       scopes: held?.scopes ?? []
     }))
 
-    const source: McpOAuth.TokenSource = { current, challenged, status, maxStepUps: settings.maxStepUps }
+    const source: McpOAuth.TokenSource = { current, challenged, status, maxStepUps: settings.maxStepUps, grant: settings.grant }
     return source
   })
