@@ -133,6 +133,13 @@ export interface ServerRequestContext {
   readonly method: string | undefined
   /** The tool being called when the server asked, when known. */
   readonly tool: string | undefined
+  /**
+   * The bearer token of the session the server asked in (`undefined` for a session without
+   * one): sessions are per token, so this tells which end user's call the server is asking
+   * about, and whom to show the request to. Compare it with `Redacted`'s equivalence; it is
+   * never logged.
+   */
+  readonly auth: Redacted.Redacted<string> | undefined
 }
 
 /**

@@ -7,6 +7,7 @@ import * as Fiber from "effect/Fiber"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import { createRequire } from "node:module"
@@ -388,6 +389,26 @@ describe("where a server request comes from", () => {
         { server: "asking", method: undefined, tool: undefined },
         { server: "asking", method: "tools/call", tool: "ask" }
       ])
+    }))
+
+  it.scopedLive("HTTP: the handler learns whose session the server asked in (its bearer token), so it can tell end users apart", () =>
+    Effect.gen(function*() {
+      const asked: Array<{ readonly prompt: string; readonly auth: string | undefined }> = []
+      const sampling = McpSampling.layer((request, context) =>
+        Effect.sync(() => {
+          asked.push({ prompt: firstText(request), auth: context.auth === undefined ? undefined : Redacted.value(context.auth) })
+          return sampled("ok")
+        })
+      )
+      const mcp = yield* client(yield* everything("http"), sampling)
+      const ask = (prompt: string, auth?: string) =>
+        mcp.callTool("everything", "trigger-sampling-request", { prompt, maxTokens: 5 }, auth === undefined ? {} : { auth })
+      yield* Effect.all([ask("for alice", "alice-jwt"), ask("for bob", "bob-jwt"), ask("for nobody")], { concurrency: "unbounded" })
+      const whose = (fragment: string) => asked.find((entry) => entry.prompt.includes(fragment))?.auth
+      expect(asked).toHaveLength(3)
+      expect(whose("for alice")).toBe("alice-jwt")
+      expect(whose("for bob")).toBe("bob-jwt")
+      expect(whose("for nobody")).toBeUndefined()
     }))
 
   it.scopedLive("stdio: a request is tied to the tool call in flight only when there is exactly one", () =>

@@ -12,6 +12,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
+import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
@@ -200,7 +201,7 @@ const sameRoots = (a: ReadonlyArray<typeof McpSchema.Root.Encoded>, b: ReadonlyA
   a.length === b.length && a.every((root, i) => root.uri === b[i]!.uri && root.name === b[i]!.name)
 
 /** @internal */
-export const make = (handlers: McpSession.ClientHandlers | undefined): ServerRequests => {
+export const make = (handlers: McpSession.ClientHandlers | undefined, auth: Redacted.Redacted<string> | undefined): ServerRequests => {
   const samplingService = handlers?.sampling
   const elicitationService = handlers?.elicitation
   const elicits = elicitationService !== undefined && (elicitationService.form !== undefined || elicitationService.url !== undefined)
@@ -233,7 +234,7 @@ export const make = (handlers: McpSession.ClientHandlers | undefined): ServerReq
     }
     const [only] = inFlight
     const asked = during ?? (inFlight.size === 1 ? only : undefined)
-    const context: McpSession.ServerRequestContext = { server, method: asked?.method, tool: asked?.target.tool }
+    const context: McpSession.ServerRequestContext = { server, method: asked?.method, tool: asked?.target.tool, auth }
     return handler(request.params, context).pipe(
       Effect.map((result) => JsonRpc.encodeSuccess(request.id, result)),
       Effect.catchAllCause((cause) =>

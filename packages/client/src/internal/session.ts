@@ -9,6 +9,7 @@ import * as McpSchema from "@effect/ai/McpSchema"
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { McpSessionError, TransportError } from "../McpError.js"
@@ -39,6 +40,8 @@ export interface AdapterOptions {
   readonly onNotification?: ((notification: McpSession.Notification) => Effect.Effect<void>) | undefined
   readonly onReinitialized?: Effect.Effect<void> | undefined
   readonly handlers?: McpSession.ClientHandlers | undefined
+  /** The session's bearer token, told to the handlers of server requests. */
+  readonly auth?: Redacted.Redacted<string> | undefined
 }
 
 /**
@@ -56,7 +59,7 @@ export const make = <R>(
     const defaultTimeout = Duration.decode(options.timeout ?? Defaults.requestTimeout)
     const clientInfo = options.clientInfo ?? defaultClientInfo
     const onNotification = options.onNotification
-    const serverRequests = ServerRequests.make(options.handlers)
+    const serverRequests = ServerRequests.make(options.handlers, options.auth)
 
     let generation = 0
     let info: McpSession.Info | undefined
