@@ -106,11 +106,20 @@ export const make = (options: {
         return yield* keep(found, client, got)
       })
 
-    /** Refreshes the held token; `None` when there is nothing to refresh with or the server refused. */
+    /** Whether `found` is the authorization server and resource the held tokens were issued by and for. */
+    const issuedBy = (tokens: McpOAuth.StoredTokens, found: Discovery.Discovered) =>
+      tokens.key.issuer === found.as.issuer && tokens.key.resource === (found.resource ?? url.origin)
+
+    /**
+     * Refreshes the held token; `None` when there is nothing to refresh with or the server refused.
+     * A refresh token (and the client's credentials) only ever goes back to the server that issued
+     * it, for the resource it was issued for.
+     */
     const tryRefresh = Effect.suspend(() => {
       const current = held
       const found = discovered
       if (current?.refreshToken === undefined || found === undefined || current.client === undefined) return Effect.succeedNone
+      if (!issuedBy(current, found)) return Effect.succeedNone
       const client = current.client
       return Grants.refresh(grants, found, client, current.refreshToken, current.scopes).pipe(
         Effect.flatMap((got) => keep(found, client, got)),
@@ -147,7 +156,7 @@ export const make = (options: {
         if (!expiresSoon(tokens, now)) return Effect.succeed(tokens.accessToken)
         return lock.withPermits(1)(Effect.suspend(() => {
           if (held !== tokens) return Effect.succeed(held?.accessToken)
-          if (settings.grant === "client_credentials" && discovered !== undefined) {
+          if (settings.grant === "client_credentials" && discovered !== undefined && issuedBy(tokens, discovered)) {
             return grant(discovered, tokens.scopes)
           }
           // without a refresh token the expired token is sent: the server's 401 starts a new grant
@@ -173,9 +182,19 @@ export const make = (options: {
           return yield* new AuthorizationError({ server, step: "Interaction", detail: notAuthorized })
         }
         const found = yield* discover(challenge.resource_metadata)
-        if (held !== undefined && held.key.issuer !== found.as.issuer) {
+        if (held !== undefined && !issuedBy(held, found)) {
+          // configured credentials belong to the authorization server that issued the tokens held:
+          // a server that now names another one must not receive them
+          if (settings.clientSecret !== undefined || settings.privateKey !== undefined) {
+            return yield* new AuthorizationError({
+              server,
+              step: "Discovery",
+              detail: `the server now names the authorization server ${found.as.issuer}, but the configured client credentials were used with ${held.key.issuer}; run logout (or clear the token store) to start over`
+            })
+          }
           // the resource moved to another authorization server: nothing of the old one is reused
           registrations.delete(held.key.issuer)
+          held = { ...held, refreshToken: undefined, client: undefined }
         }
         const challengedScopes = words(challenge.scope)
         const scopes = stepUp ? union(held?.scopes ?? [], challengedScopes) : scopesFor(found, challengedScopes)
