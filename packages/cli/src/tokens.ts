@@ -104,7 +104,9 @@ const page = (title: string, text: string) =>
  * The `Authorizer` of `login`: listens on the server's redirect URL (plain `http` on a loopback
  * host, e.g. the default `http://127.0.0.1:33418/callback`), shows the user the authorization URL
  * (`show`), waits at most `timeout` for the browser to come back, answers it with a short page and
- * returns the URL it came back to (the client checks `state` and `iss`). The listener is closed
+ * returns the URL it came back to (the client checks `state` and `iss`; a request to the redirect
+ * path without this authorization's `state` is answered 400 and does not end the wait). The
+ * listener is closed
  * when the step ends, however it ends.
  *
  * @since 0.1.0
@@ -122,10 +124,17 @@ export const loopback = (options: {
         return yield* fail(`effect-mcp login needs a redirect URL on this machine (http://127.0.0.1:<port>/<path>), not ${redirect.origin}`)
       }
       const came = yield* Deferred.make<URL>()
+      // any page open in the browser can reach a loopback port: only the redirect carrying the
+      // state this authorization sent ends the wait
+      const state = request.url.searchParams.get("state")
       const server = Http.createServer((req, res) => {
         const url = new URL(req.url ?? "/", redirect.origin)
         if (req.method !== "GET" || url.pathname !== redirect.pathname) {
           res.writeHead(404, { "content-type": "text/plain" }).end("not found")
+          return
+        }
+        if (state !== null && url.searchParams.get("state") !== state) {
+          res.writeHead(400, { "content-type": "text/plain" }).end("not the authorization effect-mcp is waiting for")
           return
         }
         const refused = url.searchParams.get("error")

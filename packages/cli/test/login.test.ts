@@ -43,7 +43,7 @@ const request = (redirectUrl: string): McpOAuth.AuthorizationRequest => ({
 })
 
 describe("the loopback Authorizer of login", () => {
-  it.scoped("answers the browser's redirect to its path, and nothing else", () =>
+  it.scoped("answers the browser's redirect to its path with its state, and nothing else", () =>
     Effect.gen(function*() {
       const port = yield* closedPort
       const shown: Array<string> = []
@@ -52,6 +52,9 @@ describe("the loopback Authorizer of login", () => {
       yield* TestServices.provideLive(eventually(() => shown.length === 1))
       const elsewhere = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/other?code=c&state=s`))
       expect(elsewhere.status).toBe(404)
+      // another page of the browser cannot end the wait: only this authorization's state does
+      const forged = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/callback?code=forged&state=other`))
+      expect(forged.status).toBe(400)
       const page = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/callback?code=c&state=s&iss=x`).then((r) => r.text()))
       expect(page).toContain("Authorized")
       const came = yield* Fiber.join(waiting)
