@@ -6,6 +6,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { McpError, McpHttpClient, McpOAuth } from "../src/index.js"
 
 interface Seen {
@@ -113,4 +114,30 @@ describe("McpOAuth: credentials stay with the authorization server that issued t
       expect(error.message).not.toContain("configured-secret")
       expect(seenAtB).toEqual([])
     }).pipe(Effect.provide(sources)))
+
+  it.scopedLive("over FetchHttpClient, whose fetch follows redirects by default, every OAuth request says redirect: manual", () =>
+    Effect.gen(function*() {
+      const { mcpUrl } = yield* movedToAnotherServer
+      const redirects: Array<string | undefined> = []
+      // FetchHttpClient calls the global fetch: record what it is asked, for this test only
+      yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          const original = globalThis.fetch
+          globalThis.fetch = (input, init) => {
+            redirects.push(init?.redirect)
+            return original(input, init)
+          }
+          return original
+        }),
+        (original) => Effect.sync(() => void (globalThis.fetch = original))
+      )
+      const settings = Either.getOrThrow(
+        McpOAuth.makeSettings({ grant: "client_credentials", clientId: "reporter", clientSecret: "configured-secret" })
+      )
+      const source = yield* McpOAuth.makeTokenSource({ server: "fetching", url: mcpUrl, settings })
+      yield* Effect.either(source.challenged({ status: 401, wwwAuthenticate: "Bearer", used: undefined }))
+      // the resource's metadata and its authorization server's, at least
+      expect(redirects.length).toBeGreaterThanOrEqual(2)
+      expect(new Set(redirects)).toEqual(new Set(["manual"]))
+    }).pipe(Effect.provide(Layer.mergeAll(McpOAuth.layerMemory, FetchHttpClient.layer))))
 })

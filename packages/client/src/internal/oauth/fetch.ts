@@ -1,8 +1,11 @@
 /**
  * The `fetch` that oauth4webapi calls, over the client's own `HttpClient`: the same sockets,
- * deadlines and tracing as MCP requests, no redirect ever followed (oauth4webapi asks for
- * `manual`), bodies read under a size limit, and plain `http:` allowed only to loopback hosts.
+ * deadlines and tracing as MCP requests, bodies read under a size limit, and plain `http:`
+ * allowed only to loopback hosts. No redirect is ever followed (a token request re-posted to
+ * another origin would carry its code, verifier, refresh token or secret there): `McpHttpClient`
+ * follows none, and `FetchHttpClient`, whose `fetch` follows them by default, is told `manual`.
  */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -54,6 +57,7 @@ export const make = (http: HttpClient.HttpClient, server: string): Fetch => (url
       ),
       Effect.timeoutFail({ duration: deadline, onTimeout: () => new Error(`no answer from ${target.origin} within 30 seconds`) }),
       Effect.scoped,
+      Effect.provideService(FetchHttpClient.RequestInit, { redirect: "manual" }),
       Effect.mapError((error) => new Error(error.message))
     )
   )
