@@ -13,10 +13,10 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { UsageError } from "./arguments.js"
-import { Output, warning } from "./Output.js"
+import { Output } from "./Output.js"
 import * as Render from "./render.js"
-import { tokens, withLoginHint } from "./tokens.js"
-import { auth, config, json, printJson, printLines, withClient } from "./shared.js"
+import { tokens } from "./tokens.js"
+import { auth, config, json, listEach, printJson, printLines, withClient } from "./shared.js"
 
 /**
  * One prompt in `prompts` (and in `prompts --json`).
@@ -109,19 +109,7 @@ export const prompts = Command.make(
     function*({ json, server }) {
       const mcp = yield* McpClient.McpClient
       const output = yield* Output
-      if (Option.isSome(server)) {
-        // one server: fail with its error (unknown server, unreachable, no prompts) rather than leave it out
-        yield* mcp.listPrompts(server.value)
-      } else {
-        // listed once here (and cached) so that a server left out is named, with why
-        const servers = (yield* mcp.status).map((entry) => entry.server)
-        yield* Effect.forEach(servers, (name) =>
-          mcp.listPrompts(name, { retry: false }).pipe(
-            Effect.catchAll((error) =>
-              error._tag === "ProtocolError" && error.code === -32601 ? Effect.void : warning(`${name}: left out: ${withLoginHint(error)}`)
-            )
-          ), { concurrency: "unbounded", discard: true })
-      }
+      yield* listEach(server, mcp.listPrompts)
       const rows = (yield* mcp.availablePrompts)
         .filter((prompt) => Option.isNone(server) || prompt.server === server.value)
         .map(promptRow)

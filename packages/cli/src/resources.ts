@@ -11,10 +11,10 @@ import * as Command from "@effect/cli/Command"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { Output, warning } from "./Output.js"
+import { Output } from "./Output.js"
 import * as Render from "./render.js"
-import { tokens, withLoginHint } from "./tokens.js"
-import { auth, config, json, printJson, printLines, withClient } from "./shared.js"
+import { tokens } from "./tokens.js"
+import { auth, config, json, listEach, printJson, printLines, withClient } from "./shared.js"
 
 /**
  * One resource or resource template in `resources` (and in `resources --json`).
@@ -115,19 +115,7 @@ export const resources = Command.make(
     function*({ json, server }) {
       const mcp = yield* McpClient.McpClient
       const output = yield* Output
-      const servers = Option.isSome(server) ? [server.value] : (yield* mcp.status).map((entry) => entry.server)
-      if (Option.isSome(server)) {
-        // one server: fail with its error (unknown server, unreachable, no resources) rather than leave it out
-        yield* mcp.listResources(server.value)
-      } else {
-        // listed once here (and cached) so that a server left out is named, with why
-        yield* Effect.forEach(servers, (name) =>
-          mcp.listResources(name, { retry: false }).pipe(
-            Effect.catchAll((error) =>
-              error._tag === "ProtocolError" && error.code === -32601 ? Effect.void : warning(`${name}: left out: ${withLoginHint(error)}`)
-            )
-          ), { concurrency: "unbounded", discard: true })
-      }
+      const servers = yield* listEach(server, mcp.listResources)
       const all = (yield* mcp.availableResources).filter((resource) => Option.isNone(server) || resource.server === server.value)
       const templates = yield* Effect.forEach(servers, (name) =>
         mcp.listResourceTemplates(name, { retry: false }).pipe(

@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { McpClient, McpHttpClient, McpOAuth } from "@effect-mcp/client"
+import { McpClient, type McpError, McpHttpClient, McpOAuth } from "@effect-mcp/client"
 import * as Options from "@effect/cli/Options"
 import * as Config from "effect/Config"
 import * as HelpDoc from "@effect/cli/HelpDoc"
@@ -12,7 +12,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { line } from "./Output.js"
+import { line, warning } from "./Output.js"
 import * as Tokens from "./tokens.js"
 
 /**
@@ -131,3 +131,31 @@ export const printJson = (value: unknown) => line(JSON.stringify(value, null, 2)
  * @category printing
  */
 export const printLines = (lines: ReadonlyArray<string>) => Effect.forEach(lines, line, { discard: true })
+
+/**
+ * Lists something of one server (failing with that server's error: unknown, unreachable, offers
+ * none), or of every configured server, naming on stderr each one left out and why; a server
+ * that does not offer it at all (-32601) is skipped silently. The client caches what is listed,
+ * so the listing across servers that follows asks no server again. Gives the servers listed.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const listEach = (
+  server: Option.Option<string>,
+  list: (server: string, options: McpClient.RequestOptions) => Effect.Effect<unknown, McpError.McpClientError>
+) =>
+  Effect.gen(function*() {
+    if (Option.isSome(server)) {
+      yield* list(server.value, {})
+      return [server.value]
+    }
+    const servers = (yield* Effect.flatMap(McpClient.McpClient, (mcp) => mcp.status)).map((entry) => entry.server)
+    yield* Effect.forEach(servers, (name) =>
+      list(name, { retry: false }).pipe(
+        Effect.catchAll((error) =>
+          error._tag === "ProtocolError" && error.code === -32601 ? Effect.void : warning(`${name}: left out: ${Tokens.withLoginHint(error)}`)
+        )
+      ), { concurrency: "unbounded", discard: true })
+    return servers
+  })
