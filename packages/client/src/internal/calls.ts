@@ -1,36 +1,29 @@
 /**
- * The client's requests to its servers: `callTool`, `listTools` and `availableTools`, each made
- * of attempts (see `attempt.ts`) on the session of its (server, token).
+ * `callTool`: attempts (see `attempt.ts`) on the session of its (server, token), with the tool's
+ * definition from that session's list, retried as the tool's hints allow. The other requests,
+ * lists included, are in `serverFeatures.ts`.
  */
-import type * as McpSchema from "@effect/ai/McpSchema"
 import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Tracer from "effect/Tracer"
 import type * as McpClient from "../McpClient.js"
-import { type McpClientError, UnknownToolError } from "../McpError.js"
-import type * as McpServerConfig from "../McpServerConfig.js"
+import { UnknownToolError } from "../McpError.js"
 import type * as McpSession from "../McpSession.js"
 import * as Attempt from "./attempt.js"
 import type * as Deadlines from "./deadlines.js"
 import * as Defaults from "./defaults.js"
 import * as Servers from "./servers.js"
 import type * as SessionPool from "./sessionPool.js"
-import { qualify } from "./toolNames.js"
 import * as Transport from "./transport.js"
 
 /** @internal */
 export interface Calls {
   readonly callTool: McpClient.Service["callTool"]
-  readonly listTools: McpClient.Service["listTools"]
-  readonly availableTools: McpClient.Service["availableTools"]
 }
 
 const builtInTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
-
-/** `listTools` and `availableTools` are rare: they keep a fiber of their own. */
-const neverOnCallersFiber = () => false
 
 const isArguments = (args: unknown): args is Readonly<Record<string, unknown>> =>
   typeof args === "object" && args !== null && !Array.isArray(args)
@@ -40,15 +33,12 @@ const invalidArguments = (server: string, tool: string, args: unknown) =>
 
 /** @internal */
 export const make = (options: {
-  readonly configs: ReadonlyArray<McpServerConfig.McpServerConfig>
   readonly pool: SessionPool.SessionPool
   readonly deadlines: Deadlines.Deadlines
   readonly attempts: Attempt.Attempts
   readonly servers: Servers.Servers
-  /** Whether a token for the server would need a user now (see `Servers.needsUser`). */
-  readonly needsUser: (server: string) => Effect.Effect<boolean>
 }): Calls => {
-  const { attempts, configs, deadlines, pool } = options
+  const { attempts, deadlines, pool } = options
   const lookup = options.servers.lookup
 
   /**
@@ -69,11 +59,6 @@ export const make = (options: {
     }
   }
 
-  const toolsOf = (session: McpSession.McpSession) => {
-    const cached = pool.cachedTools(session)
-    return cached === undefined ? pool.fetchTools(session, Attempt.untimed) : Effect.succeed(cached)
-  }
-
   /** The tool's definition, from the session's list, listed once more before giving up on it. */
   const definition = (session: McpSession.McpSession, tool: string) => {
     const found = pool.cachedTools(session)?.find((candidate) => candidate.name === tool)
@@ -85,10 +70,6 @@ export const make = (options: {
         : Effect.fail(new UnknownToolError({ server: session.server, tool, available: tools.map((t) => t.name) }))
     })
   }
-
-  /** One attempt at listing the server's tools with the token-less session, which caches them. */
-  const listOnce = (config: McpServerConfig.McpServerConfig, state: Attempt.AttemptState) =>
-    attempts.run(config, undefined, config.timeout, state, neverOnCallersFiber, () => pool.use(config, undefined, toolsOf))
 
   const callTool = (server: string, tool: string, args: unknown, callOptions: McpClient.CallOptions = {}) =>
     Effect.gen(function*() {
@@ -133,24 +114,5 @@ export const make = (options: {
       )
     )
 
-  const listTools = (server: string): Effect.Effect<ReadonlyArray<McpSchema.Tool>, McpClientError> =>
-    Effect.flatMap(lookup(server), (config) => {
-      const state = Attempt.safeState()
-      return attempts.withRetries(config, { method: "tools/list" }, config.retry, state, listOnce(config, state))
-    })
-
-  // a listing across servers never brings a user in: a server that needs one is left out
-  const availableTools = Effect.gen(function*() {
-    if (deadlines.isClosed()) return []
-    const listed = yield* Effect.forEach(configs, (config) =>
-      Servers.unlessNeedsUser(options.needsUser, config, listOnce(config, Attempt.safeState())).pipe(
-        Effect.map((tools) => tools.map((tool) => ({ server: config.name, tool }))),
-        Effect.catchAll((error) => Effect.as(Effect.logDebug("left out of availableTools", error.message), []))
-      ), { concurrency: "unbounded" })
-    const flat = listed.flat()
-    const names = qualify(flat.map(({ server, tool }) => ({ server, tool: tool.name })))
-    return flat.map(({ server, tool }, i): McpClient.QualifiedTool => ({ server, name: tool.name, qualifiedName: names[i]!, tool }))
-  })
-
-  return { callTool, listTools, availableTools }
+  return { callTool }
 }

@@ -75,7 +75,7 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
   const attempts = Attempt.make({ configs, registry, deadlines, abortable: Abort.isHonoured(http) })
   const servers = Servers.make({ configs, unsupported, deadlines })
   const needsUser = Servers.needsUser(tokenSources)
-  const calls = Calls.make({ configs, pool, deadlines, attempts, servers, needsUser })
+  const calls = Calls.make({ pool, deadlines, attempts, servers })
   const probes = yield* Probes.make({
     configs,
     needsUser,

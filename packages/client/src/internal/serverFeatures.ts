@@ -1,6 +1,7 @@
 /**
- * What servers offer besides tools: resources and their templates, prompts, completion and the
- * logging level. Each request is made of attempts (see `attempt.ts`) on the session of its
+ * Every request but a tool call: the lists of tools, resources and their templates, and prompts
+ * (of one server, and across servers), reads, prompts, completion and the logging level. Each
+ * request is made of attempts (see `attempt.ts`) on the session of its
  * (server, token), with the deadline, circuit, bulkhead and retries of `callTool`; all of them
  * are safe to repeat. Resource subscriptions are in `subscriptions.ts`.
  */
@@ -21,6 +22,8 @@ import { qualify } from "./toolNames.js"
 /** @internal */
 export type ServerFeatures = Pick<
   McpClient.Service,
+  | "listTools"
+  | "availableTools"
   | "listResources"
   | "listResourceTemplates"
   | "readResource"
@@ -116,6 +119,14 @@ export const make = (options: {
   const subscriptions = Subscriptions.make({ servers, pool, attempts })
 
   return {
+    listTools: (server) => request(server, "tools/list", {}, "never", listOf("tools")),
+    availableTools: Effect.map(acrossServers("tools"), (listed) =>
+      qualified(listed).map(({ item, qualifiedName, server }): McpClient.QualifiedTool => ({
+        server,
+        name: item.name,
+        qualifiedName,
+        tool: item
+      }))),
     listResources: (server, requestOptions = {}) => request(server, "resources/list", requestOptions, "never", listOf("resources")),
     listResourceTemplates: (server, requestOptions = {}) => request(server, "resources/templates/list", requestOptions, "never", listOf("resourceTemplates")),
     readResource: (server, uri, requestOptions = {}) =>
