@@ -1,8 +1,9 @@
 /**
  * The client service, wired from its parts: the servers' health (`healthRegistry.ts`), their
  * sessions (`sessionPool.ts`), the deadlines of attempts (`deadlines.ts`), the attempts and
- * their retries (`attempt.ts`), the requests made of them (`calls.ts`) and the probes
- * (`probes.ts`).
+ * their retries (`attempt.ts`), what every request learns of its server (`servers.ts`), the
+ * requests made of them (`calls.ts` for tool calls, `serverFeatures.ts` for the rest) and the
+ * probes (`probes.ts`).
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Duration from "effect/Duration"
