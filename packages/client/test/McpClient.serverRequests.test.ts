@@ -4,9 +4,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
 import * as SubscriptionRef from "effect/SubscriptionRef"
@@ -15,7 +13,9 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { McpClient, McpElicitation, McpRoots, McpSampling, type McpServerConfig, type McpSession } from "../src/index.js"
 import { childPeer } from "./support/childPeer.js"
+import { captureLogs } from "./support/logs.js"
 import { eventually, eventuallyValue, failureOf } from "./support/effects.js"
+import { SEP_1034 } from "./support/sep1034.js"
 
 // the package has no entry point to resolve, only its `bin`
 const everythingBin = join(
@@ -72,29 +72,6 @@ const firstText = (request: McpSampling.CreateMessageRequest): string => {
   const content = request.messages[0]?.content
   const block = Array.isArray(content) ? content[0] : content
   return block !== undefined && "text" in block ? block.text : ""
-}
-
-/** Warnings and errors logged while the test runs, with their annotations. */
-const captureLogs = () => {
-  const lines: Array<{ readonly message: string; readonly annotations: Record<string, unknown> }> = []
-  const logger = Logger.make(({ annotations, logLevel, message }) => {
-    if (logLevel._tag !== "Warning" && logLevel._tag !== "Error") return
-    const first = Array.isArray(message) ? message[0] : message
-    lines.push({ message: String(first), annotations: Object.fromEntries(HashMap.toEntries(annotations)) })
-  })
-  return { lines, layer: Logger.replace(Logger.defaultLogger, logger) }
-}
-
-const SEP_1034 = {
-  type: "object",
-  properties: {
-    name: { type: "string", description: "User name", default: "John Doe" },
-    age: { type: "integer", description: "User age", default: 30 },
-    score: { type: "number", description: "User score", default: 95.5 },
-    status: { type: "string", description: "User status", enum: ["active", "inactive", "pending"], default: "active" },
-    verified: { type: "boolean", description: "Verification status", default: true }
-  },
-  required: []
 }
 
 const transports: ReadonlyArray<Transport> = ["stdio", "http"]
@@ -183,8 +160,8 @@ describe.each(transports)("server requests from server-everything (%s)", (transp
         expect(said).toContain("-32603")
         expect(said).toContain(`field "integer" must be at most 100`)
         expect(said).not.toContain("ada-at-example")
-        const warning = logs.lines.find((line) => line.message.includes("elicitation/create was not sent"))
-        expect(warning?.message).toContain(`field "email" must be an email address`)
+        const warning = logs.lines.find((line) => line.level === "WARN" && line.text.includes("elicitation/create was not sent"))
+        expect(warning?.text).toContain(`field "email" must be an email address`)
         expect(warning?.annotations).toMatchObject({ server: "everything", method: "elicitation/create", tool: "trigger-elicitation-request" })
         const echo = yield* mcp.callTool("everything", "echo", { message: "still here" })
         expect(texts(echo).join()).toContain("still here")
@@ -218,7 +195,7 @@ describe.each(transports)("server requests from server-everything (%s)", (transp
         }
         const result = yield* mcp.callTool("everything", "trigger-sampling-request", { prompt: "x" })
         expect(texts(result).join()).toContain("fine")
-        const failures = logs.lines.filter((line) => line.message === "a server request's handler failed")
+        const failures = logs.lines.filter((line) => line.level === "WARN" && line.text === "a server request's handler failed")
         expect(failures).toHaveLength(2)
         expect(failures[0]?.annotations).toMatchObject({ server: "everything", method: "sampling/createMessage" })
       }).pipe(Effect.provide(logs.layer))

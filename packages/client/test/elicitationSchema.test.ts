@@ -3,6 +3,7 @@ import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
 import { McpElicitation } from "../src/index.js"
 import * as ElicitationSchema from "../src/internal/elicitationSchema.js"
+import { SEP_1034 } from "./support/sep1034.js"
 
 type Property = McpElicitation.Property
 type Schema = McpElicitation.RequestedSchema
@@ -10,19 +11,6 @@ type Schema = McpElicitation.RequestedSchema
 const parsed = (u: unknown): Schema => Either.getOrThrowWith(ElicitationSchema.parse(u), (why) => new Error(why))
 const violations = (schema: Schema, content: unknown) =>
   Either.match(ElicitationSchema.validate(schema, content), { onLeft: (left) => left, onRight: () => [] })
-
-/** The conformance suite's SEP-1034 scenario: every field optional, every field with a default. */
-const sep1034 = {
-  type: "object",
-  properties: {
-    name: { type: "string", description: "User name", default: "John Doe" },
-    age: { type: "integer", description: "User age", default: 30 },
-    score: { type: "number", description: "User score", default: 95.5 },
-    status: { type: "string", description: "User status", enum: ["active", "inactive", "pending"], default: "active" },
-    verified: { type: "boolean", description: "Verification status", default: true }
-  },
-  required: []
-}
 
 describe("reading a requested schema", () => {
   it("reads every kind of field the specification allows, ignoring keywords it does not know", () => {
@@ -60,7 +48,7 @@ describe("reading a requested schema", () => {
 
 describe("defaults (SEP-1034)", () => {
   it("an empty answer to the conformance scenario gets every default", () => {
-    const schema = parsed(sep1034)
+    const schema = parsed(SEP_1034)
     const filled = ElicitationSchema.applyDefaults(schema, {})
     expect(filled).toEqual({ name: "John Doe", age: 30, score: 95.5, status: "active", verified: true })
     expect(ElicitationSchema.validate(schema, filled)).toEqual(Either.right(filled))

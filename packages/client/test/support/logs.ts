@@ -9,6 +9,8 @@ import * as LogLevel from "effect/LogLevel"
 export interface LogLine {
   readonly level: string
   readonly message: unknown
+  /** The first message of the log call, as text (the others are causes or values). */
+  readonly text: string
   readonly annotations: Readonly<Record<string, unknown>>
 }
 
@@ -17,7 +19,12 @@ export const captureLogs = (): { readonly lines: ReadonlyArray<LogLine>; readonl
   const logger = Logger.make(({ annotations, logLevel, message }) => {
     // Effect passes the messages of one log call as an array
     const messages = Array.isArray(message) ? message : [message]
-    lines.push({ level: logLevel.label, message: messages.length === 1 ? messages[0] : messages, annotations: Object.fromEntries(annotations) })
+    lines.push({
+      level: logLevel.label,
+      message: messages.length === 1 ? messages[0] : messages,
+      text: String(messages[0]),
+      annotations: Object.fromEntries(annotations)
+    })
   })
   return { lines, layer: Layer.merge(Logger.replace(Logger.defaultLogger, logger), Logger.minimumLogLevel(LogLevel.All)) }
 }
