@@ -1,6 +1,4 @@
 import { describe, expect, it } from "@effect/vitest"
-import * as Context from "effect/Context"
-import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import * as Exit from "effect/Exit"
@@ -8,12 +6,12 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
-import * as Tracer from "effect/Tracer"
 import { McpClient } from "../src/index.js"
 import { effectPeer } from "./support/effectPeer.js"
 import { eventually, eventuallyValue, failureOf } from "./support/effects.js"
 import { rawPeer } from "./support/rawPeer.js"
 import { sdkPeer, sdkToolNames } from "./support/sdkPeer.js"
+import { recordingTracer } from "./support/tracing.js"
 
 const fastRetry = { base: "5 millis", max: "20 millis" } as const
 
@@ -106,16 +104,7 @@ describe("McpClient against real servers", () => {
     Effect.gen(function*() {
       const peer = yield* sdkPeer("json")
       const mcp = yield* client({ servers: [{ name: "one", url: peer.url }] })
-      const builtIn = Context.get(DefaultServices.liveServices, Tracer.Tracer)
-      const spans: Array<Tracer.Span> = []
-      const recording = Tracer.make({
-        span: (name, parent, context, links, startTime, kind, options) => {
-          const span = builtIn.span(name, parent, context, links, startTime, kind, options)
-          spans.push(span)
-          return span
-        },
-        context: (f, fiber) => builtIn.context(f, fiber)
-      })
+      const { spans, tracer: recording } = recordingTracer()
       yield* mcp.callTool("one", "echo", { text: "traced" }).pipe(Effect.withTracer(recording))
       yield* Effect.withTracer(mcp.callTool("one", "add", { a: 1, b: 2 }), recording).pipe(Effect.withTracerEnabled(false))
       const calls = spans.filter((span) => span.name === "McpClient.callTool")

@@ -2,15 +2,12 @@ import { describe, expect, it } from "@effect/vitest"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Cause from "effect/Cause"
-import * as Context from "effect/Context"
-import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
-import * as Tracer from "effect/Tracer"
 import * as jose from "jose"
 import { mkdtempSync, readFileSync, statSync } from "node:fs"
 import * as Http from "node:http"
@@ -21,6 +18,7 @@ import { McpClient, McpConfigFile, McpError, McpOAuth, McpServerConfig } from ".
 import { CLIENT_ID, CLIENT_SECRET, oauthServers } from "./fixtures/oauthServers.js"
 import { failureOf } from "./support/effects.js"
 import { captureLogs } from "./support/logs.js"
+import { recordingTracer } from "./support/tracing.js"
 
 /** Follows the authorization URL as a browser would, and hands back the redirect. */
 const follow = (tamper: (url: URL) => URL = (url) => url) => (request: McpOAuth.AuthorizationRequest) =>
@@ -338,16 +336,7 @@ describe("McpOAuth: tokens over time", () => {
 
 describe("McpOAuth: what tokens never reach", () => {
   it.scopedLive("no span attribute, event or link holds a token, a code or a secret", () => {
-    const builtIn = Context.get(DefaultServices.liveServices, Tracer.Tracer)
-    const spans: Array<Tracer.Span> = []
-    const recording = Tracer.make({
-      span: (name, parent, context, links, startTime, kind, options) => {
-        const span = builtIn.span(name, parent, context, links, startTime, kind, options)
-        spans.push(span)
-        return span
-      },
-      context: (f, fiber) => builtIn.context(f, fiber)
-    })
+    const { spans, tracer: recording } = recordingTracer()
     return Effect.gen(function*() {
       const fixture = yield* oauthServers
       const { counter, layer } = counting()
