@@ -13,7 +13,7 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { McpClient, McpElicitation, McpRoots, McpSampling, type McpServerConfig, type McpSession } from "../src/index.js"
 import { childPeer } from "./support/childPeer.js"
-import { captureLogs } from "./support/logs.js"
+import { captureLogs, textOf } from "./support/logs.js"
 import { eventually, eventuallyValue, failureOf } from "./support/effects.js"
 import { SEP_1034 } from "./support/sep1034.js"
 
@@ -160,8 +160,8 @@ describe.each(transports)("server requests from server-everything (%s)", (transp
         expect(said).toContain("-32603")
         expect(said).toContain(`field "integer" must be at most 100`)
         expect(said).not.toContain("ada-at-example")
-        const warning = logs.lines.find((line) => line.level === "WARN" && line.text.includes("elicitation/create was not sent"))
-        expect(warning?.text).toContain(`field "email" must be an email address`)
+        const warning = logs.lines.find((line) => line.level === "WARN" && textOf(line).includes("elicitation/create was not sent"))
+        expect(warning === undefined ? "" : textOf(warning)).toContain(`field "email" must be an email address`)
         expect(warning?.annotations).toMatchObject({ server: "everything", method: "elicitation/create", tool: "trigger-elicitation-request" })
         const echo = yield* mcp.callTool("everything", "echo", { message: "still here" })
         expect(texts(echo).join()).toContain("still here")
@@ -195,7 +195,7 @@ describe.each(transports)("server requests from server-everything (%s)", (transp
         }
         const result = yield* mcp.callTool("everything", "trigger-sampling-request", { prompt: "x" })
         expect(texts(result).join()).toContain("fine")
-        const failures = logs.lines.filter((line) => line.level === "WARN" && line.text === "a server request's handler failed")
+        const failures = logs.lines.filter((line) => line.level === "WARN" && textOf(line) === "a server request's handler failed")
         expect(failures).toHaveLength(2)
         expect(failures[0]?.annotations).toMatchObject({ server: "everything", method: "sampling/createMessage" })
       }).pipe(Effect.provide(logs.layer))

@@ -9,8 +9,6 @@ import * as LogLevel from "effect/LogLevel"
 export interface LogLine {
   readonly level: string
   readonly message: unknown
-  /** The first message of the log call, as text (the others are causes or values). */
-  readonly text: string
   readonly annotations: Readonly<Record<string, unknown>>
 }
 
@@ -19,15 +17,13 @@ export const captureLogs = (): { readonly lines: ReadonlyArray<LogLine>; readonl
   const logger = Logger.make(({ annotations, logLevel, message }) => {
     // Effect passes the messages of one log call as an array
     const messages = Array.isArray(message) ? message : [message]
-    lines.push({
-      level: logLevel.label,
-      message: messages.length === 1 ? messages[0] : messages,
-      text: String(messages[0]),
-      annotations: Object.fromEntries(annotations)
-    })
+    lines.push({ level: logLevel.label, message: messages.length === 1 ? messages[0] : messages, annotations: Object.fromEntries(annotations) })
   })
   return { lines, layer: Layer.merge(Logger.replace(Logger.defaultLogger, logger), Logger.minimumLogLevel(LogLevel.All)) }
 }
+
+/** The first message of a log line, as text (the others are causes or values). */
+export const textOf = (line: LogLine): string => String(Array.isArray(line.message) ? line.message[0] : line.message)
 
 /**
  * The lines a server sent, by their `mcp.server` annotation, with only their `mcp.` annotations
