@@ -8,7 +8,7 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import { TransportError } from "../McpError.js"
+import { ProtocolError, TransportError } from "../McpError.js"
 import * as Body from "./body.js"
 import * as Defaults from "./defaults.js"
 
@@ -188,6 +188,53 @@ export const statusError = (
       )
     )
   )
+
+/**
+ * The error of a failed status whose body is a JSON-RPC error the 2026-07-28 revision defines
+ * (-32020 to -32022, and -32601 with a 404, which a modern server sends for a method it does not
+ * implement): a `ProtocolError` with the server's code and data, because the status only carries
+ * it. Any other failed status is a `TransportError` as `statusError` describes it.
+ *
+ * @internal
+ */
+export const failedAnswer = (
+  target: Target,
+  response: HttpClientResponse.HttpClientResponse,
+  what: string
+): Effect.Effect<TransportError | ProtocolError> => {
+  const type = response.headers["content-type"] ?? ""
+  if (!type.includes("json")) return statusError(target, response, what)
+  return readText(target, response, Defaults.smallBody).pipe(
+    Effect.orElseSucceed(() => ""),
+    Effect.zipWith(Clock.currentTimeMillis, (text, now) => {
+      const error = jsonRpcError(text)
+      if (error !== undefined && (modernCodes.has(error.code) || (error.code === -32601 && response.status === 404))) {
+        return ProtocolError.fromAnswer({ ...target, code: error.code, message: error.message, data: error.data })
+      }
+      return transportError(
+        target,
+        "Status",
+        `${what} was answered with HTTP ${response.status}${text === "" ? "" : `: ${excerpt(text)}`}`,
+        { status: response.status, retryAfter: parseRetryAfter(response.headers["retry-after"], now) }
+      )
+    })
+  )
+}
+
+const modernCodes: ReadonlySet<number> = new Set([-32020, -32021, -32022])
+
+const jsonRpcError = (text: string): { readonly code: number; readonly message: string; readonly data: unknown } | undefined => {
+  try {
+    const value: unknown = JSON.parse(text)
+    if (typeof value !== "object" || value === null || !("error" in value)) return undefined
+    const error: unknown = value.error
+    if (typeof error !== "object" || error === null || !("code" in error) || typeof error.code !== "number") return undefined
+    const message = "message" in error && typeof error.message === "string" ? error.message : "(no message)"
+    return { code: error.code, message, data: "data" in error ? error.data : undefined }
+  } catch {
+    return undefined
+  }
+}
 
 /**
  * A bounded, single-line excerpt of text from a server, for error messages.

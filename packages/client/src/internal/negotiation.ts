@@ -1,0 +1,142 @@
+/**
+ * Which revision family a server speaks, decided as the 2026-07-28 versioning section says: probe
+ * with a modern `server/discover` first and read the answer.
+ *
+ * - A `DiscoverResult` (or any success) means a modern server.
+ * - A recognised modern error means a modern server: `UnsupportedProtocolVersion` (-32022) names
+ *   the versions to pick from; `HeaderMismatch` (-32020) and `MissingRequiredClientCapability`
+ *   (-32021) are modern too.
+ * - Over HTTP, a 400, 404 or 405 without a recognised modern error (an empty body, a legacy
+ *   "no session" error), or a JSON-RPC error answer of another code, means a legacy server:
+ *   fall back to `initialize`. Any other status, a 401 or 403, a timeout or a network failure is
+ *   no evidence of either: the opening fails and nothing is remembered.
+ * - Over stdio there are no statuses: any JSON-RPC error that is not a recognised modern one, or
+ *   no answer within the probe's deadline, means legacy; a process that dies is no evidence.
+ *
+ * The outcome is remembered per endpoint URL (a refinement of the specification's "per origin":
+ * two endpoints of one origin may differ) for the life of the `McpClient`, and forgotten when a
+ * session opened on it fails to open, so that the next opening probes again. A stdio server's
+ * outcome lives as long as its process, which is the session's.
+ */
+import * as Predicate from "effect/Predicate"
+import { ProtocolError, type McpSessionError } from "../McpError.js"
+
+/** The modern revisions this client speaks, newest first. */
+export const modernVersions: ReadonlyArray<string> = ["2026-07-28"]
+
+/** The legacy (initialize-based) revisions this client speaks, newest first. */
+export const legacyVersions: ReadonlyArray<string> = ["2025-11-25", "2025-06-18", "2025-03-26"]
+
+/** JSON-RPC error codes the 2026-07-28 revision defines. */
+export const HEADER_MISMATCH = -32020
+export const MISSING_CLIENT_CAPABILITY = -32021
+export const UNSUPPORTED_PROTOCOL_VERSION = -32022
+
+const modernCodes: ReadonlySet<number> = new Set([HEADER_MISMATCH, MISSING_CLIENT_CAPABILITY, UNSUPPORTED_PROTOCOL_VERSION])
+
+/** What a probe's answer says about the server. */
+export type Verdict =
+  /** A modern server that answered the probe. */
+  | { readonly _tag: "Modern" }
+  /** A modern server that does not take this version: retry with one of `supported`. */
+  | { readonly _tag: "Unsupported"; readonly supported: ReadonlyArray<string> }
+  /** A legacy server: open it with `initialize`. */
+  | { readonly _tag: "Legacy"; readonly why: string }
+  /** No evidence either way: the opening fails with this error, and nothing is remembered. */
+  | { readonly _tag: "Inconclusive"; readonly error: McpSessionError }
+
+/** The transport a probe ran over, which decides what a failure means. */
+export type Transport = "http" | "stdio"
+
+/** The versions a -32022 error's `data.supported` lists, or none. */
+export const supportedOf = (data: unknown): ReadonlyArray<string> =>
+  Predicate.isRecord(data) && Array.isArray(data.supported) ? data.supported.filter(Predicate.isString) : []
+
+/**
+ * Whether a JSON-RPC error code is one the 2026-07-28 revision defines (the evidence of a
+ * modern server).
+ */
+export const isModernCode = (code: number): boolean => modernCodes.has(code)
+
+/**
+ * Classifies the failure of a probe. A success needs no classification: it is `Modern`.
+ */
+export const classifyFailure = (transport: Transport, error: McpSessionError): Verdict => {
+  if (error._tag === "ProtocolError") {
+    if (error.code === UNSUPPORTED_PROTOCOL_VERSION) return { _tag: "Unsupported", supported: supportedOf(error.data) }
+    if (isModernCode(error.code)) return { _tag: "Modern" }
+    return { _tag: "Legacy", why: `the probe was answered with JSON-RPC error ${error.code}` }
+  }
+  if (error._tag === "AuthorizationError") return { _tag: "Inconclusive", error }
+  switch (error.reason) {
+    case "Status":
+      return transport === "http" && (error.status === 400 || error.status === 404 || error.status === 405)
+        ? { _tag: "Legacy", why: `the probe was answered with HTTP ${error.status}` }
+        : { _tag: "Inconclusive", error }
+    case "Timeout":
+      return transport === "stdio" ? { _tag: "Legacy", why: "the probe was not answered in time" } : { _tag: "Inconclusive", error }
+    case "Decode":
+      return transport === "stdio" ? { _tag: "Legacy", why: "the probe's answer was not a DiscoverResult" } : { _tag: "Inconclusive", error }
+    case "Connect":
+    case "Closed":
+      return { _tag: "Inconclusive", error }
+  }
+}
+
+/**
+ * The version to retry with after -32022: the newest modern version both sides speak, else the
+ * newest legacy one (the server is dual-era and takes `initialize`), else none.
+ */
+export const pick = (
+  supported: ReadonlyArray<string>,
+  ours: { readonly modern: ReadonlyArray<string>; readonly legacy: ReadonlyArray<string> }
+): { readonly _tag: "Modern" | "Legacy"; readonly version: string } | undefined => {
+  const modern = ours.modern.find((version) => supported.includes(version))
+  if (modern !== undefined) return { _tag: "Modern", version: modern }
+  const legacy = ours.legacy.find((version) => supported.includes(version))
+  return legacy === undefined ? undefined : { _tag: "Legacy", version: legacy }
+}
+
+/** A remembered outcome. */
+export type Era = { readonly _tag: "Modern"; readonly version: string } | { readonly _tag: "Legacy" }
+
+/**
+ * Outcomes of past probes, by endpoint.
+ *
+ * @since 0.1.0
+ */
+export interface Cache {
+  readonly get: (key: string) => Era | undefined
+  readonly set: (key: string, era: Era) => void
+  readonly delete: (key: string) => void
+}
+
+/** A cache in memory. */
+export const makeCache = (): Cache => {
+  const entries = new Map<string, Era>()
+  return {
+    get: (key) => entries.get(key),
+    set: (key, era) => void entries.set(key, era),
+    delete: (key) => void entries.delete(key)
+  }
+}
+
+/** The cache key of an HTTP endpoint: its URL without fragment. */
+export const endpointKey = (url: string | URL): string => {
+  const parsed = new URL(String(url))
+  parsed.hash = ""
+  return parsed.href
+}
+
+/**
+ * The error of a version nobody can agree on.
+ */
+export const noCommonVersion = (server: string, requested: string, supported: ReadonlyArray<string>): ProtocolError =>
+  ProtocolError.fromAnswer({
+    server,
+    code: UNSUPPORTED_PROTOCOL_VERSION,
+    message: `the server supports ${supported.length === 0 ? "no version it named" : supported.join(", ")}; this client asked for ${requested} and speaks ${
+      [...modernVersions, ...legacyVersions].join(", ")
+    }`,
+    data: { supported, requested }
+  })
