@@ -28,16 +28,45 @@ import type * as McpRoots from "./McpRoots.js"
 import type * as McpSampling from "./McpSampling.js"
 import * as Defaults from "./internal/defaults.js"
 import * as HttpChannel from "./internal/httpChannel.js"
-import * as internal from "./internal/session.js"
+import * as Negotiation from "./internal/negotiation.js"
+import * as Open from "./internal/open.js"
 import * as StdioChannel from "./internal/stdioChannel.js"
 
 /**
- * Protocol revisions this client speaks, newest first; the first is offered in `initialize`.
+ * Protocol revisions this client speaks, newest first: the stateless 2026-07-28 revision, then
+ * the 2025 revisions opened with `initialize` (the newest of which is offered there).
  *
  * @since 0.1.0
  * @category constants
  */
-export const supportedProtocolVersions: ReadonlyArray<string> = internal.supportedProtocolVersions
+export const supportedProtocolVersions: ReadonlyArray<string> = [...Negotiation.modernVersions, ...Negotiation.legacyVersions]
+
+/**
+ * A revision to pin a session to, or `"auto"` (the default) to negotiate: probe with the newest
+ * revision's `server/discover`, and fall back to `initialize` when the server is older.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ProtocolVersion = "auto" | "2026-07-28" | "2025-11-25" | "2025-06-18" | "2025-03-26"
+
+/**
+ * Where the outcome of negotiations is remembered, per HTTP endpoint, so that later sessions with
+ * the same endpoint skip the probe of a legacy server and ask a modern one for the version it
+ * took. `McpClient` keeps one for its life.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ProtocolCache extends Negotiation.Cache {}
+
+/**
+ * An empty `ProtocolCache`, in memory.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeProtocolCache: () => ProtocolCache = Negotiation.makeCache
 
 /**
  * A notification the server sent on one of the session's streams.
@@ -84,8 +113,10 @@ export interface CommonOptions {
   readonly closeTimeout?: Duration.DurationInput | undefined
   /** Largest message accepted (JSON answer, SSE event, stdio line), in bytes. Default 16 MiB. */
   readonly maxMessageSize?: number | undefined
-  /** Name and version announced in `initialize`. */
+  /** Name and version announced in `initialize` (2025) or in every request's `_meta` (2026-07-28). */
   readonly clientInfo?: { readonly name: string; readonly version: string } | undefined
+  /** The revision to speak; default `"auto"`: negotiated, see `ProtocolVersion`. */
+  readonly protocolVersion?: ProtocolVersion | undefined
   /** Called with each notification the server sends; failures are logged and ignored. */
   readonly onNotification?: ((notification: Notification) => Effect.Effect<void>) | undefined
   /**
@@ -160,6 +191,8 @@ export interface HttpOptions extends CommonOptions {
    * which is told of the server's 401 and 403 `insufficient_scope`. Unused when `auth` is given.
    */
   readonly oauth?: McpOAuth.TokenSource | undefined
+  /** Where negotiations are remembered; without one, every session probes. */
+  readonly protocolCache?: ProtocolCache | undefined
   /**
    * Keep the server's GET stream open for notifications not tied to a request (such as
    * `notifications/tools/list_changed`). Only stateful servers offer it; a 405 ends the attempt,
@@ -371,7 +404,7 @@ export function make(options: Options): Effect.Effect<McpSession, McpSessionErro
   const closeTimeout = Duration.decode(options.closeTimeout ?? Defaults.closeTimeout)
   const maxMessageSize = options.maxMessageSize ?? Defaults.maxMessageSize
   if (isStdio(options)) {
-    return internal.make(options, (handlers) =>
+    return Open.open(options, (handlers) =>
       StdioChannel.make({
         server: options.server,
         command: options.command,
@@ -383,7 +416,8 @@ export function make(options: Options): Effect.Effect<McpSession, McpSessionErro
         onExit: options.onExit
       }, handlers))
   }
-  return internal.make(options, (handlers) =>
+  const cache = { cache: options.protocolCache, cacheKey: Negotiation.endpointKey(options.url) }
+  return Open.open({ ...options, ...cache }, (handlers) =>
     HttpChannel.make({
       server: options.server,
       url: String(options.url),

@@ -59,6 +59,8 @@ describe("McpSession resources and prompts against a raw server", () => {
       expect(refused.map((error) => error._tag === "ProtocolError" ? error.code : error._tag)).toEqual([-32601, -32601, -32601, -32601])
       expect(refused.map((error) => /"(\w+)" capability/.exec(error.message)?.[1])).toEqual(["prompts", "resources", "completions", "logging"])
       expect(peer.requests.map((request) => request.message?.method).filter((method) => method !== undefined)).toEqual([
+        // the 2026-07-28 probe the raw (2025) peer refuses
+        "server/discover",
         "initialize",
         "notifications/initialized"
       ])

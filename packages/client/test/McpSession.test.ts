@@ -52,10 +52,13 @@ describe.each(modes)("McpSession against the official SDK server (%s)", (mode) =
       })
       yield* session.callTool("echo", { text: "x" })
       const info = yield* session.info
-      const [initialize, ...later] = peer.requests
+      // the 2026-07-28 probe, refused by this 2025 server, then `initialize` and the session
+      const [probe, initialize, ...later] = peer.requests
+      expect(probe?.headers["mcp-method"]).toBe("server/discover")
+      expect(initialize?.headers["mcp-method"]).toBeUndefined()
       expect(initialize?.headers["mcp-protocol-version"]).toBeUndefined()
       expect(later.length).toBeGreaterThanOrEqual(2)
-      for (const request of [initialize, ...later]) {
+      for (const request of [probe, initialize, ...later]) {
         expect(request?.headers.accept).toBe("application/json, text/event-stream")
         expect(request?.headers.authorization).toBe("Bearer token-1")
         expect(request?.headers["x-tenant"]).toBe("t1")

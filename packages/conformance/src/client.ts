@@ -14,7 +14,7 @@
  * credentials from the context, else a Client ID Metadata Document URL that the client uses when
  * the authorization server supports it, else dynamic registration) and an `Authorizer` that
  * follows the authorization URL without a browser. What a scenario needs that the client cannot
- * do yet (DPoP, enterprise-managed authorization, the 2026-07-28 revision) fails here or in the
+ * do yet (DPoP, enterprise-managed authorization) fails here or in the
  * suite's checks, and the scenario is listed in `expected-failures.yml`.
  *
  * @since 0.1.0
@@ -148,8 +148,43 @@ const echoInputSchema = Effect.gen(function*() {
   yield* call("json_schema_echo", { schema: focal.inputSchema })
 })
 
+/** List the tools and call each one the client kept (tools with invalid headers are left out). */
+const callEveryTool = Effect.gen(function*() {
+  const tools = yield* listTools
+  for (const tool of tools) yield* call(tool.name, {})
+})
+
+/** Use every kind of request that names something: tools, resources and prompts. */
+const useEverything = Effect.gen(function*() {
+  const client = yield* McpClient.McpClient
+  yield* callFirstTool
+  const resources = yield* client.listResources(SERVER)
+  const first = resources[0]
+  if (first !== undefined) yield* client.readResource(SERVER, first.uri)
+  const prompts = yield* client.listPrompts(SERVER)
+  const prompt = prompts[0]
+  if (prompt !== undefined) yield* client.getPrompt(SERVER, prompt.name)
+})
+
+/** The tool calls the scenario's context lists, with their arguments. */
+const contextCalls = (context: Readonly<Record<string, unknown>> | undefined) =>
+  Effect.gen(function*() {
+    yield* listTools
+    const calls = Array.isArray(context?.["toolCalls"]) ? context["toolCalls"] : []
+    for (const entry of calls) {
+      if (typeof entry !== "object" || entry === null || !("name" in entry) || typeof entry.name !== "string") continue
+      const args = "arguments" in entry && typeof entry.arguments === "object" && entry.arguments !== null ? entry.arguments : {}
+      yield* call(entry.name, { ...args })
+    }
+  })
+
 /** What each scenario expects of a client; a scenario not listed gets `callFirstTool`. */
 const scenarios: Readonly<Record<string, Effect.Effect<void, unknown, McpClient.McpClient>>> = {
+  // every tool of the server, each answered with input_required at first: the elicitation
+  // handler answers, and the call is sent again with the responses and the state echoed
+  "sep-2322-client-request-state": callEveryTool,
+  "http-invalid-tool-headers": callEveryTool,
+  "http-standard-headers": useEverything,
   initialize: connectAndList,
   tools_call: callFirstTool,
   // the server closes the call's SSE stream after a priming event with `retry:`; the client
@@ -178,7 +213,7 @@ const main = Effect.gen(function*() {
       `protocol ${wanted} was asked for; effect-mcp speaks ${McpSession.supportedProtocolVersions.join(", ")} and offers ${McpSession.supportedProtocolVersions[0]}`
     )
   }
-  const run = scenarios[scenario] ?? callFirstTool
+  const run = scenario === "http-custom-headers" ? contextCalls(context) : scenarios[scenario] ?? callFirstTool
   const oauth = oauthFor(scenario, context)
   yield* run.pipe(
     Effect.provide(

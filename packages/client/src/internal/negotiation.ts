@@ -12,6 +12,8 @@
  *   no evidence of either: the opening fails and nothing is remembered.
  * - Over stdio there are no statuses: any JSON-RPC error that is not a recognised modern one, or
  *   no answer within the probe's deadline, means legacy; a process that dies is no evidence.
+ * - On either, a success that is no `DiscoverResult`, or an answer that is no JSON-RPC answer to
+ *   the probe, means legacy (a modern server answers its own discovery).
  *
  * The outcome is remembered per endpoint URL (a refinement of the specification's "per origin":
  * two endpoints of one origin may differ) for the life of the `McpClient`, and forgotten when a
@@ -76,7 +78,8 @@ export const classifyFailure = (transport: Transport, error: McpSessionError): V
     case "Timeout":
       return transport === "stdio" ? { _tag: "Legacy", why: "the probe was not answered in time" } : { _tag: "Inconclusive", error }
     case "Decode":
-      return transport === "stdio" ? { _tag: "Legacy", why: "the probe's answer was not a DiscoverResult" } : { _tag: "Inconclusive", error }
+      // a modern server answers its own discovery; an answer that is not one is a legacy server's
+      return { _tag: "Legacy", why: `the probe's answer was not a DiscoverResult: ${error.detail}` }
     case "Connect":
     case "Closed":
       return { _tag: "Inconclusive", error }

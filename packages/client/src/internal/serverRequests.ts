@@ -48,6 +48,15 @@ export interface ServerRequests {
     context: { readonly server: string; readonly during: Outgoing | undefined }
   ) => Effect.Effect<string>
   /**
+   * The result the application gives for a server request embedded in an `input_required`
+   * result (2026-07-28), or the error it would have been answered with.
+   */
+  readonly resolve: (
+    method: string,
+    params: unknown,
+    context: McpSession.ServerRequestContext
+  ) => Effect.Effect<Either.Either<unknown, { readonly code: number; readonly message: string }>>
+  /**
    * The channel, remembering its `tools/call` requests in flight when it cannot tie a server
    * request to one of them itself (stdio).
    */
@@ -225,21 +234,16 @@ export const make = (handlers: McpSession.ClientHandlers | undefined, auth: Reda
 
   const inFlight = new Set<Outgoing>()
 
-  const answer: ServerRequests["answer"] = (request, { during, server }) => {
-    const handler = routes.get(request.method)
+  const resolve: ServerRequests["resolve"] = (method, params, context) => {
+    const handler = routes.get(method)
     if (handler === undefined) {
-      return Effect.succeed(
-        JsonRpc.encodeFailure(request.id, JsonRpc.METHOD_NOT_FOUND, `Method not supported by this client: ${request.method}`)
-      )
+      return Effect.succeed(Either.left({ code: JsonRpc.METHOD_NOT_FOUND, message: `Method not supported by this client: ${method}` }))
     }
-    const [only] = inFlight
-    const asked = during ?? (inFlight.size === 1 ? only : undefined)
-    const context: McpSession.ServerRequestContext = { server, method: asked?.method, tool: asked?.target.tool, auth }
-    return handler(request.params, context).pipe(
-      Effect.map((result) => JsonRpc.encodeSuccess(request.id, result)),
+    return handler(params, context).pipe(
+      Effect.map((result) => Either.right(result)),
       Effect.catchAllCause((cause) =>
         Option.match(Cause.failureOption(cause), {
-          onSome: (refusal) => Effect.succeed(JsonRpc.encodeFailure(request.id, refusal.code, refusal.message)),
+          onSome: (refusal) => Effect.succeed(Either.left({ code: refusal.code, message: refusal.message })),
           // a handler's defect; or its interruption, answered too so that the server never waits
           // for nothing (when the session closes the answer is not sent anyway)
           onNone: () =>
@@ -247,12 +251,23 @@ export const make = (handlers: McpSession.ClientHandlers | undefined, auth: Reda
               Cause.isInterruptedOnly(cause)
                 ? Effect.logDebug("a server request's handler was interrupted")
                 : Effect.logWarning("a server request's handler failed", cause),
-              JsonRpc.encodeFailure(request.id, INTERNAL_ERROR, `The client failed to answer ${request.method}`)
+              Either.left({ code: INTERNAL_ERROR, message: `The client failed to answer ${method}` })
             )
         })
       ),
-      Effect.annotateLogs({ server, method: request.method, ...(context.tool === undefined ? {} : { tool: context.tool }) })
+      Effect.annotateLogs({ server: context.server, method, ...(context.tool === undefined ? {} : { tool: context.tool }) })
     )
+  }
+
+  const answer: ServerRequests["answer"] = (request, { during, server }) => {
+    const [only] = inFlight
+    const asked = during ?? (inFlight.size === 1 ? only : undefined)
+    const context: McpSession.ServerRequestContext = { server, method: asked?.method, tool: asked?.target.tool, auth }
+    return Effect.map(resolve(request.method, request.params, context), (outcome) =>
+      Either.match(outcome, {
+        onLeft: (refusal) => JsonRpc.encodeFailure(request.id, refusal.code, refusal.message),
+        onRight: (result) => JsonRpc.encodeSuccess(request.id, result)
+      }))
   }
 
   const track = (channel: Channel): Channel =>
@@ -270,5 +285,5 @@ export const make = (handlers: McpSession.ClientHandlers | undefined, auth: Reda
     // the first element is the list as it is now, which the server learns by asking
     : rootsRef.changes.pipe(Stream.changesWith(sameRoots), Stream.drop(1), Stream.as(undefined))
 
-  return { capabilities, answer, track, rootsChanged }
+  return { capabilities, answer, resolve, track, rootsChanged }
 }

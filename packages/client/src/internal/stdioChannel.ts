@@ -140,8 +140,16 @@ export const make = (
 
     const write = proc.write
 
+    /**
+     * An error answer with an id no request of ours can have (null, or a number below 1: ours
+     * are positive integers or strings) is the answer to the only request in flight, if there is
+     * one: some servers answer a method they do not know so.
+     */
+    const stray = (answer: Answer.Answer) =>
+      answer._tag === "Failure" && (answer.id === null || (typeof answer.id === "number" && answer.id < 1)) && pending.size === 1
+
     const settle = (answer: Answer.Answer) => {
-      const key = answer.id === null ? undefined : String(answer.id)
+      const key = stray(answer) ? [...pending.keys()][0] : answer.id === null ? undefined : String(answer.id)
       const waiting = key === undefined ? undefined : pending.get(key)
       if (key === undefined || waiting === undefined) return
       pending.delete(key)

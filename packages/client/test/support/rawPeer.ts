@@ -1,6 +1,7 @@
 /**
  * A `node:http` server on an ephemeral loopback port that answers `initialize` correctly and
- * every later request however the test says: the misbehaving server of the decode tests.
+ * every later request however the test says: the misbehaving server of the decode tests. It is a
+ * 2025 server: a 2026-07-28 probe (`server/discover`) is refused with 400, as the SDK refuses it.
  */
 import * as Effect from "effect/Effect"
 import * as Http from "node:http"
@@ -49,6 +50,17 @@ export const rawPeer = (handle: RawHandler, options: RawPeerOptions = {}) =>
           message = undefined
         }
         requests.push({ method: req.method ?? "", headers: req.headers, message })
+        // a 2025 server knows no `server/discover` and takes nothing before `initialize`: it
+        // answers a 2026-07-28 client's probe as the official SDK's server does, and the client
+        // falls back to `initialize`
+        if (message?.method === "server/discover") {
+          res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({
+            jsonrpc: "2.0",
+            id: null,
+            error: { code: -32000, message: "Bad Request: Server not initialized" }
+          }))
+          return
+        }
         if (message?.method === "initialize") {
           initializations++
           const hang = options.hangOnInitialize

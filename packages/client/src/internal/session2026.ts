@@ -1,0 +1,307 @@
+/**
+ * The 2026-07-28 revision of MCP over any `Channel`: stateless, no `initialize`. Every request
+ * carries the protocol version, the client's capabilities and its identity in `params._meta`
+ * (merged into whatever `_meta` the params already carry: a progress token, trace context), and
+ * over HTTP the `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` headers, all
+ * built by `encode`. `server/discover` both probes the server's era (`negotiation.ts`) and tells
+ * its capabilities. `input_required` answers are followed (`inputRequired.ts`). A request the
+ * client abandons is cancelled by closing its HTTP answer stream, or with
+ * `notifications/cancelled` over stdio.
+ *
+ * Methods that the revision removed map onto what replaced them: `ping` is a `server/discover`;
+ * `setLoggingLevel` sets the `io.modelcontextprotocol/logLevel` of every later request; resource
+ * subscriptions go through `subscriptions/listen` (`listen2026.ts`).
+ */
+import * as McpSchema from "@effect/ai/McpSchema"
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import { type McpSessionError, ProtocolError, type TransportError } from "../McpError.js"
+import type * as McpSession from "../McpSession.js"
+import * as Abort from "./abort.js"
+import type { Channel, Handlers, Outgoing } from "./channel.js"
+import * as InputRequired from "./inputRequired.js"
+import * as JsonRpc from "./jsonRpc.js"
+import * as McpHeaders from "./mcpHeaders.js"
+import * as Negotiation from "./negotiation.js"
+import * as Core from "./sessionCore.js"
+import * as Methods from "./sessionMethods.js"
+import * as Transport from "./transport.js"
+
+const PROTOCOL_VERSION = "io.modelcontextprotocol/protocolVersion"
+const CLIENT_INFO = "io.modelcontextprotocol/clientInfo"
+const CLIENT_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
+const LOG_LEVEL = "io.modelcontextprotocol/logLevel"
+const SERVER_INFO = "io.modelcontextprotocol/serverInfo"
+
+/** The longest a stdio probe waits before taking silence for a legacy server. */
+const stdioProbeTimeout = Duration.seconds(5)
+
+/** @internal */
+export interface ModernOptions extends Core.AdapterOptions {
+  /** The version to ask for first. */
+  readonly version: string
+  /** Whether a legacy verdict may fall back (false when the revision is pinned). */
+  readonly fallback: boolean
+  /** Rounds of `input_required` followed per request. Default 8. */
+  readonly maxInputRounds?: number | undefined
+}
+
+const DiscoverResult = Schema.Struct({
+  // required: a legacy server that answers any method with an empty success is not modern
+  supportedVersions: Schema.Array(Schema.String),
+  capabilities: McpSchema.ServerCapabilities,
+  serverInfo: Schema.optional(McpSchema.Implementation),
+  instructions: Schema.optional(Schema.String),
+  _meta: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+})
+type DiscoverResult = typeof DiscoverResult.Type
+const decodeDiscover = Methods.decoder(DiscoverResult, "the server/discover result")
+const decodeImplementation = Schema.decodeUnknownOption(McpSchema.Implementation)
+
+/** What `open` found: a modern session, or a legacy server to open with `initialize`. */
+export type Opened =
+  | { readonly _tag: "Modern"; readonly session: McpSession.McpSession }
+  | { readonly _tag: "Legacy"; readonly why: string; readonly version: string | undefined }
+
+/**
+ * Probes the server over `channel` with `server/discover` and, when it is modern, opens the
+ * session. `slot` is where the channel's handlers delegate to.
+ *
+ * @internal
+ */
+export const open = (
+  options: ModernOptions,
+  channel: Channel,
+  slot: { current: Handlers | undefined }
+): Effect.Effect<Opened, McpSessionError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const core = yield* Core.make(options)
+    const { server } = core
+    const sessionTarget: Transport.Target = { server }
+    const http = channel.kind === "http"
+    slot.current = { onMessage: core.onMessage, reinitialize: () => Effect.void }
+    core.attach(channel)
+
+    let version = options.version
+    let logLevel: McpSchema.LoggingLevel | undefined
+    let closed = false
+    /** Each tool's `Mcp-Param-*` headers, from the last `tools/list` (HTTP only). */
+    let toolHeaders: Map<string, McpHeaders.ToolHeaders> | undefined
+
+    /** The one place a request is built: `_meta` merged in, headers from the body. */
+    const encode = (id: JsonRpc.RequestId, method: string, params: unknown): Core.Encoded => {
+      const base = Predicate.isRecord(params) ? params : {}
+      const meta = Predicate.isRecord(base._meta) ? base._meta : {}
+      const body = JsonRpc.encodeRequest(id, method, {
+        ...base,
+        _meta: {
+          ...meta,
+          [PROTOCOL_VERSION]: version,
+          [CLIENT_INFO]: core.clientInfo,
+          [CLIENT_CAPABILITIES]: core.serverRequests.capabilities,
+          ...(logLevel === undefined ? {} : { [LOG_LEVEL]: logLevel })
+        }
+      })
+      if (!http) return { body }
+      const tool = method === "tools/call" && typeof base.name === "string" ? toolHeaders?.get(base.name) : undefined
+      return {
+        body,
+        headers: {
+          ...(tool?._tag === "Valid" ? McpHeaders.paramHeaders(tool.headers, base.arguments) : {}),
+          ...McpHeaders.standardHeaders(method, base),
+          "mcp-protocol-version": version
+        }
+      }
+    }
+
+    const send = (message: Outgoing): Effect.Effect<unknown, McpSessionError> =>
+      channel.request(message).pipe(
+        // no session id is ever sent, so no session can expire
+        Effect.catchTag("SessionExpired", () =>
+          Effect.fail(Transport.transportError(message.target, "Status", `"${message.method}" was answered with HTTP 404`, { status: 404 }))),
+        // over HTTP, the aborted request closed its stream, which is the cancellation
+        Effect.onError((cause) =>
+          Effect.withFiberRuntime((fiber) =>
+            !http && (Cause.isInterruptedOnly(cause) || Abort.current(fiber)?.aborted === true)
+              ? Core.cancel(core, message.id)
+              : Effect.void
+          )
+        )
+      )
+
+    const request = (
+      method: string,
+      params: unknown,
+      target: Transport.Target,
+      requestOptions: McpSession.RequestOptions | undefined
+    ): Effect.Effect<unknown, McpSessionError> =>
+      Effect.suspend(() => {
+        if (closed) return Effect.fail(Transport.transportError(target, "Closed", "the session is closed"))
+        const once = (p: unknown) => core.request(method, p, target, requestOptions, encode, send)
+        return InputRequired.roundTripMethods.has(method)
+          ? InputRequired.follow({
+            method,
+            params,
+            target,
+            serverRequests: core.serverRequests,
+            auth: options.auth,
+            maxRounds: options.maxInputRounds ?? InputRequired.defaultMaxRounds,
+            send: once
+          })
+          : once(params)
+      })
+
+    const discover = (timeout: Duration.DurationInput | undefined) =>
+      request("server/discover", {}, sessionTarget, timeout === undefined ? undefined : { timeout }).pipe(
+        Effect.flatMap((answer) => decodeDiscover(answer, sessionTarget))
+      )
+
+    // the probe: at most one retry with a version the server named
+    const probeTimeout = http ? undefined : Duration.min(core.defaultTimeout, stdioProbeTimeout)
+    let discovered: DiscoverResult | undefined
+    for (let attempt = 0; discovered === undefined; attempt++) {
+      const outcome = yield* Effect.either(discover(probeTimeout))
+      if (Either.isRight(outcome)) {
+        const supported = outcome.right.supportedVersions
+        if (supported.length === 0 || supported.includes(version)) {
+          discovered = outcome.right
+          break
+        }
+        const chosen = Negotiation.pick(supported, { modern: Negotiation.modernVersions, legacy: Negotiation.legacyVersions })
+        if (chosen?._tag === "Modern" && attempt === 0) {
+          version = chosen.version
+          continue
+        }
+        if (chosen?._tag === "Legacy" && options.fallback) return { _tag: "Legacy", why: "the server named only legacy versions", version: chosen.version }
+        return yield* Negotiation.noCommonVersion(server, version, supported)
+      }
+      const verdict = Negotiation.classifyFailure(channel.kind, outcome.left)
+      switch (verdict._tag) {
+        case "Inconclusive":
+          return yield* verdict.error
+        case "Legacy":
+          if (options.fallback) return { _tag: "Legacy", why: verdict.why, version: undefined }
+          return yield* outcome.left
+        case "Modern":
+          return yield* outcome.left
+        case "Unsupported": {
+          const chosen = Negotiation.pick(verdict.supported, { modern: Negotiation.modernVersions, legacy: Negotiation.legacyVersions })
+          if (chosen?._tag === "Modern" && attempt === 0) {
+            version = chosen.version
+            continue
+          }
+          if (chosen?._tag === "Legacy" && options.fallback) {
+            return { _tag: "Legacy", why: "the server named only legacy versions", version: chosen.version }
+          }
+          return yield* Negotiation.noCommonVersion(server, version, verdict.supported)
+        }
+      }
+    }
+
+    const serverInfo = Either.getOrElse(
+      Either.fromOption(
+        decodeImplementation(discovered._meta?.[SERVER_INFO]),
+        () => undefined
+      ),
+      () => discovered.serverInfo ?? { name: server, version: "unknown" }
+    )
+    const info: McpSession.Info = {
+      transport: channel.kind,
+      sessionId: undefined,
+      protocolVersion: version,
+      serverInfo,
+      capabilities: discovered.capabilities,
+      instructions: discovered.instructions,
+      initializations: 1
+    }
+
+    const methods = Methods.make({ server, request, capabilities: () => info.capabilities })
+
+    /** Lists the tools, leaving out (and logging) those whose `x-mcp-header` is invalid. */
+    const listTools = (requestOptions?: McpSession.RequestOptions) =>
+      Effect.flatMap(methods.listTools(requestOptions), (tools) => {
+        if (!http) return Effect.succeed(tools)
+        const headers = new Map<string, McpHeaders.ToolHeaders>()
+        for (const tool of tools) headers.set(tool.name, McpHeaders.toolHeaders(tool.inputSchema))
+        toolHeaders = headers
+        return Effect.filter(tools, (tool) => {
+          const checked = headers.get(tool.name)
+          return checked?._tag === "Invalid"
+            ? Effect.as(Effect.logWarning(`left out tool "${tool.name}": ${checked.reason}`), false)
+            : Effect.succeed(true)
+        })
+      })
+
+    const callTool: McpSession.McpSession["callTool"] = (tool, args, requestOptions) =>
+      Effect.gen(function*() {
+        // the headers a call carries come from the tool's definition: learn it first
+        if (http && !toolHeaders?.has(tool)) yield* Effect.ignore(listTools(requestOptions))
+        const known = toolHeaders?.get(tool)
+        if (known?._tag === "Invalid") {
+          return yield* ProtocolError.refused({
+            server,
+            tool,
+            code: JsonRpc.INVALID_PARAMS,
+            message: `the tool's x-mcp-header annotations are invalid: ${known.reason}`
+          })
+        }
+        return yield* methods.callTool(tool, args, requestOptions).pipe(
+          // the definition changed under us: list again once, and call with the new headers
+          Effect.catchIf(
+            (error): error is ProtocolError => http && error._tag === "ProtocolError" && error.code === Negotiation.HEADER_MISMATCH,
+            () => Effect.zipRight(listTools(requestOptions), methods.callTool(tool, args, requestOptions))
+          )
+        )
+      })
+
+    const ping = (requestOptions?: McpSession.RequestOptions) =>
+      Effect.asVoid(request("server/discover", {}, sessionTarget, requestOptions))
+
+    const setLoggingLevel = (level: McpSchema.LoggingLevel): Effect.Effect<void, McpSessionError> =>
+      Effect.suspend(() => {
+        if (info.capabilities.logging === undefined) {
+          return Effect.fail(
+            new ProtocolError({
+              server,
+              code: JsonRpc.METHOD_NOT_FOUND,
+              message: `MCP server "${server}" did not announce the "logging" capability: the log level was not set`
+            })
+          )
+        }
+        logLevel = level
+        return Effect.void
+      })
+
+    const unsupported = (method: string): Effect.Effect<never, ProtocolError | TransportError> =>
+      Effect.fail(
+        ProtocolError.refused({
+          server,
+          code: JsonRpc.METHOD_NOT_FOUND,
+          message: `"${method}" does not exist in protocol ${version}; resource updates come through subscriptions/listen`
+        })
+      )
+
+    const close = Effect.sync(() => {
+      closed = true
+    }).pipe(Effect.zipRight(channel.close))
+    yield* Effect.addFinalizer(() => close)
+
+    const session: McpSession.McpSession = {
+      server,
+      info: Effect.succeed(info),
+      ...methods,
+      listTools,
+      callTool,
+      ping,
+      setLoggingLevel,
+      subscribeResource: () => unsupported("resources/subscribe"),
+      unsubscribeResource: () => unsupported("resources/unsubscribe"),
+      close
+    }
+    return { _tag: "Modern", session } as const
+  })
