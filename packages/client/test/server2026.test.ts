@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { server2026Http } from "./support/server2026Peer.js"
+import type * as Scope from "effect/Scope"
+import { eventuallyValue } from "./support/effects.js"
+import { server2026Http, server2026Stdio } from "./support/server2026Peer.js"
 
 const VERSION = "2026-07-28"
 const CLIENT_INFO = { name: "server2026-test", version: "0.0.0" }
@@ -95,6 +97,55 @@ const post = (url: string, message: RpcMessage | string, headers: Readonly<Recor
     const body = sse ? events.find((event) => event.method === undefined) : isJson ? JSON.parse(text) as RpcMessage : undefined
     return { status: response.status, headers: response.headers, body, events, text }
   })
+
+interface Stream {
+  readonly status: number
+  readonly headers: Headers
+  /** The next SSE message; undefined once the stream ended. */
+  readonly next: Effect.Effect<RpcMessage | undefined>
+  /** Closes the stream from the client side: on HTTP, the cancellation of the request. */
+  readonly close: Effect.Effect<void>
+}
+
+/** POSTs `message` and reads its SSE answer message by message; the stream is closed with the scope. */
+const openStream = (url: string, message: RpcMessage): Effect.Effect<Stream, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      const controller = new AbortController()
+      const response = await fetch(url, {
+        method: "POST",
+        headers: standardHeaders(message),
+        body: JSON.stringify(message),
+        signal: controller.signal
+      })
+      const body = response.body
+      if (body === null) throw new Error("no body")
+      const reader = body.getReader()
+      const decoder = new TextDecoder()
+      const ready: Array<RpcMessage> = []
+      let buffer = ""
+      let ended = false
+      const next = async (): Promise<RpcMessage | undefined> => {
+        for (;;) {
+          const first = ready.shift()
+          if (first !== undefined) return first
+          if (ended) return undefined
+          const chunk = await reader.read().catch(() => ({ done: true as const, value: undefined }))
+          if (chunk.done) {
+            ended = true
+            continue
+          }
+          buffer += decoder.decode(chunk.value, { stream: true })
+          const end = buffer.lastIndexOf("\n\n")
+          if (end === -1) continue
+          ready.push(...sseMessages(buffer.slice(0, end)))
+          buffer = buffer.slice(end + 2)
+        }
+      }
+      return { status: response.status, headers: response.headers, next: Effect.promise(next), close: Effect.sync(() => controller.abort()) }
+    }),
+    (stream) => stream.close
+  )
 
 const resultOf = (answer: Answer): Json => {
   if (answer.body?.result === undefined) throw new Error(`expected a result, got ${answer.status} ${answer.text}`)
@@ -474,5 +525,422 @@ describe("server2026 over Streamable HTTP: input_required (MRTR)", () => {
       expect(wrongKey.resultType).toBe("input_required")
       const malformed = yield* post(server.url, confirm({}, caps, { inputResponses: { elicitation: { action: "maybe" } }, requestState: state }))
       expect(errorOf(malformed).code).toBe(-32602)
+    }))
+})
+
+describe("server2026 over Streamable HTTP: subscriptions/listen and cancellation", () => {
+  const SUBSCRIPTION = "io.modelcontextprotocol/subscriptionId"
+
+  it.scopedLive("acknowledges first, then delivers only the opted-in notifications tagged with the subscription id", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http()
+      const listen = rpc("subscriptions/listen", {
+        notifications: { toolsListChanged: true, resourceSubscriptions: ["mem://note"], unknownKind: true }
+      })
+      const stream = yield* openStream(server.url, listen)
+      expect(stream.status).toBe(200)
+      expect(stream.headers.get("content-type")).toBe("text/event-stream")
+      expect(stream.headers.get("x-accel-buffering")).toBe("no")
+      expect(yield* stream.next).toEqual({
+        jsonrpc: "2.0",
+        method: "notifications/subscriptions/acknowledged",
+        params: { _meta: { [SUBSCRIPTION]: listen.id }, notifications: { toolsListChanged: true, resourceSubscriptions: ["mem://note"] } }
+      })
+      const prompts = rpc("subscriptions/listen", { notifications: { promptsListChanged: true } })
+      const promptStream = yield* openStream(server.url, prompts)
+      expect((yield* promptStream.next)?.method).toBe("notifications/subscriptions/acknowledged")
+
+      yield* post(server.url, rpc("tools/call", { name: "add_prompt", arguments: { name: "p1" } }))
+      yield* post(server.url, rpc("tools/call", { name: "add_tool", arguments: { name: "t1" } }))
+      yield* post(server.url, rpc("tools/call", { name: "set_note", arguments: { text: "second" } }))
+      yield* post(server.url, rpc("tools/call", { name: "add_resource", arguments: {} }))
+      // nothing for prompts or the resource list arrives on the first stream, in between or after
+      expect(yield* stream.next).toEqual({
+        jsonrpc: "2.0",
+        method: "notifications/tools/list_changed",
+        params: { _meta: { [SUBSCRIPTION]: listen.id } }
+      })
+      expect(yield* stream.next).toEqual({
+        jsonrpc: "2.0",
+        method: "notifications/resources/updated",
+        params: { uri: "mem://note", _meta: { [SUBSCRIPTION]: listen.id } }
+      })
+      expect(yield* promptStream.next).toEqual({
+        jsonrpc: "2.0",
+        method: "notifications/prompts/list_changed",
+        params: { _meta: { [SUBSCRIPTION]: prompts.id } }
+      })
+      const tools = resultOf(yield* post(server.url, rpc("tools/list")))
+      expect((tools.tools as ReadonlyArray<{ readonly name: string }>).map((tool) => tool.name)).toContain("t1")
+
+      yield* post(server.url, rpc("tools/call", { name: "close_subscriptions", arguments: { mode: "result" } }))
+      expect(yield* stream.next).toEqual({
+        jsonrpc: "2.0",
+        id: listen.id,
+        result: { resultType: "complete", _meta: { [SUBSCRIPTION]: listen.id, ...SERVER_INFO_META } }
+      })
+      expect(yield* stream.next).toBeUndefined()
+      expect((yield* promptStream.next)?.id).toBe(prompts.id)
+      expect(yield* promptStream.next).toBeUndefined()
+    }))
+
+  it.scopedLive("ends subscriptions with notifications/cancelled or by dropping the stream when told to", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http()
+      const listen = rpc("subscriptions/listen", { notifications: { toolsListChanged: true } })
+      const stream = yield* openStream(server.url, listen)
+      yield* stream.next
+      yield* post(server.url, rpc("tools/call", { name: "close_subscriptions", arguments: { mode: "cancelled" } }))
+      expect(yield* stream.next).toMatchObject({ method: "notifications/cancelled", params: { requestId: listen.id } })
+      expect(yield* stream.next).toBeUndefined()
+      const dropped = yield* openStream(server.url, rpc("subscriptions/listen", { notifications: { toolsListChanged: true } }))
+      yield* dropped.next
+      yield* post(server.url, rpc("tools/call", { name: "close_subscriptions", arguments: { mode: "drop" } }))
+      expect(yield* dropped.next).toBeUndefined()
+      const records = yield* server.received
+      expect(records.filter((record) => record.kind === "subscription-ended").map((record) => record.mode)).toEqual(["cancelled", "drop"])
+      // ended by the server: no request was cancelled
+      expect(records.some((record) => record.kind === "cancelled")).toBe(false)
+    }))
+
+  it.scopedLive("takes the client closing a listen stream as its end, and leaves it out of later notifications", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http()
+      const listen = rpc("subscriptions/listen", { notifications: { toolsListChanged: true } })
+      const stream = yield* openStream(server.url, listen)
+      yield* stream.next
+      yield* stream.close
+      const records = yield* eventuallyValue(server.received, (all) => all.some((record) => record.kind === "subscription-ended"))
+      expect(records.find((record) => record.kind === "subscription-ended")).toMatchObject({ id: listen.id, mode: "client" })
+      expect(records.find((record) => record.kind === "cancelled")).toMatchObject({ id: listen.id, via: "stream closed" })
+      yield* post(server.url, rpc("tools/call", { name: "add_tool", arguments: {} }))
+    }))
+
+  it.scopedLive("rejects subscriptions/listen without a notifications filter with -32602", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http()
+      expect(errorOf(yield* post(server.url, rpc("subscriptions/listen"))).code).toBe(-32602)
+    }))
+
+  it.scopedLive("streams slow's progress and log messages on its own response, and takes the stream's closing as cancellation", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http()
+      const slow = rpc("tools/call", {
+        name: "slow",
+        arguments: { ms: 600_000 },
+        _meta: meta({}, { progressToken: "p1", "io.modelcontextprotocol/logLevel": "info" })
+      })
+      const stream = yield* openStream(server.url, slow)
+      expect(stream.headers.get("content-type")).toBe("text/event-stream")
+      expect(yield* stream.next).toEqual({
+        jsonrpc: "2.0",
+        method: "notifications/progress",
+        params: { progressToken: "p1", progress: 0, total: 600_000, message: "started" }
+      })
+      expect(yield* stream.next).toMatchObject({ method: "notifications/message", params: { level: "info", logger: "slow" } })
+      yield* stream.close
+      const records = yield* eventuallyValue(server.received, (all) => all.some((record) => record.kind === "cancelled"))
+      expect(records.find((record) => record.kind === "cancelled")).toMatchObject({ id: slow.id, method: "tools/call", via: "stream closed" })
+      expect(records.some((record) => record.kind === "answer" && record.id === slow.id)).toBe(false)
+    }))
+
+  it.scopedLive("sends no log message to a request without a logLevel, and ends slow's stream with its result", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http()
+      const answer = yield* post(server.url, rpc("tools/call", { name: "slow", arguments: { ms: 1 }, _meta: meta({}, { progressToken: 7 }) }))
+      expect(answer.events.map((event) => event.method ?? "response")).toEqual(["notifications/progress", "notifications/progress", "response"])
+      expect(resultOf(answer)).toMatchObject({ resultType: "complete", content: [{ type: "text", text: "waited 1 ms" }] })
+    }))
+})
+
+describe("server2026 over Streamable HTTP: caching, paging, resources, prompts and completion", () => {
+  it.scopedLive("puts the --ttl-ms and --cache-scope hints on every cacheable result", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http(["--ttl-ms", "5000", "--cache-scope", "private"])
+      const cacheable = [
+        rpc("server/discover"),
+        rpc("tools/list"),
+        rpc("prompts/list"),
+        rpc("resources/list"),
+        rpc("resources/templates/list"),
+        rpc("resources/read", { uri: "mem://note" })
+      ]
+      for (const message of cacheable) {
+        expect(resultOf(yield* post(server.url, message))).toMatchObject({ resultType: "complete", ttlMs: 5000, cacheScope: "private" })
+      }
+      const call = resultOf(yield* post(server.url, rpc("tools/call", { name: "echo", arguments: {} })))
+      expect(call.ttlMs).toBeUndefined()
+    }))
+
+  it.scopedLive("pages lists by --page-size with opaque cursors, and answers a bad cursor with -32602", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http(["--page-size", "2"])
+      const whole = yield* server2026Http()
+      const all = resultOf(yield* post(whole.url, rpc("tools/list"))).tools as ReadonlyArray<Json>
+      const paged: Array<Json> = []
+      let cursor: unknown = undefined
+      let pages = 0
+      do {
+        const page = resultOf(yield* post(server.url, rpc("tools/list", cursor === undefined ? {} : { cursor })))
+        expect((page.tools as ReadonlyArray<Json>).length).toBeLessThanOrEqual(2)
+        expect(page).toMatchObject({ ttlMs: 0, cacheScope: "public" })
+        paged.push(...(page.tools as ReadonlyArray<Json>))
+        cursor = page.nextCursor
+        pages++
+      } while (cursor !== undefined)
+      expect(paged).toEqual(all)
+      expect(pages).toBe(Math.ceil(all.length / 2))
+      const resources = resultOf(yield* post(server.url, rpc("resources/list")))
+      expect(typeof resources.nextCursor).toBe("string")
+      const crossed = yield* post(server.url, rpc("tools/list", { cursor: resources.nextCursor }))
+      expect(errorOf(crossed).code).toBe(-32602)
+      expect(errorOf(yield* post(server.url, rpc("prompts/list", { cursor: "garbage" }))).code).toBe(-32602)
+    }))
+
+  it.scopedLive("lists and reads resources and templates; set_note changes mem://note; a missing one is -32602 with its uri", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http()
+      const list = resultOf(yield* post(server.url, rpc("resources/list")))
+      expect((list.resources as ReadonlyArray<Json>).map((resource) => resource.uri)).toEqual(["mem://note", "mem://static", "mem://blob", "mem://guarded"])
+      const templates = resultOf(yield* post(server.url, rpc("resources/templates/list")))
+      expect(templates.resourceTemplates).toEqual([{ uriTemplate: "mem://items/{id}", name: "item", mimeType: "text/plain" }])
+      const read = (uri: string) => post(server.url, rpc("resources/read", { uri }))
+      expect(resultOf(yield* read("mem://note")).contents).toEqual([{ uri: "mem://note", mimeType: "text/plain", text: "first note" }])
+      yield* post(server.url, rpc("tools/call", { name: "set_note", arguments: { text: "changed" } }))
+      expect(resultOf(yield* read("mem://note")).contents).toMatchObject([{ text: "changed" }])
+      expect(resultOf(yield* read("mem://blob")).contents).toMatchObject([{ blob: "AAECAw==" }])
+      expect(resultOf(yield* read("mem://items/7")).contents).toMatchObject([{ uri: "mem://items/7", text: "item 7" }])
+      const missing = yield* read("mem://missing")
+      expect(errorOf(missing)).toEqual({ code: -32602, message: "Resource not found", data: { uri: "mem://missing" } })
+      const guarded = resultOf(yield* post(server.url, rpc("resources/read", { uri: "mem://guarded" }, { elicitation: {} })))
+      expect(guarded.resultType).toBe("input_required")
+      const opened = resultOf(yield* post(server.url, rpc("resources/read", {
+        uri: "mem://guarded",
+        inputResponses: { elicitation: { action: "accept", content: { confirmed: true } } },
+        requestState: guarded.requestState
+      }, { elicitation: {} })))
+      expect(opened.contents).toMatchObject([{ text: "guarded text" }])
+    }))
+
+  it.scopedLive("lists and gets prompts, asks before confirm_prompt, and completes arguments", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http()
+      const list = resultOf(yield* post(server.url, rpc("prompts/list")))
+      expect((list.prompts as ReadonlyArray<Json>).map((prompt) => prompt.name)).toEqual(["greet", "confirm_prompt"])
+      const greet = resultOf(yield* post(server.url, rpc("prompts/get", { name: "greet", arguments: { name: "Ada" } })))
+      expect(greet).toMatchObject({ resultType: "complete", messages: [{ role: "user", content: { type: "text", text: "Hello, Ada!" } }] })
+      expect(errorOf(yield* post(server.url, rpc("prompts/get", { name: "greet", arguments: {} }))).code).toBe(-32602)
+      expect(errorOf(yield* post(server.url, rpc("prompts/get", { name: "nope" }))).code).toBe(-32602)
+      const asked = resultOf(yield* post(server.url, rpc("prompts/get", { name: "confirm_prompt" }, { elicitation: {} })))
+      expect(asked).toMatchObject({ resultType: "input_required", inputRequests: { elicitation: { method: "elicitation/create" } } })
+      const got = resultOf(yield* post(server.url, rpc("prompts/get", {
+        name: "confirm_prompt",
+        inputResponses: { elicitation: { action: "accept", content: { confirmed: true } } },
+        requestState: asked.requestState
+      }, { elicitation: {} })))
+      expect(got).toMatchObject({ resultType: "complete", messages: [{ content: { text: "confirmed: true" } }] })
+      const completion = resultOf(yield* post(server.url, rpc("completion/complete", {
+        ref: { type: "ref/prompt", name: "greet" },
+        argument: { name: "name", value: "al" }
+      })))
+      expect(completion.completion).toEqual({ values: ["alice", "albert"], total: 2, hasMore: false })
+      const ids = resultOf(yield* post(server.url, rpc("completion/complete", {
+        ref: { type: "ref/resource", uri: "mem://items/{id}" },
+        argument: { name: "id", value: "1" }
+      })))
+      expect(ids.completion).toMatchObject({ values: ["1", "10"] })
+    }))
+
+  it.scopedLive("answers every request as SSE with --sse-always, and takes Base64 Mcp-Name for a non-ASCII tool name", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http(["--sse-always", "--unicode-names"])
+      const answer = yield* post(server.url, rpc("tools/call", { name: "grüße", arguments: { a: 1 } }))
+      expect(answer.headers.get("content-type")).toBe("text/event-stream")
+      expect(resultOf(answer).structuredContent).toEqual({ a: 1 })
+      const received = yield* server.received
+      expect(received.find((record) => record.kind === "request" && record.method === "tools/call")?.headers?.["mcp-name"])
+        .toBe(`=?base64?${Buffer.from("grüße").toString("base64")}?=`)
+    }))
+
+  it.scopedLive("lists the tools with invalid x-mcp-header annotations that --invalid-header-tools adds", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http(["--invalid-header-tools"])
+      const tools = resultOf(yield* post(server.url, rpc("tools/list"))).tools as ReadonlyArray<Json>
+      const invalid = tools.filter((tool) => String(tool.name).startsWith("invalid_"))
+      expect(invalid.map((tool) => tool.name)).toEqual([
+        "invalid_empty_header",
+        "invalid_number_header",
+        "invalid_duplicate_header",
+        "invalid_space_header",
+        "invalid_array_header"
+      ])
+      expect(invalid.every((tool) => !("invalidHeaders" in tool))).toBe(true)
+    }))
+})
+
+describe("server2026 over Streamable HTTP with --legacy-too (dual-era)", () => {
+  it.scopedLive("opens a 2025-11-25 session on initialize, serves it without 2026 fields, and serves modern requests beside it", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http(["--legacy-too"])
+      const legacy = (id: number, method: string, params: Json = {}): RpcMessage => ({ jsonrpc: "2.0", id, method, params })
+      const init = yield* post(server.url, legacy(1, "initialize", { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: CLIENT_INFO }), {
+        "mcp-method": undefined
+      })
+      expect(init.status).toBe(200)
+      const session = init.headers.get("mcp-session-id")
+      expect(session).toMatch(/^[\x21-\x7e]+$/)
+      expect(resultOf(init)).toMatchObject({ protocolVersion: "2025-11-25", serverInfo: { name: "server2026" } })
+      const inSession = { "mcp-session-id": session ?? "", "mcp-protocol-version": "2025-11-25" }
+      const initialized = yield* post(server.url, { jsonrpc: "2.0", method: "notifications/initialized" }, inSession)
+      expect(initialized.status).toBe(202)
+      const tools = resultOf(yield* post(server.url, legacy(2, "tools/list"), inSession))
+      expect(tools.resultType).toBeUndefined()
+      expect(tools.ttlMs).toBeUndefined()
+      expect(Array.isArray(tools.tools)).toBe(true)
+      expect(resultOf(yield* post(server.url, legacy(3, "ping"), inSession))).toEqual({})
+      const echo = resultOf(yield* post(server.url, legacy(4, "tools/call", { name: "echo", arguments: { x: 1 } }), inSession))
+      expect(echo).toEqual({ content: [{ type: "text", text: "{\"x\":1}" }], structuredContent: { x: 1 }, isError: false })
+
+      const discovered = resultOf(yield* post(server.url, rpc("server/discover")))
+      expect(discovered.supportedVersions).toEqual([VERSION, "2025-11-25", "2025-06-18", "2025-03-26"])
+      const old = yield* post(server.url, rpc("tools/list", { _meta: meta({}, { "io.modelcontextprotocol/protocolVersion": "1900-01-01" }) }))
+      expect(errorOf(old).data).toEqual({ supported: [VERSION, "2025-11-25", "2025-06-18", "2025-03-26"], requested: "1900-01-01" })
+
+      const deleted = yield* Effect.promise(() => fetch(server.url, { method: "DELETE", headers: { "mcp-session-id": session ?? "" } }))
+      expect(deleted.status).toBe(200)
+      const gone = yield* post(server.url, legacy(5, "tools/list"), inSession)
+      expect(gone.status).toBe(404)
+    }))
+})
+
+describe("server2026 over stdio", () => {
+  const stdioRpc = (method: string, params: Json = {}, capabilities: Json = {}) => rpc(method, params, capabilities)
+  const answerTo = (id: RpcMessage["id"]) => (message: Json) => message.id === id && !("method" in message)
+
+  it.scopedLive("answers discover and tools with the same _meta rules, one JSON message per line, records on stderr", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Stdio()
+      const discover = stdioRpc("server/discover")
+      yield* server.send(discover)
+      expect(yield* server.next(answerTo(discover.id))).toMatchObject({ result: { resultType: "complete", supportedVersions: [VERSION] } })
+      const bare = { jsonrpc: "2.0", id: "bare", method: "tools/list", params: {} }
+      yield* server.send(bare)
+      expect(yield* server.next(answerTo("bare"))).toMatchObject({ error: { code: -32602 } })
+      const unsupported = stdioRpc("tools/list", { _meta: meta({}, { "io.modelcontextprotocol/protocolVersion": "1900-01-01" }) })
+      yield* server.send(unsupported)
+      expect(yield* server.next(answerTo(unsupported.id))).toMatchObject({ error: { code: -32022, data: { supported: [VERSION], requested: "1900-01-01" } } })
+      const ping = stdioRpc("ping")
+      yield* server.send(ping)
+      expect(yield* server.next(answerTo(ping.id))).toMatchObject({ error: { code: -32601 } })
+      // x-mcp-header means nothing without HTTP headers
+      const regional = stdioRpc("tools/call", { name: "regional", arguments: { region: "eu" } })
+      yield* server.send(regional)
+      expect(yield* server.next(answerTo(regional.id))).toMatchObject({ result: { structuredContent: { region: "eu" } } })
+      const initialize = { jsonrpc: "2.0", id: "init", method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: CLIENT_INFO } }
+      yield* server.send(initialize)
+      const refused = yield* server.next(answerTo("init"))
+      expect(refused).toMatchObject({ error: { data: { supported: [VERSION] } } })
+      expect(JSON.stringify(refused)).toContain(VERSION)
+      const record = yield* server.record((entry) => entry.kind === "request" && entry.id === regional.id)
+      expect(record).toMatchObject({ transport: "stdio", method: "tools/call", meta: regional.params?._meta })
+      expect(record.headers).toBeUndefined()
+      expect(yield* server.closeInput).toBe(0)
+    }))
+
+  it.scopedLive("runs input_required rounds and rejects a tampered state", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Stdio()
+      const first = stdioRpc("tools/call", { name: "confirm", arguments: { ask: ["roots"] } }, { roots: {} })
+      yield* server.send(first)
+      const asked = yield* server.next(answerTo(first.id))
+      const state = (asked.result as Json).requestState
+      expect(asked.result).toMatchObject({ resultType: "input_required", inputRequests: { roots: { method: "roots/list" } } })
+      const retry = stdioRpc("tools/call", { name: "confirm", arguments: { ask: ["roots"] }, inputResponses: { roots: { roots: [] } }, requestState: state }, { roots: {} })
+      yield* server.send(retry)
+      expect(yield* server.next(answerTo(retry.id))).toMatchObject({ result: { resultType: "complete", structuredContent: { roots: { uris: [] } } } })
+      const tampered = stdioRpc("tools/call", { name: "confirm", arguments: { ask: ["roots"] }, inputResponses: { roots: { roots: [] } }, requestState: `x${String(state)}` }, { roots: {} })
+      yield* server.send(tampered)
+      expect(yield* server.next(answerTo(tampered.id))).toMatchObject({ error: { code: -32602 } })
+    }))
+
+  it.scopedLive("acknowledges a listen first, delivers its notifications tagged, and ends it on notifications/cancelled without an answer", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Stdio()
+      const listen = stdioRpc("subscriptions/listen", { notifications: { resourcesListChanged: true, promptsListChanged: true } })
+      yield* server.send(listen)
+      const ack = yield* server.next((message) => message.method === "notifications/subscriptions/acknowledged")
+      expect(ack).toEqual({
+        jsonrpc: "2.0",
+        method: "notifications/subscriptions/acknowledged",
+        params: { _meta: { "io.modelcontextprotocol/subscriptionId": listen.id }, notifications: { resourcesListChanged: true, promptsListChanged: true } }
+      })
+      const add = stdioRpc("tools/call", { name: "add_resource", arguments: {} })
+      yield* server.send(add)
+      expect(yield* server.next((message) => message.method === "notifications/resources/list_changed")).toMatchObject({
+        params: { _meta: { "io.modelcontextprotocol/subscriptionId": listen.id } }
+      })
+      yield* server.next(answerTo(add.id))
+      yield* server.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: listen.id, reason: "done" } })
+      expect(yield* server.record((record) => record.kind === "subscription-ended")).toMatchObject({ id: listen.id, mode: "client" })
+      const prompt = stdioRpc("tools/call", { name: "add_prompt", arguments: { name: "later" } })
+      yield* server.send(prompt)
+      yield* server.next(answerTo(prompt.id))
+      const messages = yield* server.messages
+      expect(messages.some((message) => message.method === "notifications/prompts/list_changed")).toBe(false)
+      expect(messages.some(answerTo(listen.id))).toBe(false)
+    }))
+
+  it.scopedLive("ends a listen with its result or notifications/cancelled when close_subscriptions says so", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Stdio()
+      const first = stdioRpc("subscriptions/listen", { notifications: { toolsListChanged: true } })
+      yield* server.send(first)
+      yield* server.next((message) => message.method === "notifications/subscriptions/acknowledged")
+      const close = stdioRpc("tools/call", { name: "close_subscriptions", arguments: {} })
+      yield* server.send(close)
+      expect(yield* server.next(answerTo(first.id))).toEqual({
+        jsonrpc: "2.0",
+        id: first.id,
+        result: { resultType: "complete", _meta: { "io.modelcontextprotocol/subscriptionId": first.id, ...SERVER_INFO_META } }
+      })
+      const second = stdioRpc("subscriptions/listen", { notifications: { toolsListChanged: true } })
+      yield* server.send(second)
+      yield* server.next((message) => message.method === "notifications/subscriptions/acknowledged")
+      yield* server.send(stdioRpc("tools/call", { name: "close_subscriptions", arguments: { mode: "cancelled" } }))
+      expect(yield* server.next((message) => message.method === "notifications/cancelled")).toMatchObject({ params: { requestId: second.id } })
+    }))
+
+  it.scopedLive("stops slow on notifications/cancelled and never answers it", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Stdio()
+      const slow = stdioRpc("tools/call", { name: "slow", arguments: { ms: 600_000 }, _meta: meta({}, { progressToken: "t" }) })
+      yield* server.send(slow)
+      expect(yield* server.next((message) => message.method === "notifications/progress")).toMatchObject({ params: { progressToken: "t", progress: 0 } })
+      yield* server.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: slow.id } })
+      expect(yield* server.record((record) => record.kind === "cancelled")).toMatchObject({ id: slow.id, via: "notifications/cancelled" })
+      const after = stdioRpc("tools/list")
+      yield* server.send(after)
+      yield* server.next(answerTo(after.id))
+      expect((yield* server.messages).some(answerTo(slow.id))).toBe(false)
+      // a cancellation of an unknown request is ignored
+      yield* server.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: "nobody" } })
+      expect(yield* server.closeInput).toBe(0)
+    }))
+
+  it.scopedLive("with --legacy-too, initialize turns the process legacy for requests without _meta, modern ones still served", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Stdio(["--legacy-too"])
+      yield* server.send({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: CLIENT_INFO } })
+      expect(yield* server.next(answerTo(1))).toMatchObject({ result: { protocolVersion: "2025-06-18", serverInfo: { name: "server2026" } } })
+      yield* server.send({ jsonrpc: "2.0", method: "notifications/initialized" })
+      yield* server.send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "add", arguments: { a: 1, b: 1 } } })
+      expect(yield* server.next(answerTo(2))).toEqual({
+        jsonrpc: "2.0",
+        id: 2,
+        result: { content: [{ type: "text", text: "2" }], structuredContent: { sum: 2 }, isError: false }
+      })
+      const modern = stdioRpc("tools/list")
+      yield* server.send(modern)
+      expect(yield* server.next(answerTo(modern.id))).toMatchObject({ result: { resultType: "complete" } })
     }))
 })
