@@ -28,7 +28,7 @@ const scriptedModel = (tool: string, params: Record<string, unknown>, seen: Arra
       generateText: (options) =>
         Effect.sync((): Array<Response.PartEncoded> => {
           seen.push({
-            tools: options.tools.map((offered) => ({ name: offered.name, parameters: Tool.getJsonSchema(offered as Tool.Tool<string, never>) })),
+            tools: options.tools.map((offered) => ({ name: offered.name, parameters: Tool.getJsonSchemaFromSchemaAst(offered.parametersSchema.ast) })),
             prompt: options.prompt
           })
           const last = options.prompt.content.at(-1)
