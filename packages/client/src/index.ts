@@ -85,3 +85,10 @@ export * as McpRoots from "./McpRoots.js"
  * @since 0.1.0
  */
 export * as McpOAuth from "./McpOAuth.js"
+
+/**
+ * The tools of MCP servers as an `@effect/ai` `Toolkit`, forwarding the end user's token.
+ *
+ * @since 0.1.0
+ */
+export * as McpToolkit from "./McpToolkit.js"

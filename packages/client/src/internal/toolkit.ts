@@ -1,0 +1,187 @@
+/**
+ * Builds the `@effect/ai` tools, toolkit and handlers of `McpToolkit` from the qualified tools of
+ * `McpClient.availableTools`. The parameters schema of each tool accepts any JSON object and
+ * carries the server's `inputSchema` as its JSON Schema override, so `Tool.getJsonSchema` (what
+ * providers send) gives that schema back unchanged and the model's arguments reach `callTool`
+ * unchanged too: the server validates them.
+ */
+import * as Tool from "@effect/ai/Tool"
+import * as Toolkit from "@effect/ai/Toolkit"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as McpClient from "../McpClient.js"
+import {
+  AuthorizationError,
+  type McpClientError,
+  ProtocolError,
+  ServerUnavailableError,
+  TransportError,
+  UnknownServerError,
+  UnknownToolError
+} from "../McpError.js"
+import * as Results from "./toolkitResults.js"
+
+/** @internal */
+export const Parameters = Schema.Struct({}, Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+
+/** @internal */
+export const Output = Schema.Struct({
+  text: Schema.String,
+  structuredContent: Schema.optional(Schema.Unknown)
+})
+
+/** @internal */
+export const ErrorOutput = Schema.Struct({
+  isError: Schema.Literal(true),
+  error: Schema.String,
+  structuredContent: Schema.optional(Schema.Unknown)
+})
+
+/** @internal */
+export const Result = Schema.Union(Output, ErrorOutput)
+
+/** @internal */
+export const CallFailure = Schema.Union(
+  UnknownServerError,
+  UnknownToolError,
+  TransportError,
+  ProtocolError,
+  AuthorizationError,
+  ServerUnavailableError
+)
+
+/** @internal */
+export type FailureMode = "return" | "error"
+
+/** @internal */
+export interface ToolConfig<Mode extends FailureMode> {
+  readonly parameters: typeof Parameters
+  readonly success: Mode extends "return" ? typeof Output : typeof Result
+  readonly failure: Mode extends "return" ? typeof ErrorOutput : typeof CallFailure
+  readonly failureMode: Mode
+}
+
+/** @internal */
+export interface McpTool<Mode extends FailureMode> extends Tool.Tool<string, ToolConfig<Mode>> {}
+
+/** @internal */
+export type Tools<Mode extends FailureMode> = Record<string, McpTool<Mode>>
+
+/** @internal */
+export class CurrentAuth extends Context.Reference<CurrentAuth>()("@effect-mcp/client/McpToolkit/CurrentAuth", {
+  defaultValue: (): Option.Option<Redacted.Redacted<string>> => Option.none()
+}) {}
+
+/** @internal */
+export const withAuth = <A, E, R>(self: Effect.Effect<A, E, R>, auth: Redacted.Redacted<string> | string): Effect.Effect<A, E, R> =>
+  Effect.provideService(self, CurrentAuth, Option.some(typeof auth === "string" ? Redacted.make(auth) : auth))
+
+/** @internal */
+export interface Options<Mode extends FailureMode> {
+  readonly servers?: ReadonlyArray<string> | undefined
+  readonly filter?: RegExp | ((tool: McpClient.QualifiedTool) => boolean) | undefined
+  readonly failureMode?: Mode | undefined
+  readonly callOptions?: Omit<McpClient.CallOptions, "auth"> | undefined
+}
+
+/** @internal */
+export interface Built<Mode extends FailureMode> {
+  readonly tools: ReadonlyArray<McpClient.QualifiedTool>
+  readonly toolkit: Toolkit.Toolkit<Tools<Mode>>
+  readonly layer: Layer.Layer<Tool.HandlersFor<Tools<Mode>>>
+  readonly withHandler: Toolkit.WithHandler<Tools<Mode>>
+}
+
+/** An MCP `inputSchema` as the provider's JSON Schema: as it is when it names its type. */
+const jsonSchemaOf = (inputSchema: unknown): object => {
+  if (typeof inputSchema !== "object" || inputSchema === null || Array.isArray(inputSchema)) return { type: "object", properties: {} }
+  return "type" in inputSchema || "anyOf" in inputSchema || "oneOf" in inputSchema || "$ref" in inputSchema
+    ? inputSchema
+    : { type: "object", ...inputSchema }
+}
+
+/** @internal */
+export const toolOf = <Mode extends FailureMode>(qualified: McpClient.QualifiedTool, failureMode: Mode): McpTool<Mode> => {
+  const { tool } = qualified
+  const success = failureMode === "return" ? Output : Result
+  const failure = failureMode === "return" ? ErrorOutput : CallFailure
+  let made = Tool.make(qualified.qualifiedName, {
+    description: tool.description ?? tool.title,
+    success,
+    failure,
+    failureMode
+  }).setParameters(Parameters.annotations({ jsonSchema: jsonSchemaOf(tool.inputSchema) }))
+  const hints = tool.annotations
+  if (hints !== undefined) {
+    const title = hints.title ?? tool.title
+    if (title !== undefined) made = made.annotate(Tool.Title, title)
+    if (hints.readOnlyHint !== undefined) made = made.annotate(Tool.Readonly, hints.readOnlyHint)
+    if (hints.destructiveHint !== undefined) made = made.annotate(Tool.Destructive, hints.destructiveHint)
+    if (hints.idempotentHint !== undefined) made = made.annotate(Tool.Idempotent, hints.idempotentHint)
+    if (hints.openWorldHint !== undefined) made = made.annotate(Tool.OpenWorld, hints.openWorldHint)
+  } else if (tool.title !== undefined) {
+    made = made.annotate(Tool.Title, tool.title)
+  }
+  // the success and failure schemas match the mode, as `ToolConfig` says
+  return made as unknown as McpTool<Mode>
+}
+
+const selected = (tools: ReadonlyArray<McpClient.QualifiedTool>, options: Options<FailureMode>) => {
+  const servers = options.servers === undefined ? undefined : new Set(options.servers)
+  const filter = options.filter
+  const keep = filter === undefined
+    ? () => true
+    : filter instanceof RegExp
+    ? (tool: McpClient.QualifiedTool) => {
+      filter.lastIndex = 0
+      return filter.test(tool.qualifiedName)
+    }
+    : filter
+  return tools.filter((tool) => (servers === undefined || servers.has(tool.server)) && keep(tool))
+}
+
+/** @internal */
+export const make = <Mode extends FailureMode = "return">(
+  options: Options<Mode> = {}
+): Effect.Effect<Built<Mode>, UnknownServerError, McpClient.McpClient> =>
+  Effect.gen(function*() {
+    const mcp = yield* McpClient.McpClient
+    // a server name that is not configured is a mistake: `isHealthy` fails with the known names
+    if (options.servers !== undefined) yield* Effect.forEach(options.servers, (server) => mcp.isHealthy(server), { discard: true })
+    const failureMode = (options.failureMode ?? "return") as Mode
+    const tools = selected(yield* mcp.availableTools, options)
+    const byName = new Map(tools.map((tool) => [tool.qualifiedName, tool]))
+    const toolkit = Toolkit.make(...tools.map((tool) => toolOf(tool, failureMode))) as unknown as Toolkit.Toolkit<Tools<Mode>>
+    const callOptions = options.callOptions ?? {}
+
+    const call = (qualified: McpClient.QualifiedTool, params: Readonly<Record<string, unknown>>) =>
+      Effect.flatMap(CurrentAuth, (auth) =>
+        mcp.callTool(qualified.server, qualified.name, params, Option.isSome(auth) ? { ...callOptions, auth: auth.value } : callOptions))
+
+    const handle = (qualified: McpClient.QualifiedTool) =>
+    (params: Readonly<Record<string, unknown>>): Effect.Effect<Results.Output | Results.ErrorOutput, Results.ErrorOutput | McpClientError> =>
+      call(qualified, params).pipe(
+        Effect.map(Results.output),
+        Effect.catchAll((error): Effect.Effect<Results.ErrorOutput, Results.ErrorOutput | McpClientError> => {
+          if (error._tag === "ToolCallError") {
+            const result = Results.errorOutput(error)
+            return failureMode === "return" ? Effect.fail(result) : Effect.succeed(result)
+          }
+          return failureMode === "return" ? Effect.fail(Results.failureOutput(error.message)) : Effect.fail(error)
+        })
+      )
+
+    const handlers: Record<string, ReturnType<typeof handle>> = {}
+    for (const [name, qualified] of byName) handlers[name] = handle(qualified)
+    // handlers see the caller's context over the one they were built in: building inside
+    // `withAuth` must not lend that token to callers without one
+    const context = yield* toolkit.toContext(handlers as unknown as Toolkit.HandlersFrom<Tools<Mode>>).pipe(
+      Effect.provideService(CurrentAuth, Option.none())
+    )
+    const withHandler = yield* Effect.provide(toolkit, context)
+    return { tools, toolkit, layer: Layer.succeedContext(context), withHandler }
+  })
