@@ -1,0 +1,207 @@
+/**
+ * The 2026-07-28 adapter against real peers: the spec-written server2026 fixture over HTTP and
+ * stdio (a new client against a new server, and a dual-era one), and the official SDK server
+ * (a new client falling back to a 2025 server). Negotiation, `_meta`, headers, input_required
+ * rounds, pinning and the verdict cache.
+ */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import { McpElicitation, McpRoots, McpSampling, McpSession } from "../src/index.js"
+import { eventuallyValue, failureOf } from "./support/effects.js"
+import { sdkPeer } from "./support/sdkPeer.js"
+import { type Server2026Record, server2026Http, server2026StdioCommand } from "./support/server2026Peer.js"
+
+const requests = (records: ReadonlyArray<Server2026Record>) => records.filter((record) => record.kind === "request")
+
+const handlers = Effect.gen(function*() {
+  const elicitation = yield* McpElicitation.make({ form: () => Effect.succeed({ action: "accept", content: { confirmed: true } } as const) })
+  const sampling = yield* McpSampling.make(() =>
+    Effect.succeed({ role: "assistant", content: { type: "text", text: "sure" }, model: "m", stopReason: "endTurn" } as const)
+  )
+  const roots = yield* McpRoots.make([{ uri: "file:///work", name: "work" }])
+  return { elicitation, sampling, roots }
+})
+
+describe("McpSession 2026-07-28 over Streamable HTTP", () => {
+  it.scopedLive("negotiates 2026-07-28 with server/discover and sends _meta and the standard headers on every request", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http()
+      const session = yield* McpSession.make({ server: "new", url: server.url, clientInfo: { name: "tester", version: "1.2.3" } })
+      const info = yield* session.info
+      expect(info.protocolVersion).toBe("2026-07-28")
+      expect(info.sessionId).toBeUndefined()
+      expect(info.capabilities.tools).toBeDefined()
+      const tools = yield* session.listTools()
+      expect(tools.map((tool) => tool.name)).toContain("echo")
+      const echo = yield* session.callTool("echo", { text: "hi" })
+      expect(echo.isError).not.toBe(true)
+      const seen = requests(yield* server.received)
+      expect(seen.map((record) => record.method)).toEqual(["server/discover", "tools/list", "tools/call"])
+      for (const record of seen) {
+        expect(record.headers?.["mcp-protocol-version"]).toBe("2026-07-28")
+        expect(record.headers?.["mcp-method"]).toBe(record.method)
+        expect(record.meta?.["io.modelcontextprotocol/protocolVersion"]).toBe("2026-07-28")
+        expect(record.meta?.["io.modelcontextprotocol/clientInfo"]).toEqual({ name: "tester", version: "1.2.3" })
+        expect(record.meta?.["io.modelcontextprotocol/clientCapabilities"]).toEqual({})
+      }
+      expect(seen[2]?.headers?.["mcp-name"]).toBe("echo")
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("mirrors x-mcp-header arguments into Mcp-Param-* headers, Base64 where unsafe, learning the tool first", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http()
+      const session = yield* McpSession.make({ server: "new", url: server.url })
+      // not listed before: the session lists the tools to learn the headers (the server checks them: -32020 otherwise)
+      const result = yield* session.callTool("regional", { region: "Zürich", priority: 42, verbose: false, target: { zone: " a " }, query: "q" })
+      expect(result.isError).toBe(false)
+      const call = requests(yield* server.received).find((record) => record.method === "tools/call")
+      expect(call?.headers?.["mcp-param-region"]).toBe(`=?base64?${Buffer.from("Zürich").toString("base64")}?=`)
+      expect(call?.headers?.["mcp-param-priority"]).toBe("42")
+      expect(call?.headers?.["mcp-param-verbose"]).toBe("false")
+      expect(call?.headers?.["mcp-param-zone"]).toBe(`=?base64?${Buffer.from(" a ").toString("base64")}?=`)
+      expect(call?.headers?.["mcp-param-query"]).toBeUndefined()
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("leaves out tools with invalid x-mcp-header annotations and refuses to call them", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http(["--invalid-header-tools"])
+      const session = yield* McpSession.make({ server: "new", url: server.url })
+      const names = (yield* session.listTools()).map((tool) => tool.name)
+      expect(names).toContain("regional")
+      const all = requests(yield* server.received).length
+      const invalid = ["echo", "add", "regional", "fail", "confirm", "slow"].filter((name) => !names.includes(name))
+      expect(invalid).toEqual([])
+      // the fixture's invalid tools are not offered
+      expect(names.some((name) => name.startsWith("invalid"))).toBe(false)
+      const refused = yield* failureOf(session.callTool("invalid_number_header", { score: 1 }))
+      expect(refused._tag).toBe("ProtocolError")
+      expect(requests(yield* server.received).length).toBe(all)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("answers input_required rounds with the handlers, echoing requestState, each round with a new id", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http()
+      const session = yield* McpSession.make({ server: "new", url: server.url, handlers: yield* handlers })
+      const confirmed = yield* session.callTool("confirm", { ask: ["elicitation"] })
+      expect(confirmed.structuredContent).toEqual({ elicitation: { action: "accept", content: { confirmed: true } } })
+      const sequential = yield* session.callTool("confirm", { ask: ["elicitation", "sampling", "roots"], sequential: true })
+      expect(sequential.structuredContent).toEqual({
+        elicitation: { action: "accept", content: { confirmed: true } },
+        sampling: { text: "sure" },
+        roots: { uris: ["file:///work"] }
+      })
+      const calls = requests(yield* server.received).filter((record) => record.method === "tools/call")
+      expect(calls.length).toBe(2 + 4)
+      expect(new Set(calls.map((record) => record.id)).size).toBe(calls.length)
+      const capabilities = calls[0]?.meta?.["io.modelcontextprotocol/clientCapabilities"]
+      expect(capabilities).toMatchObject({ elicitation: { form: {} }, sampling: {}, roots: {} })
+      // the guarded resource asks too; resources/read names its uri in Mcp-Name
+      const read = yield* session.readResource("mem://guarded")
+      expect(read.contents.length).toBeGreaterThan(0)
+      const reads = requests(yield* server.received).filter((record) => record.method === "resources/read")
+      expect(reads.map((record) => record.headers?.["mcp-name"])).toEqual(["mem://guarded", "mem://guarded"])
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("without a handler for an input request, the request fails instead of being sent again", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http()
+      const session = yield* McpSession.make({ server: "new", url: server.url, handlers: { elicitation: (yield* handlers).elicitation } })
+      const error = yield* failureOf(session.callTool("confirm", { ask: ["elicitation", "sampling"] }))
+      expect(error._tag).toBe("ProtocolError")
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("setLoggingLevel travels as _meta logLevel, and progress reaches onProgress", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http()
+      const session = yield* McpSession.make({ server: "new", url: server.url })
+      yield* session.setLoggingLevel("debug")
+      const seen: Array<number> = []
+      yield* session.callTool("slow", { ms: 50 }, { onProgress: (progress) => Effect.sync(() => void seen.push(progress.progress)) })
+      const slow = requests(yield* server.received).find((record) => record.method === "tools/call")
+      expect(slow?.meta?.["io.modelcontextprotocol/logLevel"]).toBe("debug")
+      expect(typeof slow?.meta?.progressToken).not.toBe("undefined")
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("an interrupted call closes its answer stream, which the server takes as cancellation", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http()
+      const session = yield* McpSession.make({ server: "new", url: server.url })
+      const call = yield* Effect.fork(session.callTool("slow", { ms: 10_000 }))
+      yield* eventuallyValue(server.received, (records) => records.some((record) => record.method === "tools/call"))
+      yield* Fiber.interrupt(call)
+      const records = yield* eventuallyValue(server.received, (records) => records.some((record) => record.kind === "cancelled"))
+      expect(records.find((record) => record.kind === "cancelled")?.via).toBe("stream closed")
+      expect(requests(yield* server.received).some((record) => record.method === "notifications/cancelled")).toBe(false)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("a dual-era server is spoken to in 2026-07-28; pinned to 2025-11-25 it gets initialize and no probe", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http(["--legacy-too"])
+      const modern = yield* McpSession.make({ server: "dual", url: server.url })
+      expect((yield* modern.info).protocolVersion).toBe("2026-07-28")
+      const before = requests(yield* server.received).length
+      const legacy = yield* McpSession.make({ server: "dual", url: server.url, protocolVersion: "2025-11-25" })
+      expect((yield* legacy.info).protocolVersion).toBe("2025-11-25")
+      yield* legacy.listTools()
+      const later = requests(yield* server.received).slice(before)
+      expect(later[0]?.method).toBe("initialize")
+      expect(later.some((record) => record.method === "server/discover")).toBe(false)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("a server serving only another modern version fails with -32022; one also speaking 2025 falls back to it", () =>
+    Effect.gen(function*() {
+      const future = yield* server2026Http(["--versions", "2027-01-01"])
+      const error = yield* failureOf(McpSession.make({ server: "future", url: future.url }))
+      expect(error._tag === "ProtocolError" ? error.code : error._tag).toBe(-32022)
+      const dual = yield* server2026Http(["--versions", "2027-01-01", "--legacy-too"])
+      const session = yield* McpSession.make({ server: "dual", url: dual.url })
+      expect((yield* session.info).protocolVersion).toBe("2025-11-25")
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+})
+
+describe("McpSession negotiation with 2025 servers", () => {
+  it.scopedLive("falls back to initialize after the SDK server refuses the probe, and remembers it per endpoint", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const protocolCache = McpSession.makeProtocolCache()
+      const first = yield* McpSession.make({ server: "old", url: peer.url, protocolCache })
+      expect((yield* first.info).protocolVersion).toBe("2025-11-25")
+      const probes = () => peer.requests.filter((request) => request.headers["mcp-method"] === "server/discover").length
+      expect(probes()).toBe(1)
+      const second = yield* McpSession.make({ server: "old", url: peer.url, protocolCache })
+      expect((yield* second.info).protocolVersion).toBe("2025-11-25")
+      expect(probes()).toBe(1)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("pinned to 2026-07-28, a 2025 server is an error rather than a fallback", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const exit = yield* Effect.exit(McpSession.make({ server: "old", url: peer.url, protocolVersion: "2026-07-28" }))
+      expect(Exit.isFailure(exit)).toBe(true)
+      expect(peer.requests.some((request) => request.headers["mcp-method"] === undefined)).toBe(false)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+})
+
+describe("McpSession 2026-07-28 over stdio", () => {
+  it.scopedLive("probes the process with server/discover, then speaks 2026-07-28 with _meta and input_required rounds", () =>
+    Effect.gen(function*() {
+      const session = yield* McpSession.make({ server: "new", ...server2026StdioCommand(), handlers: yield* handlers })
+      const info = yield* session.info
+      expect(info.transport).toBe("stdio")
+      expect(info.protocolVersion).toBe("2026-07-28")
+      const tools = yield* session.listTools()
+      expect(tools.map((tool) => tool.name)).toContain("confirm")
+      const confirmed = yield* session.callTool("confirm", { ask: ["elicitation"] })
+      expect(confirmed.structuredContent).toEqual({ elicitation: { action: "accept", content: { confirmed: true } } })
+    }))
+
+  it.scopedLive("a dual-era process pinned to 2025-11-25 is opened with initialize", () =>
+    Effect.gen(function*() {
+      const session = yield* McpSession.make({ server: "dual", ...server2026StdioCommand(["--legacy-too"]), protocolVersion: "2025-11-25" })
+      expect((yield* session.info).protocolVersion).toBe("2025-11-25")
+      expect((yield* session.listTools()).length).toBeGreaterThan(0)
+    }))
+})
