@@ -25,6 +25,7 @@ import { isStringArray, isStringRecord, kind, positiveInteger } from "./internal
 import { McpConfigError } from "./McpError.js"
 import type * as McpOAuth from "./McpOAuth.js"
 import * as McpServerConfig from "./McpServerConfig.js"
+import * as McpSession from "./McpSession.js"
 
 /**
  * A configured server effect-mcp cannot talk to (the legacy HTTP+SSE transport), kept for `status`.
@@ -100,6 +101,9 @@ const optionalField = <A>(
     ? Effect.succeed(value)
     : Effect.fail(McpConfigError.at(source, path, `must be ${expected}, got ${kind(value)}`))
 
+const isProtocolVersion = (u: unknown): u is McpSession.ProtocolVersion =>
+  u === "auto" || (typeof u === "string" && McpSession.supportedProtocolVersions.includes(u))
+
 const common = (entry: Readonly<Record<string, unknown>>, source: string, path: string) =>
   Effect.gen(function*() {
     const retryRaw = entry.retry
@@ -113,7 +117,8 @@ const common = (entry: Readonly<Record<string, unknown>>, source: string, path: 
       },
       tools: yield* optionalField(entry.tools, isStringArray, source, `${path}.tools`, "a list of tool names"),
       maxConcurrency: yield* optionalField(entry.maxConcurrency, positiveInteger, source, `${path}.maxConcurrency`, "a whole number, at least 1"),
-      maxMessageSize: yield* optionalField(entry.maxMessageSize, positiveInteger, source, `${path}.maxMessageSize`, "a whole number of bytes, at least 1")
+      maxMessageSize: yield* optionalField(entry.maxMessageSize, positiveInteger, source, `${path}.maxMessageSize`, "a whole number of bytes, at least 1"),
+      protocolVersion: yield* optionalField(entry.protocolVersion, isProtocolVersion, source, `${path}.protocolVersion`, `"auto" or an MCP revision (${McpSession.supportedProtocolVersions.join(", ")})`)
     }
   })
 

@@ -13,7 +13,9 @@ import * as Predicate from "effect/Predicate"
 import { McpConfigError } from "./McpError.js"
 import * as McpOAuth from "./McpOAuth.js"
 import * as McpRetry from "./McpRetry.js"
+import type * as McpSession from "./McpSession.js"
 import * as Defaults from "./internal/defaults.js"
+import * as Negotiation from "./internal/negotiation.js"
 import { isStringArray, isStringRecord, kind, positiveInteger } from "./internal/checks.js"
 import * as Transport from "./internal/transport.js"
 
@@ -36,6 +38,11 @@ export interface CommonInput {
   readonly maxConcurrency?: number | undefined
   /** Largest message (JSON body, SSE event, stdio line) accepted, in bytes; larger ones are cut off. Default 16 MiB. */
   readonly maxMessageSize?: number | undefined
+  /**
+   * The MCP revision to speak: `"auto"` (the default) probes with 2026-07-28's `server/discover`
+   * and falls back to `initialize` for a 2025 server; a revision pins it (no probe, no fallback).
+   */
+  readonly protocolVersion?: McpSession.ProtocolVersion | undefined
 }
 
 /**
@@ -112,6 +119,8 @@ export type McpServerConfig = {
   readonly tools: ReadonlyArray<string>
   readonly maxConcurrency: number
   readonly maxMessageSize: number
+  /** The pinned revision, or `"auto"`. */
+  readonly protocolVersion: McpSession.ProtocolVersion
   /** OAuth settings, for an HTTP server configured with `oauth`. */
   readonly oauth: McpOAuth.Settings | undefined
 } & Endpoint
@@ -119,6 +128,8 @@ export type McpServerConfig = {
 type Endpoint =
   | { readonly url: string; readonly stdio: undefined; readonly healthUrl: string | undefined; readonly headers: Readonly<Record<string, string>> }
   | { readonly url: undefined; readonly stdio: StdioCommand; readonly healthUrl: undefined; readonly headers: Readonly<Record<string, string>> }
+
+const protocolVersions: ReadonlyArray<unknown> = ["auto", ...Negotiation.modernVersions, ...Negotiation.legacyVersions]
 
 /** Where the server is: its checked URL, headers and health URL, or its checked command. */
 const checkEndpoint = (
@@ -200,6 +211,9 @@ export const make = (input: Input, source = "options", path = input.name): Effec
     if (input.maxMessageSize !== undefined && !positiveInteger(input.maxMessageSize)) {
       return fail("maxMessageSize", "must be a whole number of bytes, at least 1")
     }
+    if (input.protocolVersion !== undefined && !protocolVersions.includes(input.protocolVersion)) {
+      return fail("protocolVersion", `must be "auto" or one of ${[...Negotiation.modernVersions, ...Negotiation.legacyVersions].join(", ")}`)
+    }
     if (input.tools !== undefined && (!Array.isArray(input.tools) || input.tools.some((t) => typeof t !== "string"))) {
       return fail("tools", "must be a list of tool names")
     }
@@ -218,7 +232,8 @@ export const make = (input: Input, source = "options", path = input.name): Effec
       retry: { times: retryInput.times ?? McpRetry.defaultPolicy.times, base: base.value, max: max.value },
       tools: input.tools ?? [],
       maxConcurrency: input.maxConcurrency ?? Defaults.maxConcurrency,
-      maxMessageSize: input.maxMessageSize ?? Defaults.maxMessageSize
+      maxMessageSize: input.maxMessageSize ?? Defaults.maxMessageSize,
+      protocolVersion: input.protocolVersion ?? "auto"
     })
   })
 

@@ -123,6 +123,8 @@ export const make = (
 ): Effect.Effect<SessionPool, never, Scope.Scope | HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const byName = new Map(configs.map((config) => [config.name, config]))
+    /** Which revision each HTTP endpoint speaks, learned by the first session's probe. */
+    const protocolCache = McpSession.makeProtocolCache()
     const lists: { readonly [K in ListKind]: WeakMap<McpSession.McpSession, Lists[K]> } = {
       tools: new WeakMap(),
       resources: new WeakMap(),
@@ -214,6 +216,7 @@ export const make = (
             server: config.name,
             timeout: config.timeout,
             maxMessageSize: config.maxMessageSize,
+            protocolVersion: config.protocolVersion,
             clientInfo: options.clientInfo,
             handlers: options.handlers,
             onNotification: onNotification(config.name),
@@ -238,7 +241,8 @@ export const make = (
               auth: key.auth,
               // the caller's own token wins over OAuth: its session never asks the token source
               oauth: key.auth === undefined ? options.tokenSources?.get(config.name) : undefined,
-              listen: key.auth === undefined
+              listen: key.auth === undefined,
+              protocolCache
             })
             : McpSession.make({
               ...common,
