@@ -72,6 +72,10 @@ export const fromError = (error: CommandError): ExitCode => {
       return ExitCode.NotFound
     case "ProtocolError":
       return error.code === INVALID_PARAMS ? ExitCode.InvalidArguments : ExitCode.Protocol
+    case "HeaderMismatchError":
+    case "MissingCapabilityError":
+    case "UnsupportedVersionError":
+      return ExitCode.Protocol
     case "ServerUnavailableError":
       return ExitCode.Unavailable
     case "TransportError":

@@ -152,6 +152,134 @@ export class ProtocolError extends Schema.TaggedError<ProtocolError>()("Protocol
   }
 }
 
+/** JSON-RPC error codes defined by the 2026-07-28 revision. */
+const HEADER_MISMATCH = -32020
+const MISSING_CLIENT_CAPABILITY = -32021
+const UNSUPPORTED_PROTOCOL_VERSION = -32022
+
+/**
+ * The server found the request's HTTP headers (`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`,
+ * `Mcp-Param-*`) missing or not matching its body: JSON-RPC error -32020 (2026-07-28). A
+ * `tools/call` refused so is listed again and sent once more before this error is given.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class HeaderMismatchError extends Schema.TaggedError<HeaderMismatchError>()("HeaderMismatchError", {
+  server: Schema.String,
+  tool: Schema.optional(Schema.String),
+  /** The server's own error text. */
+  detail: Schema.String,
+  data: Schema.optional(Schema.Unknown)
+}) {
+  /** The JSON-RPC error code, -32020. */
+  get code(): number {
+    return HEADER_MISMATCH
+  }
+  override get message(): string {
+    return `${where(this.server, this.tool)}: the request's headers do not match its body (JSON-RPC error -32020): ${this.detail}`
+  }
+}
+
+/**
+ * The request needs a client capability it did not declare (such as `elicitation` for a tool
+ * that asks the user): JSON-RPC error -32021 (2026-07-28). `required` is the server's
+ * `data.requiredCapabilities`, when it sent one. Provide the handler (`McpElicitation`,
+ * `McpSampling`, `McpRoots`) that declares it.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MissingCapabilityError extends Schema.TaggedError<MissingCapabilityError>()("MissingCapabilityError", {
+  server: Schema.String,
+  tool: Schema.optional(Schema.String),
+  required: Schema.optional(Schema.Unknown),
+  detail: Schema.String
+}) {
+  /** The JSON-RPC error code, -32021. */
+  get code(): number {
+    return MISSING_CLIENT_CAPABILITY
+  }
+  override get message(): string {
+    const required = this.required !== null && typeof this.required === "object" ? Object.keys(this.required) : []
+    return `${where(this.server, this.tool)}: the request needs client capabilities it did not declare${
+      required.length === 0 ? "" : ` (${required.join(", ")})`
+    } (JSON-RPC error -32021): ${this.detail}`
+  }
+}
+
+/**
+ * The server and the client have no protocol revision in common: JSON-RPC error -32022
+ * (2026-07-28), or a negotiation that found none. `supported` is what the server named.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnsupportedVersionError extends Schema.TaggedError<UnsupportedVersionError>()("UnsupportedVersionError", {
+  server: Schema.String,
+  tool: Schema.optional(Schema.String),
+  requested: Schema.String,
+  supported: Schema.Array(Schema.String),
+  detail: Schema.String
+}) {
+  /** The JSON-RPC error code, -32022. */
+  get code(): number {
+    return UNSUPPORTED_PROTOCOL_VERSION
+  }
+  override get message(): string {
+    return `${where(this.server, this.tool)}: protocol version ${this.requested} is not supported; the server supports ${
+      this.supported.length === 0 ? "no version it named" : this.supported.join(", ")
+    } (JSON-RPC error -32022): ${this.detail}`
+  }
+}
+
+/**
+ * The errors a JSON-RPC error answer becomes: the codes the 2026-07-28 revision defines have
+ * errors of their own; every other code is a `ProtocolError`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type AnswerError = ProtocolError | HeaderMismatchError | MissingCapabilityError | UnsupportedVersionError
+
+/**
+ * The error of a JSON-RPC error answer, by its code.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromAnswer = (options: {
+  readonly server: string
+  readonly tool?: string | undefined
+  readonly code: number
+  readonly message: string
+  readonly data?: unknown
+}): AnswerError => {
+  const tool = options.tool === undefined ? {} : { tool: options.tool }
+  const data: Record<string, unknown> = options.data !== null && typeof options.data === "object" ? { ...options.data } : {}
+  switch (options.code) {
+    case HEADER_MISMATCH:
+      return new HeaderMismatchError({ server: options.server, ...tool, detail: options.message, ...(options.data === undefined ? {} : { data: options.data }) })
+    case MISSING_CLIENT_CAPABILITY:
+      return new MissingCapabilityError({
+        server: options.server,
+        ...tool,
+        detail: options.message,
+        ...(data.requiredCapabilities === undefined ? {} : { required: data.requiredCapabilities })
+      })
+    case UNSUPPORTED_PROTOCOL_VERSION:
+      return new UnsupportedVersionError({
+        server: options.server,
+        ...tool,
+        requested: typeof data.requested === "string" ? data.requested : "",
+        supported: Array.isArray(data.supported) ? data.supported.filter((v): v is string => typeof v === "string") : [],
+        detail: options.message
+      })
+    default:
+      return ProtocolError.fromAnswer(options)
+  }
+}
+
 /**
  * The tool ran and reported failure (`isError: true`); `content` is what it said.
  *
@@ -270,7 +398,7 @@ export class AuthorizationError extends Schema.TaggedError<AuthorizationError>()
  * @since 0.1.0
  * @category errors
  */
-export type McpSessionError = TransportError | ProtocolError | AuthorizationError
+export type McpSessionError = TransportError | AnswerError | AuthorizationError
 
 /**
  * Every error `McpClient.callTool` can fail with.
@@ -282,7 +410,7 @@ export type McpClientError =
   | UnknownServerError
   | UnknownToolError
   | TransportError
-  | ProtocolError
+  | AnswerError
   | AuthorizationError
   | ToolCallError
   | ServerUnavailableError

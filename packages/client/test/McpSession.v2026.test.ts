@@ -105,12 +105,22 @@ describe("McpSession 2026-07-28 over Streamable HTTP", () => {
       expect(reads.map((record) => record.headers?.["mcp-name"])).toEqual(["mem://guarded", "mem://guarded"])
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
-  it.scopedLive("without a handler for an input request, the request fails instead of being sent again", () =>
+  it.scopedLive("a capability the client did not declare is a MissingCapabilityError; an input the handler cannot give fails the request", () =>
     Effect.gen(function*() {
       const server = yield* server2026Http()
       const session = yield* McpSession.make({ server: "new", url: server.url, handlers: { elicitation: (yield* handlers).elicitation } })
-      const error = yield* failureOf(session.callTool("confirm", { ask: ["elicitation", "sampling"] }))
-      expect(error._tag).toBe("ProtocolError")
+      const missing = yield* failureOf(session.callTool("confirm", { ask: ["elicitation", "sampling"] }))
+      expect(missing._tag).toBe("MissingCapabilityError")
+      if (missing._tag !== "MissingCapabilityError") return
+      expect(missing.required).toEqual({ sampling: {} })
+      // an answer that does not fit the requested schema is never sent: the request fails instead
+      const wrong = yield* McpElicitation.make({ form: () => Effect.succeed({ action: "accept", content: { confirmed: "yes" } } as const) })
+      const strict = yield* McpSession.make({ server: "new", url: server.url, handlers: { elicitation: wrong } })
+      const before = requests(yield* server.received).length
+      const refused = yield* failureOf(strict.callTool("confirm", { ask: ["elicitation"] }))
+      expect(refused._tag).toBe("ProtocolError")
+      const sent = requests(yield* server.received).slice(before).filter((record) => record.method === "tools/call")
+      expect(sent.length).toBe(1)
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
   it.scopedLive("setLoggingLevel travels as _meta logLevel, and progress reaches onProgress", () =>
@@ -155,7 +165,11 @@ describe("McpSession 2026-07-28 over Streamable HTTP", () => {
     Effect.gen(function*() {
       const future = yield* server2026Http(["--versions", "2027-01-01"])
       const error = yield* failureOf(McpSession.make({ server: "future", url: future.url }))
-      expect(error._tag === "ProtocolError" ? error.code : error._tag).toBe(-32022)
+      expect(error._tag).toBe("UnsupportedVersionError")
+      if (error._tag !== "UnsupportedVersionError") return
+      expect(error.supported).toEqual(["2027-01-01"])
+      expect(error.requested).toBe("2026-07-28")
+      expect(error.code).toBe(-32022)
       const dual = yield* server2026Http(["--versions", "2027-01-01", "--legacy-too"])
       const session = yield* McpSession.make({ server: "dual", url: dual.url })
       expect((yield* session.info).protocolVersion).toBe("2025-11-25")

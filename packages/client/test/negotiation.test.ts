@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as FastCheck from "effect/FastCheck"
-import { ProtocolError, TransportError } from "../src/McpError.js"
+import { fromAnswer, ProtocolError, TransportError } from "../src/McpError.js"
 import * as McpHeaders from "../src/internal/mcpHeaders.js"
 import * as Negotiation from "../src/internal/negotiation.js"
 
@@ -20,6 +20,14 @@ describe("negotiation: classifying a probe's failure", () => {
     expect(Negotiation.classifyFailure("stdio", protocol(-32022))).toEqual({ _tag: "Unsupported", supported: [] })
     expect(Negotiation.classifyFailure("http", protocol(-32020))._tag).toBe("Modern")
     expect(Negotiation.classifyFailure("stdio", protocol(-32021))._tag).toBe("Modern")
+  })
+
+  it("the typed errors of the modern codes classify as their codes do", () => {
+    const answer = (code: number, data?: unknown) => fromAnswer({ server: "s", code, message: "m", data })
+    expect(Negotiation.classifyFailure("http", answer(-32022, { supported: ["2026-07-28"], requested: "x" })))
+      .toEqual({ _tag: "Unsupported", supported: ["2026-07-28"] })
+    expect(Negotiation.classifyFailure("http", answer(-32020))._tag).toBe("Modern")
+    expect(Negotiation.classifyFailure("stdio", answer(-32021))._tag).toBe("Modern")
   })
 
   it("any other JSON-RPC error means a legacy server, on either transport", () => {
@@ -128,5 +136,21 @@ describe("request headers", () => {
     expect(tool({ v: { anyOf: [{ type: "string", "x-mcp-header": "V" }] } })).toBe("Invalid")
     expect(McpHeaders.toolHeaders({ type: "object", $defs: { d: { type: "string", "x-mcp-header": "D" } } })._tag).toBe("Invalid")
     expect(tool({ v: { type: "string" } })).toBe("Valid")
+  })
+})
+
+describe("errors of the 2026-07-28 codes", () => {
+  it("each code has its typed error carrying the server's data; others stay ProtocolError", () => {
+    const mismatch = fromAnswer({ server: "s", tool: "t", code: -32020, message: "Mcp-Name does not match" })
+    expect(mismatch._tag).toBe("HeaderMismatchError")
+    expect(mismatch.message).toBe(`MCP server "s", tool "t": the request's headers do not match its body (JSON-RPC error -32020): Mcp-Name does not match`)
+    const missing = fromAnswer({ server: "s", code: -32021, message: "needs elicitation", data: { requiredCapabilities: { elicitation: {} } } })
+    expect(missing._tag === "MissingCapabilityError" && missing.required).toEqual({ elicitation: {} })
+    expect(missing.message).toContain("(elicitation)")
+    const unsupported = fromAnswer({ server: "s", code: -32022, message: "no", data: { supported: ["2026-07-28"], requested: "1900-01-01" } })
+    expect(unsupported._tag === "UnsupportedVersionError" && [unsupported.requested, unsupported.supported, unsupported.code])
+      .toEqual(["1900-01-01", ["2026-07-28"], -32022])
+    // resource not found: -32602 in 2026-07-28, -32002 before, both a ProtocolError with the code
+    for (const code of [-32602, -32002]) expect(fromAnswer({ server: "s", code, message: "not found" })).toMatchObject({ _tag: "ProtocolError", code })
   })
 })

@@ -6,7 +6,7 @@
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import { ProtocolError, type TransportError } from "../McpError.js"
+import { type AnswerError, fromAnswer, type TransportError } from "../McpError.js"
 import * as Abort from "./abort.js"
 import * as Body from "./body.js"
 import * as Defaults from "./defaults.js"
@@ -84,17 +84,17 @@ const deliver = <A, E>(sorted: Sorted, options: ReadOptions, outcome: Effect.Eff
   return Effect.zipRight(Effect.forEach(others, (other) => options.onOther(other), { discard: true }), then)
 }
 
-const settle = (answer: Answer, target: Transport.Target): Effect.Effect<unknown, ProtocolError> =>
+const settle = (answer: Answer, target: Transport.Target): Effect.Effect<unknown, AnswerError> =>
   answer._tag === "Success"
     ? Effect.succeed(answer.result)
-    : Effect.fail(ProtocolError.fromAnswer({ ...target, code: answer.code, message: answer.message, data: answer.data }))
+    : Effect.fail(fromAnswer({ ...target, code: answer.code, message: answer.message, data: answer.data }))
 
 /** How many times one answer stream may be resumed after the server closed it early. */
 const MAX_RESUMES = 8
 
 /**
  * The result of request `id`, from a JSON or SSE answer; a JSON-RPC error fails with
- * `ProtocolError`. An SSE stream that ends before the answer but after an event id is resumed
+ * `AnswerError`. An SSE stream that ends before the answer but after an event id is resumed
  * with `resume` (a GET with `Last-Event-ID`, as the 2025-11-25 revision lets servers ask for),
  * after the server's `retry:` delay (1 s when it gave none).
  *
@@ -104,12 +104,12 @@ export const read = (
   response: HttpClientResponse.HttpClientResponse,
   id: JsonRpc.RequestId,
   options: ReadOptions
-): Effect.Effect<unknown, TransportError | ProtocolError> => {
+): Effect.Effect<unknown, TransportError | AnswerError> => {
   const { maxMessageSize, target } = options
   if (isEventStream(response)) {
     const cursor: SseCursor = { lastEventId: undefined, retry: undefined }
-    const follow = (current: HttpClientResponse.HttpClientResponse, resumes: number): Effect.Effect<unknown, TransportError | ProtocolError> =>
-      Effect.flatMap(fromSse(current, id, options, cursor), (answer): Effect.Effect<unknown, TransportError | ProtocolError> => {
+    const follow = (current: HttpClientResponse.HttpClientResponse, resumes: number): Effect.Effect<unknown, TransportError | AnswerError> =>
+      Effect.flatMap(fromSse(current, id, options, cursor), (answer): Effect.Effect<unknown, TransportError | AnswerError> => {
         if (answer !== undefined) return settle(answer, target)
         const lastEventId = cursor.lastEventId
         if (lastEventId === undefined || options.resume === undefined || resumes >= MAX_RESUMES) {
@@ -197,7 +197,7 @@ const fromJson = (
   status: number,
   id: JsonRpc.RequestId,
   options: ReadOptions
-): Effect.Effect<unknown, TransportError | ProtocolError> => {
+): Effect.Effect<unknown, TransportError | AnswerError> => {
   const { target } = options
   if (text === "") {
     return Effect.fail(
@@ -215,7 +215,7 @@ const fromJson = (
     if (!sortOne(message, id, target, sorted)) break
   }
   const answer = sorted.answer
-  return deliver<unknown, TransportError | ProtocolError>(
+  return deliver<unknown, TransportError | AnswerError>(
     sorted,
     options,
     answer === undefined

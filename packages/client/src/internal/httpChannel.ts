@@ -22,7 +22,7 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import { AuthorizationError, type ProtocolError, type TransportError } from "../McpError.js"
+import { type AnswerError, AuthorizationError, type TransportError } from "../McpError.js"
 import type * as McpOAuth from "../McpOAuth.js"
 import * as McpRetry from "../McpRetry.js"
 import * as Answer from "./answer.js"
@@ -94,19 +94,19 @@ export const make = (
       target: Transport.Target,
       what: string,
       extraHeaders?: Readonly<Record<string, string>>
-    ): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | ProtocolError | AuthorizationError | SessionExpired> => {
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | AnswerError | AuthorizationError | SessionExpired> => {
       const headers = extraHeaders === undefined ? current.headers : Headers.merge(Headers.fromInput(extraHeaders), current.headers)
       const send = (
         token: Redacted.Redacted<string> | undefined,
         fresh: boolean,
         stepUps: number
-      ): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | ProtocolError | AuthorizationError | SessionExpired> =>
+      ): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | AnswerError | AuthorizationError | SessionExpired> =>
         http.execute(HttpClientRequest.post(url, {
           headers: withToken(headers, token),
           body: HttpBody.text(body, "application/json")
         })).pipe(
           Effect.mapError((error) => Transport.fromHttpClientError(target, error)),
-          Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | ProtocolError | AuthorizationError | SessionExpired> => {
+          Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | AnswerError | AuthorizationError | SessionExpired> => {
             if (Transport.isSuccess(response)) return Effect.succeed(response)
             if (tokens !== undefined && (response.status === 401 || response.status === 403)) {
               const challenge = response.headers["www-authenticate"]

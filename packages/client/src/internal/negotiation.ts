@@ -21,7 +21,7 @@
  * outcome lives as long as its process, which is the session's.
  */
 import * as Predicate from "effect/Predicate"
-import { ProtocolError, type McpSessionError } from "../McpError.js"
+import { type McpSessionError, UnsupportedVersionError } from "../McpError.js"
 
 /** The modern revisions this client speaks, newest first. */
 export const modernVersions: ReadonlyArray<string> = ["2026-07-28"]
@@ -64,6 +64,8 @@ export const isModernCode = (code: number): boolean => modernCodes.has(code)
  * Classifies the failure of a probe. A success needs no classification: it is `Modern`.
  */
 export const classifyFailure = (transport: Transport, error: McpSessionError): Verdict => {
+  if (error._tag === "UnsupportedVersionError") return { _tag: "Unsupported", supported: error.supported }
+  if (error._tag === "HeaderMismatchError" || error._tag === "MissingCapabilityError") return { _tag: "Modern" }
   if (error._tag === "ProtocolError") {
     if (error.code === UNSUPPORTED_PROTOCOL_VERSION) return { _tag: "Unsupported", supported: supportedOf(error.data) }
     if (isModernCode(error.code)) return { _tag: "Modern" }
@@ -134,12 +136,10 @@ export const endpointKey = (url: string | URL): string => {
 /**
  * The error of a version nobody can agree on.
  */
-export const noCommonVersion = (server: string, requested: string, supported: ReadonlyArray<string>): ProtocolError =>
-  ProtocolError.fromAnswer({
+export const noCommonVersion = (server: string, requested: string, supported: ReadonlyArray<string>): UnsupportedVersionError =>
+  new UnsupportedVersionError({
     server,
-    code: UNSUPPORTED_PROTOCOL_VERSION,
-    message: `the server supports ${supported.length === 0 ? "no version it named" : supported.join(", ")}; this client asked for ${requested} and speaks ${
-      [...modernVersions, ...legacyVersions].join(", ")
-    }`,
-    data: { supported, requested }
+    requested,
+    supported,
+    detail: `this client speaks ${[...modernVersions, ...legacyVersions].join(", ")}`
   })

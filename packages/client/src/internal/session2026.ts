@@ -20,7 +20,7 @@ import * as Either from "effect/Either"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import { type McpSessionError, ProtocolError, type TransportError } from "../McpError.js"
+import { type HeaderMismatchError, type McpSessionError, ProtocolError, type TransportError } from "../McpError.js"
 import type * as McpSession from "../McpSession.js"
 import * as Abort from "./abort.js"
 import type { Channel, Handlers, Outgoing } from "./channel.js"
@@ -253,7 +253,7 @@ export const open = (
         return yield* methods.callTool(tool, args, requestOptions).pipe(
           // the definition changed under us: list again once, and call with the new headers
           Effect.catchIf(
-            (error): error is ProtocolError => http && error._tag === "ProtocolError" && error.code === Negotiation.HEADER_MISMATCH,
+            (error): error is HeaderMismatchError => http && error._tag === "HeaderMismatchError",
             () => Effect.zipRight(listTools(requestOptions), methods.callTool(tool, args, requestOptions))
           )
         )

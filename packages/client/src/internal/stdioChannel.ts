@@ -13,7 +13,7 @@ import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
-import { ProtocolError, type TransportError } from "../McpError.js"
+import { type AnswerError, fromAnswer, type TransportError } from "../McpError.js"
 import * as Abort from "./abort.js"
 import type * as Answer from "./answer.js"
 import type { Channel, Handlers, Outgoing } from "./channel.js"
@@ -290,9 +290,9 @@ export const make = (
     })
     yield* Effect.addFinalizer(() => close)
 
-    const request = (outgoing: Outgoing): Effect.Effect<unknown, TransportError | ProtocolError> =>
+    const request = (outgoing: Outgoing): Effect.Effect<unknown, TransportError | AnswerError> =>
       Effect.withFiberRuntime((fiber) =>
-        Effect.async<unknown, TransportError | ProtocolError>((resume) => {
+        Effect.async<unknown, TransportError | AnswerError>((resume) => {
           const { target } = outgoing
           const key = String(outgoing.id)
           // on the caller's fiber, the attempt's deadline and the client's close fire its `Abort`
@@ -308,7 +308,7 @@ export const make = (
               outcome._tag === "Success"
                 ? Effect.succeed(outcome.result)
                 : outcome._tag === "Failure"
-                ? Effect.fail(ProtocolError.fromAnswer({ ...target, code: outcome.code, message: outcome.message, data: outcome.data }))
+                ? Effect.fail(fromAnswer({ ...target, code: outcome.code, message: outcome.message, data: outcome.data }))
                 : Effect.fail(Transport.transportError(target, outcome.reason, outcome.detail))
             )
           }

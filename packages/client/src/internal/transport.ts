@@ -8,7 +8,7 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import { ProtocolError, TransportError } from "../McpError.js"
+import { type AnswerError, fromAnswer, TransportError } from "../McpError.js"
 import * as Body from "./body.js"
 import * as Defaults from "./defaults.js"
 
@@ -201,7 +201,7 @@ export const failedAnswer = (
   target: Target,
   response: HttpClientResponse.HttpClientResponse,
   what: string
-): Effect.Effect<TransportError | ProtocolError> => {
+): Effect.Effect<TransportError | AnswerError> => {
   const type = response.headers["content-type"] ?? ""
   if (!type.includes("json")) return statusError(target, response, what)
   return readText(target, response, Defaults.smallBody).pipe(
@@ -209,7 +209,7 @@ export const failedAnswer = (
     Effect.zipWith(Clock.currentTimeMillis, (text, now) => {
       const error = jsonRpcError(text)
       if (error !== undefined && (modernCodes.has(error.code) || (error.code === -32601 && response.status === 404))) {
-        return ProtocolError.fromAnswer({ ...target, code: error.code, message: error.message, data: error.data })
+        return fromAnswer({ ...target, code: error.code, message: error.message, data: error.data })
       }
       return transportError(
         target,
