@@ -22,6 +22,8 @@ export interface OpenOptions extends Core.AdapterOptions {
   /** Where verdicts are remembered, under `cacheKey`. */
   readonly cache?: Negotiation.Cache | undefined
   readonly cacheKey?: string | undefined
+  /** HTTP: keep a stream open for notifications outside requests (GET in 2025, subscriptions/listen in 2026-07-28). */
+  readonly listen?: boolean | undefined
 }
 
 /** @internal */

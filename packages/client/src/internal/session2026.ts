@@ -20,12 +20,13 @@ import * as Either from "effect/Either"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import { type HeaderMismatchError, type McpSessionError, ProtocolError, type TransportError } from "../McpError.js"
+import { type HeaderMismatchError, type McpSessionError, ProtocolError } from "../McpError.js"
 import type * as McpSession from "../McpSession.js"
 import * as Abort from "./abort.js"
 import type { Channel, Handlers, Outgoing } from "./channel.js"
 import * as InputRequired from "./inputRequired.js"
 import * as JsonRpc from "./jsonRpc.js"
+import * as Listen from "./listen2026.js"
 import * as McpHeaders from "./mcpHeaders.js"
 import * as Negotiation from "./negotiation.js"
 import * as Core from "./sessionCore.js"
@@ -49,6 +50,8 @@ export interface ModernOptions extends Core.AdapterOptions {
   readonly fallback: boolean
   /** Rounds of `input_required` followed per request. Default 8. */
   readonly maxInputRounds?: number | undefined
+  /** HTTP: listen for list changes (`subscriptions/listen`); over stdio they are always listened for. */
+  readonly listen?: boolean | undefined
 }
 
 const DiscoverResult = Schema.Struct({
@@ -222,6 +225,29 @@ export const open = (
 
     const methods = Methods.make({ server, request, capabilities: () => info.capabilities })
 
+    const caps = info.capabilities
+    const listener = yield* Listen.make({
+      server,
+      scope: core.scope,
+      ackTimeout: core.defaultTimeout,
+      lists: !http || options.listen === true
+        ? {
+          ...(caps.tools?.listChanged === true ? { toolsListChanged: true } : {}),
+          ...(caps.prompts?.listChanged === true ? { promptsListChanged: true } : {}),
+          ...(caps.resources?.listChanged === true ? { resourcesListChanged: true } : {})
+        }
+        : {},
+      canSubscribe: () => caps.resources?.subscribe === true,
+      forward: core.onMessage,
+      listen: (filter, onSent) =>
+        Effect.suspend(() =>
+          closed
+            ? Effect.fail(Transport.transportError(sessionTarget, "Closed", "the session is closed"))
+            : core.request("subscriptions/listen", { notifications: filter }, sessionTarget, { timeout: Duration.infinity }, encode, send, onSent)
+        )
+    })
+    slot.current = { onMessage: listener.onMessage, reinitialize: () => Effect.void }
+
     /** Lists the tools, leaving out (and logging) those whose `x-mcp-header` is invalid. */
     const listTools = (requestOptions?: McpSession.RequestOptions) =>
       Effect.flatMap(methods.listTools(requestOptions), (tools) => {
@@ -277,15 +303,6 @@ export const open = (
         return Effect.void
       })
 
-    const unsupported = (method: string): Effect.Effect<never, ProtocolError | TransportError> =>
-      Effect.fail(
-        ProtocolError.refused({
-          server,
-          code: JsonRpc.METHOD_NOT_FOUND,
-          message: `"${method}" does not exist in protocol ${version}; resource updates come through subscriptions/listen`
-        })
-      )
-
     const close = Effect.sync(() => {
       closed = true
     }).pipe(Effect.zipRight(channel.close))
@@ -299,9 +316,10 @@ export const open = (
       callTool,
       ping,
       setLoggingLevel,
-      subscribeResource: () => unsupported("resources/subscribe"),
-      unsubscribeResource: () => unsupported("resources/unsubscribe"),
+      subscribeResource: listener.subscribe,
+      unsubscribeResource: listener.unsubscribe,
       close
     }
+    yield* listener.start
     return { _tag: "Modern", session } as const
   })

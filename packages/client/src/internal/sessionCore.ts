@@ -66,7 +66,9 @@ export interface Core {
     target: Transport.Target,
     requestOptions: McpSession.RequestOptions | undefined,
     encode: (id: JsonRpc.RequestId, method: string, params: unknown) => Encoded,
-    send: (message: Outgoing) => Effect.Effect<unknown, McpSessionError>
+    send: (message: Outgoing) => Effect.Effect<unknown, McpSessionError>,
+    /** Told the id the request was given, before it is sent. */
+    onSent?: (id: JsonRpc.RequestId) => void
   ) => Effect.Effect<unknown, McpSessionError>
 }
 
@@ -131,10 +133,11 @@ export const make = (options: AdapterOptions): Effect.Effect<Core, never, Scope.
       )
     }
 
-    const request: Core["request"] = (method, params, target, requestOptions, encode, send) =>
+    const request: Core["request"] = (method, params, target, requestOptions, encode, send, onSent) =>
       Effect.suspend(() => {
         const timeout = requestOptions?.timeout === undefined ? defaultTimeout : Duration.decode(requestOptions.timeout)
         const id = nextId++
+        onSent?.(id)
         const onProgress = requestOptions?.onProgress
         const encoded = encode(id, method, onProgress === undefined ? params : Progress.withToken(params, id))
         const message: Outgoing = { id, method, body: encoded.body, target, headers: mergeHeaders(requestOptions?.headers, encoded.headers) }
