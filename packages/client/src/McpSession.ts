@@ -374,6 +374,14 @@ export interface McpSession {
   readonly setLoggingLevel: (level: McpSchema.LoggingLevel, options?: RequestOptions) => Effect.Effect<void, McpSessionError>
   /** Ends the session with `DELETE` (bounded in time, never fails); later requests fail `Closed`. */
   readonly close: Effect.Effect<void>
+  /**
+   * 2026-07-28: until when (epoch milliseconds of the session's clock) the last answer of a list
+   * method (`tools/list`, `prompts/list`, `resources/list`, `resources/templates/list`) stays
+   * fresh by its `ttlMs` (the least of its pages; an absent `ttlMs` counts as 0), or `undefined`
+   * when it was not listed or was invalidated since. Absent for a 2025 session, whose lists stay
+   * fresh until a `list_changed`.
+   */
+  readonly freshUntil?: ((method: string) => number | undefined) | undefined
 }
 
 /**

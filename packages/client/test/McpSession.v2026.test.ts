@@ -105,6 +105,24 @@ describe("McpSession 2026-07-28 over Streamable HTTP", () => {
       expect(reads.map((record) => record.headers?.["mcp-name"])).toEqual(["mem://guarded", "mem://guarded"])
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
+  it.scopedLive("a read answered after input_required rounds is never kept, whatever its ttlMs; a plain one is", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http(["--ttl-ms", "600000"])
+      const session = yield* McpSession.make({ server: "new", url: server.url, handlers: yield* handlers })
+      yield* session.readResource("mem://guarded")
+      yield* session.readResource("mem://guarded")
+      const reads = (uri: string) =>
+        Effect.map(server.received, (records) =>
+          requests(records).filter((record) => record.method === "resources/read" && record.headers?.["mcp-name"] === uri).length)
+      expect(yield* reads("mem://guarded")).toBe(4)
+      yield* session.readResource("mem://static")
+      yield* session.readResource("mem://static")
+      expect(yield* reads("mem://static")).toBe(1)
+      expect(session.freshUntil?.("tools/list")).toBeUndefined()
+      yield* session.listTools()
+      expect(session.freshUntil?.("tools/list")).toBeGreaterThan(Date.now())
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
   it.scopedLive("a capability the client did not declare is a MissingCapabilityError; an input the handler cannot give fails the request", () =>
     Effect.gen(function*() {
       const server = yield* server2026Http()

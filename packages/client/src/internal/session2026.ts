@@ -24,6 +24,7 @@ import { type HeaderMismatchError, type McpSessionError, ProtocolError } from ".
 import type * as McpSession from "../McpSession.js"
 import * as Abort from "./abort.js"
 import type { Channel, Handlers, Outgoing } from "./channel.js"
+import * as Cache from "./cache2026.js"
 import * as InputRequired from "./inputRequired.js"
 import * as JsonRpc from "./jsonRpc.js"
 import * as Listen from "./listen2026.js"
@@ -137,6 +138,9 @@ export const open = (
         )
       )
 
+    const clock = yield* Effect.clock
+    const cache = Cache.make(clock)
+
     const request = (
       method: string,
       params: unknown,
@@ -145,8 +149,14 @@ export const open = (
     ): Effect.Effect<unknown, McpSessionError> =>
       Effect.suspend(() => {
         if (closed) return Effect.fail(Transport.transportError(target, "Closed", "the session is closed"))
-        const once = (p: unknown) => core.request(method, p, target, requestOptions, encode, send)
-        return InputRequired.roundTripMethods.has(method)
+        const hit = cache.lookup(method, params)
+        if (hit !== undefined) return Effect.succeed(hit)
+        let rounds = 0
+        const once = (p: unknown) => {
+          rounds++
+          return core.request(method, p, target, requestOptions, encode, send)
+        }
+        const answered = InputRequired.roundTripMethods.has(method)
           ? InputRequired.follow({
             method,
             params,
@@ -157,6 +167,8 @@ export const open = (
             send: once
           })
           : once(params)
+        // the answer of a retry with inputResponses or requestState is never kept
+        return Effect.tap(answered, (result) => rounds === 1 ? cache.keep(method, params, result) : undefined)
       })
 
     const discover = (timeout: Duration.DurationInput | undefined) =>
@@ -238,7 +250,10 @@ export const open = (
         }
         : {},
       canSubscribe: () => caps.resources?.subscribe === true,
-      forward: core.onMessage,
+      forward: (message, during) => {
+        if (message._tag === "Notification") cache.invalidate(message.method, message.params)
+        return core.onMessage(message, during)
+      },
       listen: (filter, onSent) =>
         Effect.suspend(() =>
           closed
@@ -318,7 +333,8 @@ export const open = (
       setLoggingLevel,
       subscribeResource: listener.subscribe,
       unsubscribeResource: listener.unsubscribe,
-      close
+      close,
+      freshUntil: cache.freshUntil
     }
     yield* listener.start
     return { _tag: "Modern", session } as const

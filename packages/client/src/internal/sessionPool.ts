@@ -44,6 +44,14 @@ export interface Lists {
 /** @internal */
 export type ListKind = keyof Lists
 
+/** The request that lists each kind. */
+const listMethods: Record<ListKind, string> = {
+  tools: "tools/list",
+  resources: "resources/list",
+  resourceTemplates: "resources/templates/list",
+  prompts: "prompts/list"
+}
+
 const listKinds: ReadonlyArray<ListKind> = ["tools", "resources", "resourceTemplates", "prompts"]
 
 /** Which lists each change notification empties: resources and their templates change together. */
@@ -285,7 +293,17 @@ export const make = (
       return Effect.flatMap(get, (session) => ended.has(session) ? Effect.zipRight(RcMap.invalidate(sessions, key), get) : Effect.succeed(session))
     }
 
-    const cached = <K extends ListKind>(kind: K, session: McpSession.McpSession): Lists[K] | undefined => lists[kind].get(session)
+    const clock = yield* Effect.clock
+    /**
+     * A kept list, while fresh: until a `list_changed` (2025), and within its `ttlMs` too
+     * (2026-07-28, which the session tracks).
+     */
+    const cached = <K extends ListKind>(kind: K, session: McpSession.McpSession): Lists[K] | undefined => {
+      const list = lists[kind].get(session)
+      if (list === undefined || session.freshUntil === undefined) return list
+      const until = session.freshUntil(listMethods[kind])
+      return until !== undefined && until > clock.unsafeCurrentTimeMillis() ? list : undefined
+    }
 
     const fetch = <K extends ListKind>(
       kind: K,
@@ -315,7 +333,8 @@ export const make = (
         })
       },
       ready: (config, auth) => ready.get(readyId(config.name, auth))?.session,
-      cachedTools: (session) => cached("tools", session),
+      // a call's tool definition (for its annotations and headers) may come from a stale list
+      cachedTools: (session) => lists.tools.get(session),
       fetchTools: (session, requestOptions) => fetch("tools", session, requestOptions),
       cached,
       fetch,
