@@ -1,17 +1,25 @@
 /**
  * One MCP session with one server, over Streamable HTTP or stdio, as a scoped resource.
  *
- * `make` initializes the session (negotiating the protocol version), and the scope's close ends
- * it. Over HTTP, requests carry the session id and protocol version; answers arrive as JSON or as
- * an SSE stream; a 404 on a request that carried the session id means the server forgot the
- * session, which is re-initialized once; closing sends `DELETE`. Over stdio, the server is a
- * child process speaking newline-delimited JSON, started by `make` and shut down by the scope
- * (stdin closed, then SIGTERM, then SIGKILL). On either, the session answers the server's `ping`
- * and hands notifications to `onNotification`.
+ * `make` opens the session in the revision the server speaks. By default it probes with the
+ * 2026-07-28 revision's `server/discover` (per endpoint over HTTP, remembered in a
+ * `ProtocolCache`; per process over stdio): a modern server is then spoken to statelessly, every
+ * request carrying the protocol version, the client's capabilities and identity in `_meta` (and,
+ * over HTTP, the `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` headers);
+ * a 2025 server (one that refuses the probe with a legacy error) is opened with `initialize`
+ * instead, on the same channel. `protocolVersion` pins a revision.
+ *
+ * In 2025 sessions over HTTP, requests carry the session id and protocol version; answers arrive
+ * as JSON or as an SSE stream; a 404 on a request that carried the session id means the server
+ * forgot the session, which is re-initialized once; closing sends `DELETE`. Over stdio, the
+ * server is a child process speaking newline-delimited JSON, started by `make` and shut down by
+ * the scope (stdin closed, then SIGTERM, then SIGKILL). On either, the session answers the
+ * server's `ping` and hands notifications to `onNotification`. In 2026-07-28 sessions, the
+ * server's questions (sampling, elicitation, roots) come as `input_required` results, answered by
+ * the same handlers, and notifications outside requests come through `subscriptions/listen`.
  *
  * `McpSession` is the wire-protocol boundary of effect-mcp: `McpClient` uses only this interface.
- * Inside, a protocol adapter (the 2025 revisions) speaks JSON-RPC over a channel (HTTP or stdio),
- * so that a later revision is another adapter over the same channels.
+ * Inside, a protocol adapter (2025 or 2026-07-28) speaks JSON-RPC over a channel (HTTP or stdio).
  *
  * @since 0.1.0
  */
@@ -80,7 +88,7 @@ export interface Notification {
 }
 
 /**
- * What `initialize` established.
+ * What the opening established: `initialize` (2025) or `server/discover` (2026-07-28).
  *
  * @since 0.1.0
  * @category models
@@ -88,7 +96,7 @@ export interface Notification {
 export interface Info {
   /** The transport the session runs over. */
   readonly transport: "http" | "stdio"
-  /** `undefined` for a stateless server and over stdio. */
+  /** `undefined` for a stateless server, over stdio, and in 2026-07-28 (which has no sessions). */
   readonly sessionId: string | undefined
   readonly protocolVersion: string
   readonly serverInfo: typeof McpSchema.Implementation.Type
@@ -194,9 +202,11 @@ export interface HttpOptions extends CommonOptions {
   /** Where negotiations are remembered; without one, every session probes. */
   readonly protocolCache?: ProtocolCache | undefined
   /**
-   * Keep the server's GET stream open for notifications not tied to a request (such as
-   * `notifications/tools/list_changed`). Only stateful servers offer it; a 405 ends the attempt,
-   * any other end reconnects after a growing delay (1 s to 30 s). Default false.
+   * Keep a stream open for notifications not tied to a request (such as
+   * `notifications/tools/list_changed`): the GET stream of a 2025 session (only stateful servers
+   * offer it; a 405 ends the attempt), or a `subscriptions/listen` for the list changes the server
+   * announced in 2026-07-28 (always listened for over stdio). Any other end reconnects after a
+   * growing delay (1 s to 30 s). Default false.
    */
   readonly listen?: boolean | undefined
 }
@@ -385,8 +395,9 @@ export interface McpSession {
 }
 
 /**
- * Opens a session: starts the process (stdio), then `initialize` and
- * `notifications/initialized`. The session is closed when the scope closes. An HTTP session
+ * Opens a session: starts the process (stdio), then probes with `server/discover` and either
+ * keeps to 2026-07-28 or falls back to `initialize` and `notifications/initialized` (unless
+ * `protocolVersion` pins a revision). The session is closed when the scope closes. An HTTP session
  * needs an `HttpClient`; a stdio session uses the `CommandExecutor` in context, else Node's.
  *
  * @example

@@ -116,7 +116,7 @@ const listTools = Effect.flatMap(McpClient.McpClient, (client) => client.listToo
   Effect.tap((tools) => Console.error(`listed ${tools.length} tool(s): ${tools.map((tool) => tool.name).join(", ")}`))
 )
 
-/** Connect (initialize, initialized) and list the tools; then nothing. */
+/** Connect (negotiating the revision) and list the tools; then nothing. */
 const connectAndList = Effect.asVoid(listTools)
 
 /**
