@@ -280,8 +280,10 @@ export const open = (
 
     const callTool: McpSession.McpSession["callTool"] = (tool, args, requestOptions) =>
       Effect.gen(function*() {
+        // a listing on the call's behalf keeps its deadline and headers, not its progress handler
+        const listing: McpSession.RequestOptions = { timeout: requestOptions?.timeout, headers: requestOptions?.headers }
         // the headers a call carries come from the tool's definition: learn it first
-        if (http && !toolHeaders?.has(tool)) yield* Effect.ignore(listTools(requestOptions))
+        if (http && !toolHeaders?.has(tool)) yield* Effect.ignore(listTools(listing))
         const known = toolHeaders?.get(tool)
         if (known?._tag === "Invalid") {
           return yield* ProtocolError.refused({
@@ -295,7 +297,7 @@ export const open = (
           // the definition changed under us: list again once, and call with the new headers
           Effect.catchIf(
             (error): error is HeaderMismatchError => http && error._tag === "HeaderMismatchError",
-            () => Effect.zipRight(listTools(requestOptions), methods.callTool(tool, args, requestOptions))
+            () => Effect.zipRight(listTools(listing), methods.callTool(tool, args, requestOptions))
           )
         )
       })
