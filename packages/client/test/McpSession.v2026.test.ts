@@ -10,7 +10,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import { McpElicitation, McpRoots, McpSampling, McpSession } from "../src/index.js"
-import { eventuallyValue, failureOf } from "./support/effects.js"
+import { eventually, eventuallyValue, failureOf } from "./support/effects.js"
+import { captureLogs, textOf } from "./support/logs.js"
 import { sdkPeer } from "./support/sdkPeer.js"
 import { type Server2026Record, server2026Http, server2026StdioCommand } from "./support/server2026Peer.js"
 import * as Http from "node:http"
@@ -278,6 +279,20 @@ describe("McpSession 2026-07-28 over stdio", () => {
       const confirmed = yield* session.callTool("confirm", { ask: ["elicitation"] })
       expect(confirmed.structuredContent).toEqual({ elicitation: { action: "accept", content: { confirmed: true } } })
     }))
+
+  it.scopedLive("an interrupted call is cancelled with notifications/cancelled (the server's records come on its stderr, logged)", () => {
+    const logs = captureLogs()
+    // its stderr lines are logged cut at a length, so they are matched as text
+    const logged = (pattern: RegExp) => logs.lines.map(textOf).filter((text) => pattern.test(text))
+    return Effect.gen(function*() {
+      const session = yield* McpSession.make({ server: "new", ...server2026StdioCommand() })
+      const call = yield* Effect.fork(session.callTool("slow", { ms: 10_000 }))
+      yield* eventually(() => logged(/^\{"kind":"request".*"method":"tools\/call"/).length > 0, "the call")
+      yield* Fiber.interrupt(call)
+      yield* eventually(() => logged(/^\{"kind":"cancelled"/).length > 0, "the cancellation")
+      expect(logged(/^\{"kind":"cancelled"/)[0]).toContain(`"via":"notifications/cancelled"`)
+    }).pipe(Effect.provide(logs.layer))
+  })
 
   it.scopedLive("a dual-era process pinned to 2025-11-25 is opened with initialize", () =>
     Effect.gen(function*() {
