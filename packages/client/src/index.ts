@@ -85,3 +85,10 @@ export * as McpRoots from "./McpRoots.js"
  * @since 0.1.0
  */
 export * as McpOAuth from "./McpOAuth.js"
+
+/**
+ * The spans and metrics of effect-mcp, after the OpenTelemetry MCP conventions.
+ *
+ * @since 0.1.0
+ */
+export * as McpTelemetry from "./McpTelemetry.js"

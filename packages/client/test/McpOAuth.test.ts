@@ -356,8 +356,8 @@ describe("McpOAuth: what tokens never reach", () => {
       expect(fixture.grants).toEqual(["authorization_code", "refresh_token", "authorization_code", "refresh_token"])
       expect(counter.calls).toBe(2)
       expect(counter.codes.length).toBe(2)
-      const calls = spans.filter((span) => span.name === "McpClient.callTool")
-      expect(calls.map((span) => span.attributes.get("mcp.tool"))).toEqual(["whoami", "admin", "whoami"])
+      const calls = spans.filter((span) => span.kind === "client" && span.attributes.get("mcp.method.name") === "tools/call")
+      expect(calls.map((span) => span.attributes.get("gen_ai.tool.name"))).toEqual(["whoami", "admin", "whoami"])
       const recorded = JSON.stringify(spans.map((span) => ({
         name: span.name,
         attributes: [...span.attributes.entries()].map(([key, value]) => [key, String(value)]),

@@ -24,6 +24,7 @@ import * as Methods from "./sessionMethods.js"
 import * as Progress from "./progress.js"
 import * as ServerLog from "./serverLog.js"
 import * as ServerRequests from "./serverRequests.js"
+import * as Telemetry from "./telemetry.js"
 import * as Transport from "./transport.js"
 
 /** @internal */
@@ -234,6 +235,8 @@ export const make = <R>(
         if (closed) return Effect.fail(Transport.transportError(target, "Closed", "the session is closed"))
         const timeout = requestOptions?.timeout === undefined ? defaultTimeout : Duration.decode(requestOptions.timeout)
         const id = nextId++
+        if (requestOptions?.meta !== undefined) params = Telemetry.withMeta(params, requestOptions.meta)
+        requestOptions?.onSend?.(id, info!)
         if (requestOptions?.onProgress !== undefined) {
           return sendWithProgress(method, params, id, target, requestOptions.onProgress, requestOptions, timeout)
         }
