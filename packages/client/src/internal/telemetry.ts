@@ -258,7 +258,7 @@ export interface Telemetry {
 }
 
 /** @internal */
-export const make = (configs: ReadonlyArray<McpServerConfig.McpServerConfig>): Telemetry => {
+export const make = (configs: ReadonlyArray<Pick<McpServerConfig.McpServerConfig, "name" | "url">>): Telemetry => {
   const endpoints = new Map(configs.map((config) => [config.name, endpointAttributes(config)]))
   return {
     operation: (operation, run) => {
