@@ -237,21 +237,24 @@ export const quantile = (
 }
 
 /**
- * One summary per server of the requests recorded so far in `operationDuration` (every method
- * but the health probes' `ping`), for dashboards such as `effect-mcp watch`: sample it twice to
- * get calls per second.
+ * One summary per server of the requests recorded so far in `operationDuration` whose method
+ * `include` accepts (by default every method but the health probes' `ping`), for dashboards
+ * such as `effect-mcp watch`: sample it twice to get requests per second.
  *
  * @since 0.1.0
  * @category getters
  */
-export const operations: Effect.Effect<ReadonlyArray<OperationSummary>> = Effect.map(Metric.snapshot, (pairs) => {
+export const summarize = (
+  include: (method: string) => boolean = (method) => method !== "ping"
+): Effect.Effect<ReadonlyArray<OperationSummary>> => Effect.map(Metric.snapshot, (pairs) => {
   const byServer = new Map<string, { count: number; failures: number; sum: number; max: number; buckets: Map<number, number> }>()
   for (const pair of pairs) {
     if (pair.metricKey.name !== names.operationDuration || !MetricState.isHistogramState(pair.metricState)) continue
     const state = pair.metricState
     const label = (name: string) => pair.metricKey.tags.find((tag) => tag.key === name)?.value
     const server = label(names.server)
-    if (server === undefined || label(names.method) === "ping" || state.count === 0) continue
+    const method = label(names.method)
+    if (server === undefined || method === undefined || !include(method) || state.count === 0) continue
     const entry = byServer.get(server) ?? { count: 0, failures: 0, sum: 0, max: 0, buckets: new Map<number, number>() }
     entry.count += state.count
     entry.sum += state.sum
@@ -272,3 +275,20 @@ export const operations: Effect.Effect<ReadonlyArray<OperationSummary>> = Effect
     }
   })
 })
+
+/**
+ * `summarize()`: the requests of the application (every method but `ping`), per server.
+ *
+ * @example
+ * ```ts
+ * import { McpTelemetry } from "@effect-mcp/client"
+ * import { Effect } from "effect"
+ *
+ * const report = Effect.map(McpTelemetry.operations, (servers) =>
+ *   servers.map((s) => `${s.server}: ${s.count} calls, p50 ${s.p50}s, p99 ${s.p99}s`))
+ * ```
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const operations: Effect.Effect<ReadonlyArray<OperationSummary>> = summarize()
