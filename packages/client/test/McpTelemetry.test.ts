@@ -11,10 +11,12 @@ import * as MetricLabel from "effect/MetricLabel"
 import * as TestClock from "effect/TestClock"
 import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { McpClient, McpTelemetry } from "../src/index.js"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { McpClient, McpSession, McpTelemetry } from "../src/index.js"
 import * as Telemetry from "../src/internal/telemetry.js"
 import { failureOf } from "./support/effects.js"
 import { dataPoints, otel } from "./support/otel.js"
+import * as Peers from "./support/childPeers.js"
 import { sdkPeer } from "./support/sdkPeer.js"
 
 const fastRetry = { base: "5 millis", max: "20 millis" } as const
@@ -172,6 +174,23 @@ describe("McpTelemetry with @effect/opentelemetry", () => {
     }).pipe(Effect.provide(telemetry.layer))
   })
 
+  it.scopedLive("prompts and resources of server-everything: their spans, targets and attributes", () => {
+    const telemetry = otel()
+    return Effect.gen(function*() {
+      const server = yield* Peers.everything("everything-traced", "http")
+      const mcp = yield* client({ servers: [server], healthInterval: "1 hour" })
+      yield* mcp.getPrompt("everything-traced", "args-prompt", { city: "Lisbon" })
+      yield* mcp.readResource("everything-traced", "demo://resource/dynamic/text/7")
+      yield* mcp.listPrompts("everything-traced")
+      const [prompt] = clientSpans(telemetry.spans(), "prompts/get args-prompt")
+      expect(prompt!.attributes).toMatchObject({ "mcp.method.name": "prompts/get", "gen_ai.prompt.name": "args-prompt", "network.transport": "tcp" })
+      expect(typeof prompt!.attributes["jsonrpc.request.id"]).toBe("string")
+      const [read] = clientSpans(telemetry.spans(), "resources/read")
+      expect(read!.attributes["mcp.resource.uri"]).toBe("demo://resource/dynamic/text/7")
+      expect(clientSpans(telemetry.spans(), "prompts/list")).toHaveLength(1)
+    }).pipe(Effect.provide(telemetry.layer))
+  })
+
   it.scopedLive("without a tracer, no trace context is sent", () =>
     Effect.gen(function*() {
       const peer = yield* sdkPeer("json")
@@ -294,6 +313,30 @@ describe("McpTelemetry with @effect/opentelemetry", () => {
       // the shared session opened by the first health probe, and the call's, are the same one
       expect(after.count).toBe(1)
     }))
+})
+
+describe("McpSession.RequestOptions: meta and onSend", () => {
+  it.scopedLive("meta is merged into params._meta (with a progress token too); onSend hears each request's id and the session", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const session = yield* McpSession.make({ server: "direct", url: peer.url })
+      const heard: Array<readonly [string | number, string, string | undefined]> = []
+      const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+      const options: McpSession.RequestOptions = {
+        meta: { traceparent },
+        onSend: (id, info) => heard.push([id, info.protocolVersion, info.sessionId])
+      }
+      yield* session.callTool("echo", { text: "x" }, options)
+      yield* session.callTool("echo", { text: "y" }, { ...options, onProgress: () => Effect.void })
+      yield* session.ping(options)
+      const sent = peer.received.filter((request) => request.method !== "initialize")
+      expect(sent.map((request) => request.method)).toEqual(["tools/call", "tools/call", "ping"])
+      expect(sent.map((request) => metaOf(request.meta).traceparent)).toEqual([traceparent, traceparent, traceparent])
+      expect(metaOf(sent[1]!.meta).progressToken).toBe(sent[1]!.id)
+      const info = yield* session.info
+      expect(heard).toEqual(sent.map((request) => [request.id, info.protocolVersion, info.sessionId]))
+      expect(info.sessionId).toBeDefined()
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 })
 
 describe("McpTelemetry under the TestClock", () => {
