@@ -14,10 +14,11 @@ export const printTable = (rows: ReadonlyArray<Row>) => {
       "answer, chunked; sdk = the official SDK server (SSE answers); stdio = the official SDK server over stdio, stdio-min = the\n" +
       "minimal responder over stdio (a child process per client on both).\n" +
       "raw = hand-written undici POSTs (HTTP) or JSON lines (stdio): the limit. bare HttpClient and bare Effect are references.\n" +
-      "effect-mcp (spawn) = effect-mcp with its stdio processes on child_process.spawn instead of Command: an experiment."
+      "effect-mcp (spawn) = effect-mcp with its stdio processes on child_process.spawn instead of Command: an experiment.\n" +
+      "effect-mcp + tracer = effect-mcp with @effect/opentelemetry installed, exporting its spans to memory (HTTP peers)."
   )
   console.log(
-    `\n${"peer".padEnd(10)} ${"client".padEnd(19)} ${pad("conc", 4)} ${pad("calls/s", 9)} ${pad("p50 ms", 8)} ${pad("p99 ms", 8)} ` +
+    `\n${"peer".padEnd(10)} ${"client".padEnd(20)} ${pad("conc", 4)} ${pad("calls/s", 9)} ${pad("p50 ms", 8)} ${pad("p99 ms", 8)} ` +
       `${pad("vs raw", 7)} ${pad("vs SDK", 7)} ${pad("vs AI SDK", 9)}`
   )
   let previous = ""
@@ -26,7 +27,7 @@ export const printTable = (rows: ReadonlyArray<Row>) => {
     if (previous !== "" && group !== previous) console.log("")
     previous = group
     console.log(
-      `${row.peer.padEnd(10)} ${row.client.padEnd(19)} ${pad(row.concurrency, 4)} ${pad(row.callsPerSecond, 9)} ${pad(row.p50Ms, 8)} ` +
+      `${row.peer.padEnd(10)} ${row.client.padEnd(20)} ${pad(row.concurrency, 4)} ${pad(row.callsPerSecond, 9)} ${pad(row.p50Ms, 8)} ` +
         `${pad(row.p99Ms, 8)} ${pad(ratio(row.vsRaw), 7)} ${pad(ratio(row.vsSdk), 7)} ${pad(ratio(row.vsAiSdk), 9)}`
     )
   }
@@ -48,6 +49,19 @@ export const printReferences = (rows: ReadonlyArray<Row>) => {
       console.log(
         `  ${peer}, concurrency ${concurrency}: bare Effect ${percent(rate("bare Effect") / raw)} of raw, ` +
           `bare HttpClient ${percent(bare / raw)} of raw; effect-mcp ${percent(rate("effect-mcp") / bare)} of bare HttpClient`
+      )
+    }
+  }
+  // what exporting a span per call (and its attempt's) costs
+  for (const peer of ["minimal", "chunked", "sse-stream", "sdk"]) {
+    for (const concurrency of [1, 16]) {
+      const traced = findRow(rows, peer, "effect-mcp + tracer", concurrency)
+      const plain = findRow(rows, peer, "effect-mcp", concurrency)
+      if (traced === undefined || plain === undefined) continue
+      const kept = traced.callsPerSecond / plain.callsPerSecond
+      console.log(
+        `  ${peer}, concurrency ${concurrency}: effect-mcp + tracer makes ${percent(kept)} of effect-mcp's calls/s ` +
+          `(overhead ${percent(1 / kept - 1)} per call), p50 ${traced.p50Ms} ms vs ${plain.p50Ms} ms`
       )
     }
   }

@@ -34,7 +34,7 @@ describe("the benchmark in smoke mode", () => {
         for (const concurrency of [1, 16]) expect(combinations).toContain(`${peer}/${client}/${concurrency}`)
       }
       for (const peer of ["minimal", "chunked", "sse-stream", "sdk"]) {
-        for (const client of ["raw", "SDK client", "AI SDK client", "effect-mcp", "bare HttpClient", "bare Effect"]) expected(peer, client)
+        for (const client of ["raw", "SDK client", "AI SDK client", "effect-mcp", "effect-mcp + tracer", "bare HttpClient", "bare Effect"]) expected(peer, client)
       }
       for (const peer of ["stdio", "stdio-min"]) {
         for (const client of ["raw", "SDK client", "AI SDK client", "effect-mcp"]) expected(peer, client)

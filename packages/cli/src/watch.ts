@@ -1,15 +1,17 @@
 /**
- * `effect-mcp watch`: follows the client's `health` `SubscriptionRef` until interrupted (Ctrl-C).
+ * `effect-mcp watch`: follows the client's `health` `SubscriptionRef` until interrupted (Ctrl-C),
+ * with each server's requests per second and their p50 and p99 latency, read from the client's
+ * metrics (`McpTelemetry.operationDuration`; in this process the requests are the probes' pings).
  *
  * - On a terminal the health table is redrawn in place on every change.
  * - Otherwise (plain mode) one line is printed per server whose status, consecutive failures,
  *   circuit or error changed, e.g.
- *   `2026-11-26T07:00:00.000Z restaurant-search healthy 3ms failures=0 circuit=closed transport=http`;
+ *   `2026-11-26T07:00:00.000Z restaurant-search healthy 3ms failures=0 circuit=closed transport=http req/s=0.50 p50=3ms p99=9ms`;
  *   with `--json`, one JSON object per such change.
  *
  * @since 0.1.0
  */
-import { McpClient, type McpHealth } from "@effect-mcp/client"
+import { McpClient, type McpHealth, McpTelemetry } from "@effect-mcp/client"
 import * as Terminal from "@effect/platform/Terminal"
 import * as Ansi from "@effect/printer-ansi/Ansi"
 import * as DateTime from "effect/DateTime"
@@ -42,6 +44,62 @@ export interface HealthEvent extends
   >
 {
   readonly time: string
+  /** Requests per second since the server's previous event (since the start for its first). */
+  readonly requestsPerSecond: number | null
+  /** Median and 99th percentile of every request's duration so far, in milliseconds. */
+  readonly p50Ms: number | null
+  readonly p99Ms: number | null
+}
+
+/**
+ * One server's request rate and latency, from two samples of the client's metrics.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Rates = Pick<HealthEvent, "requestsPerSecond" | "p50Ms" | "p99Ms">
+
+const noRates: Rates = { requestsPerSecond: null, p50Ms: null, p99Ms: null }
+
+/**
+ * The rates of one server: the requests counted between the previous sample and this one, per
+ * second, and the quantiles of this one.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const rates = (
+  previous: { readonly count: number; readonly at: number },
+  summary: McpTelemetry.OperationSummary | undefined,
+  at: number
+): Rates => {
+  if (summary === undefined) return { ...noRates, requestsPerSecond: 0 }
+  const seconds = (at - previous.at) / 1000
+  return {
+    requestsPerSecond: seconds <= 0 ? null : Math.max(0, summary.count - previous.count) / seconds,
+    p50Ms: summary.p50 === undefined ? null : summary.p50 * 1000,
+    p99Ms: summary.p99 === undefined ? null : summary.p99 * 1000
+  }
+}
+
+/**
+ * Samples the client's metrics for `rates`, keeping each server's previous sample.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeSampler = (startedAt: number) => {
+  const samples = new Map<string, { count: number; at: number }>()
+  return Effect.map(McpTelemetry.summarize(() => true), (summaries) => {
+    const byServer = new Map(summaries.map((summary) => [summary.server, summary]))
+    return (server: string, at: number): Rates => {
+      const previous = samples.get(server) ?? { count: 0, at: startedAt }
+      const summary = byServer.get(server)
+      const result = rates(previous, summary, at)
+      samples.set(server, { count: summary?.count ?? 0, at })
+      return result
+    }
+  })
 }
 
 /**
@@ -79,8 +137,9 @@ const unreached: Reach = { transport: null, url: null, command: null }
  * @since 0.1.0
  * @category models
  */
-export const event = (health: McpHealth.ServerHealth, now: DateTime.Utc, reach: Reach = unreached): HealthEvent => ({
+export const event = (health: McpHealth.ServerHealth, now: DateTime.Utc, reach: Reach = unreached, measured: Rates = noRates): HealthEvent => ({
   time: DateTime.formatIso(health.lastCheck ?? now),
+  ...measured,
   server: health.server,
   ...reach,
   status: health.status,
@@ -103,11 +162,13 @@ export const eventLine = (e: HealthEvent): string =>
     ? `${e.time} ${e.server} unsupported${e.error === null ? "" : ` ${JSON.stringify(e.error)}`}`
     : `${e.time} ${e.server} ${e.status} ${millis(e.responseTimeMs)} failures=${e.consecutiveFailures} circuit=${e.circuit}${
       e.transport === null ? "" : ` transport=${e.transport}`
-    }${e.error === null ? "" : ` error=${JSON.stringify(e.error)}`}`
+    } req/s=${perSecond(e.requestsPerSecond)} p50=${millis(e.p50Ms)} p99=${millis(e.p99Ms)}${e.error === null ? "" : ` error=${JSON.stringify(e.error)}`}`
+
+const perSecond = (rate: number | null): string => rate === null ? "-" : rate.toFixed(2)
 
 const healthTable = (events: ReadonlyArray<HealthEvent>, color: boolean): ReadonlyArray<string> =>
   table(
-    ["SERVER", "TRANSPORT", "HEALTH", "LATENCY", "FAILURES", "CIRCUIT", "LAST CHECK", "ENDPOINT", "ERROR"],
+    ["SERVER", "TRANSPORT", "HEALTH", "LATENCY", "FAILURES", "CIRCUIT", "REQ/S", "P50", "P99", "LAST CHECK", "ENDPOINT", "ERROR"],
     events.map((e): ReadonlyArray<Cell> => [
       { text: e.server },
       { text: e.transport ?? "-" },
@@ -115,6 +176,9 @@ const healthTable = (events: ReadonlyArray<HealthEvent>, color: boolean): Readon
       { text: millis(e.responseTimeMs) },
       { text: e.consecutiveFailures === null ? "-" : String(e.consecutiveFailures) },
       { text: e.circuit ?? "-", style: circuitStyle(e.circuit) },
+      { text: perSecond(e.requestsPerSecond) },
+      { text: millis(e.p50Ms) },
+      { text: millis(e.p99Ms) },
       { text: e.lastCheck ?? "-" },
       { text: endpoint(e) },
       { text: (e.error ?? "").replace(/\s+/g, " ") }
@@ -138,10 +202,13 @@ export const watch = Effect.fn("watch")(function*(options: { readonly json: bool
   const start = yield* DateTime.now
   const statuses = yield* mcp.status
   const reaches = new Map(statuses.map((status) => [status.server, reachOf(status)]))
-  const eventOf = (health: McpHealth.ServerHealth, now: DateTime.Utc) => event(health, now, reaches.get(health.server))
+  const sample = makeSampler(DateTime.toEpochMillis(start))
+  const eventOf = (health: McpHealth.ServerHealth, now: DateTime.Utc, measured: (server: string, at: number) => Rates) =>
+    event(health, now, reaches.get(health.server), measured(health.server, DateTime.toEpochMillis(now)))
   const unsupported = statuses.flatMap((status): ReadonlyArray<HealthEvent> =>
     status.unsupported === undefined ? [] : [{
       time: DateTime.formatIso(start),
+      ...noRates,
       server: status.server,
       ...reachOf(status),
       status: "unsupported",
@@ -163,7 +230,8 @@ export const watch = Effect.fn("watch")(function*(options: { readonly json: bool
       Effect.gen(function*() {
         const now = yield* DateTime.now
         const columns = yield* terminal.columns
-        const events = [...[...states.values()].map((health) => eventOf(health, now)), ...unsupported]
+        const measured = yield* sample
+        const events = [...[...states.values()].map((health) => eventOf(health, now, measured)), ...unsupported]
         const lines = [
           ...healthTable(events, settings.color),
           "",
@@ -189,8 +257,9 @@ export const watch = Effect.fn("watch")(function*(options: { readonly json: bool
   return yield* Stream.runForEach(mcp.health.changes, (states) =>
     Effect.gen(function*() {
       const now = yield* DateTime.now
+      const measured = yield* sample
       for (const [server, health] of states) {
-        if (changed(previous.get(server), health)) yield* print(eventOf(health, now))
+        if (changed(previous.get(server), health)) yield* print(eventOf(health, now, measured))
       }
       previous = states
     }))

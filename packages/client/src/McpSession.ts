@@ -278,6 +278,10 @@ export interface RequestOptions {
    * progress, counted from when it was sent. Default: none, only `timeout` between reports.
    */
   readonly maxTotalTimeout?: Duration.DurationInput | undefined
+  /** Entries merged into the request's `params._meta`, such as W3C trace context (`traceparent`, `tracestate`). */
+  readonly meta?: Readonly<Record<string, unknown>> | undefined
+  /** Called as the request is sent (each time it is), with its JSON-RPC id and the session's state: for telemetry. */
+  readonly onSend?: ((id: string | number, info: Info) => void) | undefined
 }
 
 /**

@@ -92,3 +92,10 @@ export * as McpOAuth from "./McpOAuth.js"
  * @since 0.1.0
  */
 export * as McpToolkit from "./McpToolkit.js"
+
+/**
+ * The spans and metrics of effect-mcp, after the OpenTelemetry MCP conventions.
+ *
+ * @since 0.1.0
+ */
+export * as McpTelemetry from "./McpTelemetry.js"

@@ -18,6 +18,7 @@ import { McpClient, McpConfigFile, McpError, McpOAuth, McpServerConfig } from ".
 import { CLIENT_ID, CLIENT_SECRET, oauthServers } from "./fixtures/oauthServers.js"
 import { failureOf } from "./support/effects.js"
 import { captureLogs } from "./support/logs.js"
+import { otel } from "./support/otel.js"
 import { recordingTracer } from "./support/tracing.js"
 
 /** Follows the authorization URL as a browser would, and hands back the redirect. */
@@ -356,8 +357,8 @@ describe("McpOAuth: what tokens never reach", () => {
       expect(fixture.grants).toEqual(["authorization_code", "refresh_token", "authorization_code", "refresh_token"])
       expect(counter.calls).toBe(2)
       expect(counter.codes.length).toBe(2)
-      const calls = spans.filter((span) => span.name === "McpClient.callTool")
-      expect(calls.map((span) => span.attributes.get("mcp.tool"))).toEqual(["whoami", "admin", "whoami"])
+      const calls = spans.filter((span) => span.kind === "client" && span.attributes.get("mcp.method.name") === "tools/call")
+      expect(calls.map((span) => span.attributes.get("gen_ai.tool.name"))).toEqual(["whoami", "admin", "whoami"])
       const recorded = JSON.stringify(spans.map((span) => ({
         name: span.name,
         attributes: [...span.attributes.entries()].map(([key, value]) => [key, String(value)]),
@@ -370,6 +371,59 @@ describe("McpOAuth: what tokens never reach", () => {
       expect(fixture.secrets.length).toBe(6)
       noSecretIn(recorded, [...fixture.secrets, ...counter.codes])
     }).pipe(Effect.withTracer(recording))
+  })
+})
+
+describe("McpOAuth: what tokens never reach, with @effect/opentelemetry exporting", () => {
+  it.scopedLive("no exported span attribute, event, status or metric label holds a token, a code or a secret", () => {
+    const telemetry = otel()
+    return Effect.gen(function*() {
+      const fixture = yield* oauthServers
+      const { counter, layer } = counting()
+      const mcp = yield* client(
+        { servers: [{ name: "secured-otel", url: `${fixture.mcpUrl}/mcp`, oauth: preRegistered }] },
+        Layer.merge(layer, McpOAuth.layerMemory)
+      )
+      yield* mcp.callTool("secured-otel", "whoami", {})
+      fixture.revoked.add(fixture.issued[0]!.token)
+      yield* mcp.callTool("secured-otel", "admin", {})
+      yield* mcp.checkHealth("secured-otel")
+      yield* mcp.listTools("secured-otel")
+      // the caller's own token, forwarded as is
+      const forwarded = fixture.issued.at(-1)!.token
+      yield* Effect.ignore(mcp.callTool("secured-otel", "whoami", {}, { auth: Redacted.make(forwarded) }))
+      fixture.alwaysRefuse = true
+      const refused = yield* failureOf(mcp.callTool("secured-otel", "whoami", {}))
+      expect(refused._tag).toBe("AuthorizationError")
+      expect(fixture.grants).toEqual(["authorization_code", "refresh_token", "authorization_code", "refresh_token"])
+      const spans = telemetry.spans()
+      const calls = spans.filter((span) => span.attributes["mcp.method.name"] === "tools/call" && span.kind === 2)
+      expect(calls.map((span) => span.attributes["gen_ai.tool.name"])).toEqual(["whoami", "admin", "whoami", "whoami"])
+      expect(calls[3]!.attributes["error.type"]).toBe("AuthorizationError")
+      const metrics = yield* telemetry.metrics
+      const exported = JSON.stringify({
+        spans: spans.map((span) => ({
+          name: span.name,
+          attributes: span.attributes,
+          events: span.events.map((event) => ({ name: event.name, attributes: event.attributes })),
+          links: span.links.map((link) => link.attributes),
+          status: span.status
+        })),
+        metrics: metrics.flatMap((resource) =>
+          resource.scopeMetrics.flatMap((scope) =>
+            scope.metrics.map((metric) => ({
+              name: metric.descriptor.name,
+              labels: metric.dataPoints.map((point) => point.attributes)
+            }))
+          )
+        )
+      })
+      // what was exported is what this test reads: the spans of the calls and the labels of their metrics
+      expect(exported).toContain("secured-otel")
+      expect(exported).toContain("mcp.client.operation.duration")
+      expect(exported).toContain("authorization failed (Rejected)")
+      noSecretIn(exported, [...fixture.secrets, ...counter.codes, forwarded])
+    }).pipe(Effect.provide(telemetry.layer))
   })
 })
 

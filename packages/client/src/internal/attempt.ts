@@ -20,6 +20,7 @@ import type * as McpServerConfig from "../McpServerConfig.js"
 import type * as McpSession from "../McpSession.js"
 import type * as Deadlines from "./deadlines.js"
 import type * as HealthRegistry from "./healthRegistry.js"
+import * as Telemetry from "./telemetry.js"
 import * as Transport from "./transport.js"
 
 /** Lets the client's deadline, which also covers opening the session, be the only timer. @internal */
@@ -172,7 +173,7 @@ export const make = (options: {
         },
         while: (error) => mayRetry(state, error),
         onRetry: (retry, delay, error) =>
-          Effect.logWarning(`MCP ${"tool" in subject ? "call" : "request"} failed; retrying in ${Duration.format(delay)}`).pipe(
+          Effect.zipRight(Telemetry.retried(config.name, "tool" in subject ? "tools/call" : subject.method), Effect.logWarning(`MCP ${"tool" in subject ? "call" : "request"} failed; retrying in ${Duration.format(delay)}`).pipe(
             Effect.annotateLogs({
               server: config.name,
               ...subject,
@@ -180,7 +181,7 @@ export const make = (options: {
               delay: Duration.format(delay),
               cause: error.message
             })
-          )
+          ))
       })
     // the retry machinery is set up only once an attempt has failed: that first failure is
     // replayed into it, without a request, so that the schedule sees every failure

@@ -3,11 +3,8 @@
  * definition from that session's list, retried as the tool's hints allow. The other requests,
  * lists included, are in `serverFeatures.ts`.
  */
-import * as Context from "effect/Context"
-import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Tracer from "effect/Tracer"
 import type * as McpClient from "../McpClient.js"
 import { UnknownToolError } from "../McpError.js"
 import type * as McpSession from "../McpSession.js"
@@ -16,14 +13,13 @@ import type * as Deadlines from "./deadlines.js"
 import * as Defaults from "./defaults.js"
 import * as Servers from "./servers.js"
 import type * as SessionPool from "./sessionPool.js"
+import type * as Telemetry from "./telemetry.js"
 import * as Transport from "./transport.js"
 
 /** @internal */
 export interface Calls {
   readonly callTool: McpClient.Service["callTool"]
 }
-
-const builtInTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
 const isArguments = (args: unknown): args is Readonly<Record<string, unknown>> =>
   typeof args === "object" && args !== null && !Array.isArray(args)
@@ -37,8 +33,9 @@ export const make = (options: {
   readonly deadlines: Deadlines.Deadlines
   readonly attempts: Attempt.Attempts
   readonly servers: Servers.Servers
+  readonly telemetry: Telemetry.Telemetry
 }): Calls => {
-  const { attempts, deadlines, pool } = options
+  const { attempts, deadlines, pool, telemetry } = options
   const lookup = options.servers.lookup
 
   /**
@@ -72,47 +69,41 @@ export const make = (options: {
   }
 
   const callTool = (server: string, tool: string, args: unknown, callOptions: McpClient.CallOptions = {}) =>
-    Effect.gen(function*() {
-      const config = yield* lookup(server, tool)
-      if (!isArguments(args)) return yield* invalidArguments(server, tool, args)
-      const auth = yield* Servers.credentials(config, tool, callOptions)
-      const timeout = callOptions.timeout === undefined ? config.timeout : Duration.decode(callOptions.timeout)
-      const policy = Servers.policy(config, callOptions.retry)
-      let requestOptions: McpSession.RequestOptions = { timeout: Duration.infinity, headers: callOptions.headers }
-      let slot: Deadlines.Slot | undefined
-      if (callOptions.onProgress !== undefined) {
-        slot = { current: undefined }
-        requestOptions = { ...requestOptions, onProgress: stretching(slot, timeout, callOptions.onProgress) }
-      }
-      const state: Attempt.AttemptState = { sent: false, safeToRepeat: callOptions.idempotent === true, slot }
-      // a tool list still to be fetched is fetched by requests of this fiber: the `Abort` reaches them
-      const onCallersFiber = () => pool.ready(config, auth) !== undefined
-      const attempt = attempts.run(config, tool, timeout, state, onCallersFiber, () =>
-        pool.use(config, auth, (session) =>
-          Effect.flatMap(definition(session, tool), (found) => {
-            if (callOptions.idempotent === undefined) {
-              state.safeToRepeat = found.annotations?.readOnlyHint === true || found.annotations?.idempotentHint === true
-            }
-            state.sent = true
-            return session.callTool(tool, args, requestOptions)
-          })))
-      const total = Duration.decode(callOptions.maxTotalTimeout ?? Defaults.maxTotalTimeout)
-      const call = attempts.withRetries(config, { tool }, policy, state, attempt)
-      return yield* Duration.isFinite(total)
-        ? Effect.timeoutFail(call, {
-          duration: total,
-          onTimeout: () => Transport.transportError({ server, tool }, "Timeout", `no answer within the call's maxTotalTimeout of ${Duration.format(total)}`)
-        })
-        : call
-    }).pipe((call) =>
-      // Effect's built-in tracer exports nothing, and a span costs about as much as a call on
-      // loopback: spans are made only for a tracer that sends them somewhere
-      Effect.tracerWith((tracer) =>
-        tracer === builtInTracer
-          ? call
-          : Effect.withSpan(call, "McpClient.callTool", { attributes: { "mcp.server": server, "mcp.tool": tool }, captureStackTrace: false })
-      )
-    )
+    telemetry.operation({ server, method: "tools/call", tool }, (trace) =>
+      Effect.gen(function*() {
+        const config = yield* lookup(server, tool)
+        if (!isArguments(args)) return yield* invalidArguments(server, tool, args)
+        const auth = yield* Servers.credentials(config, tool, callOptions)
+        const timeout = callOptions.timeout === undefined ? config.timeout : Duration.decode(callOptions.timeout)
+        const policy = Servers.policy(config, callOptions.retry)
+        let requestOptions: McpSession.RequestOptions = { timeout: Duration.infinity, headers: callOptions.headers }
+        let slot: Deadlines.Slot | undefined
+        if (callOptions.onProgress !== undefined) {
+          slot = { current: undefined }
+          requestOptions = { ...requestOptions, onProgress: stretching(slot, timeout, callOptions.onProgress) }
+        }
+        if (trace !== undefined) requestOptions = trace.requestOptions(requestOptions)
+        const state: Attempt.AttemptState = { sent: false, safeToRepeat: callOptions.idempotent === true, slot }
+        // a tool list still to be fetched is fetched by requests of this fiber: the `Abort` reaches them
+        const onCallersFiber = () => pool.ready(config, auth) !== undefined
+        const attempt = attempts.run(config, tool, timeout, state, onCallersFiber, () =>
+          pool.use(config, auth, (session) =>
+            Effect.flatMap(definition(session, tool), (found) => {
+              if (callOptions.idempotent === undefined) {
+                state.safeToRepeat = found.annotations?.readOnlyHint === true || found.annotations?.idempotentHint === true
+              }
+              state.sent = true
+              return session.callTool(tool, args, requestOptions)
+            })))
+        const total = Duration.decode(callOptions.maxTotalTimeout ?? Defaults.maxTotalTimeout)
+        const call = attempts.withRetries(config, { tool }, policy, state, trace === undefined ? attempt : trace.attempt(attempt))
+        return yield* Duration.isFinite(total)
+          ? Effect.timeoutFail(call, {
+            duration: total,
+            onTimeout: () => Transport.transportError({ server, tool }, "Timeout", `no answer within the call's maxTotalTimeout of ${Duration.format(total)}`)
+          })
+          : call
+      }))
 
   return { callTool }
 }

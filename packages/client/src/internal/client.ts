@@ -30,6 +30,7 @@ import * as ServerFeatures from "./serverFeatures.js"
 import * as Servers from "./servers.js"
 import * as ServerLog from "./serverLog.js"
 import * as SessionPool from "./sessionPool.js"
+import * as Telemetry from "./telemetry.js"
 
 /** @internal */
 export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOptions) {
@@ -76,7 +77,9 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
   const attempts = Attempt.make({ configs, registry, deadlines, abortable: Abort.isHonoured(http) })
   const servers = Servers.make({ configs, unsupported, deadlines })
   const needsUser = Servers.needsUser(tokenSources)
-  const calls = Calls.make({ pool, deadlines, attempts, servers })
+  const telemetry = Telemetry.make(configs)
+  yield* Telemetry.trackCircuits(registry.states)
+  const calls = Calls.make({ pool, deadlines, attempts, servers, telemetry })
   const probes = yield* Probes.make({
     configs,
     needsUser,
@@ -84,10 +87,11 @@ export const make = Effect.fnUntraced(function*(options: McpClient.McpClientOpti
     unsupported,
     registry,
     pool,
+    telemetry,
     healthInterval: Duration.decode(options.healthInterval ?? Defaults.healthInterval)
   })
 
-  const features = ServerFeatures.make({ configs, pool, deadlines, attempts, servers, needsUser })
+  const features = ServerFeatures.make({ configs, pool, deadlines, attempts, servers, needsUser, telemetry })
 
   const service: McpClient.Service = { ...calls, ...features, ...probes, health: registry.states, serverLogs: Stream.fromPubSub(serverLogs) }
   return service

@@ -31,6 +31,7 @@ import * as Attempt from "./attempt.js"
 import type * as HealthRegistry from "./healthRegistry.js"
 import type * as SessionPool from "./sessionPool.js"
 import * as TokenSource from "./oauth/tokenSource.js"
+import * as Telemetry from "./telemetry.js"
 import * as Transport from "./transport.js"
 
 /** @internal */
@@ -51,9 +52,10 @@ export const make = Effect.fnUntraced(function*(options: {
   readonly tokenSources: ReadonlyMap<string, McpOAuth.TokenSource>
   /** Whether a token for the server would need a user now (see `Servers.needsUser`). */
   readonly needsUser: (server: string) => Effect.Effect<boolean>
+  readonly telemetry: Telemetry.Telemetry
 }): Effect.fn.Return<Probes, never, HttpClient.HttpClient | Scope.Scope> {
   const http = yield* HttpClient.HttpClient
-  const { configs, pool, registry } = options
+  const { configs, pool, registry, telemetry } = options
   const health = registry.states
   const byName = new Map(configs.map((config) => [config.name, config]))
   const probed = configs.map((config) => config.name)
@@ -87,7 +89,8 @@ export const make = Effect.fnUntraced(function*(options: {
         ? probeHttp(config, config.healthUrl)
         : unauthorized && config.url !== undefined
         ? probeAlive(config, config.url)
-        : pool.use(config, undefined, (session) => session.ping(Attempt.untimed))
+        : telemetry.operation({ server: config.name, method: "ping" }, (trace) =>
+          pool.use(config, undefined, (session) => session.ping(trace === undefined ? Attempt.untimed : trace.requestOptions(Attempt.untimed))))
       const exit = yield* Effect.exit(check.pipe(
         Effect.timeoutFail({
           duration: config.timeout,
@@ -108,6 +111,7 @@ export const make = Effect.fnUntraced(function*(options: {
         : refusal !== undefined
         ? `authorization failed (${refusal.step}): ${refusal.detail}`
         : undefined
+      yield* Telemetry.probed(config.name, responseTimeMs, failure === undefined)
       yield* registry.record(
         config.name,
         failure === undefined

@@ -17,6 +17,7 @@ import type * as Deadlines from "./deadlines.js"
 import type * as SessionPool from "./sessionPool.js"
 import * as Servers from "./servers.js"
 import * as Subscriptions from "./subscriptions.js"
+import type * as Telemetry from "./telemetry.js"
 import { qualify } from "./toolNames.js"
 
 /** @internal */
@@ -56,8 +57,9 @@ export const make = (options: {
   readonly servers: Servers.Servers
   /** Whether a token for the server would need a user now (see `Servers.needsUser`). */
   readonly needsUser: (server: string) => Effect.Effect<boolean>
+  readonly telemetry: Telemetry.Telemetry
 }): ServerFeatures => {
-  const { attempts, configs, deadlines, pool, servers } = options
+  const { attempts, configs, deadlines, pool, servers, telemetry } = options
 
   /**
    * `use` on the session of the request's (server, token), as attempts with the deadline,
@@ -68,25 +70,34 @@ export const make = (options: {
     method: string,
     requestOptions: McpClient.RequestOptions,
     onCallersFiber: "ifOpen" | "never",
-    use: (session: McpSession.McpSession, sessionOptions: McpSession.RequestOptions) => Effect.Effect<A, McpSessionError>
+    use: (session: McpSession.McpSession, sessionOptions: McpSession.RequestOptions) => Effect.Effect<A, McpSessionError>,
+    target: { readonly prompt?: string; readonly uri?: string } = {}
   ): Effect.Effect<A, McpClientError> =>
-    Effect.gen(function*() {
-      const config = yield* servers.lookup(server)
-      const auth = yield* Servers.credentials(config, undefined, requestOptions)
-      const timeout = requestOptions.timeout === undefined ? config.timeout : Duration.decode(requestOptions.timeout)
-      // the attempt's deadline, which also covers opening the session, is the only timer
-      const sessionOptions: McpSession.RequestOptions = { timeout: Duration.infinity, headers: requestOptions.headers }
-      const state = Attempt.safeState()
-      const attempt = attempts.run(
-        config,
-        undefined,
-        timeout,
-        state,
-        onCallersFiber === "never" ? neverOnCallersFiber : () => pool.ready(config, auth) !== undefined,
-        () => pool.use(config, auth, (session) => use(session, sessionOptions))
-      )
-      return yield* attempts.withRetries(config, { method }, Servers.policy(config, requestOptions.retry), state, attempt)
-    })
+    telemetry.operation({ server, method, ...target }, (trace) =>
+      Effect.gen(function*() {
+        const config = yield* servers.lookup(server)
+        const auth = yield* Servers.credentials(config, undefined, requestOptions)
+        const timeout = requestOptions.timeout === undefined ? config.timeout : Duration.decode(requestOptions.timeout)
+        // the attempt's deadline, which also covers opening the session, is the only timer
+        const base: McpSession.RequestOptions = { timeout: Duration.infinity, headers: requestOptions.headers }
+        const sessionOptions = trace === undefined ? base : trace.requestOptions(base)
+        const state = Attempt.safeState()
+        const attempt = attempts.run(
+          config,
+          undefined,
+          timeout,
+          state,
+          onCallersFiber === "never" ? neverOnCallersFiber : () => pool.ready(config, auth) !== undefined,
+          () => pool.use(config, auth, (session) => use(session, sessionOptions))
+        )
+        return yield* attempts.withRetries(
+          config,
+          { method },
+          Servers.policy(config, requestOptions.retry),
+          state,
+          trace === undefined ? attempt : trace.attempt(attempt)
+        )
+      }))
 
   /** The session's list of `kind`, from its cache, else fetched (every page) and kept. */
   const listOf = <K extends SessionPool.ListKind>(kind: K) =>
@@ -130,11 +141,11 @@ export const make = (options: {
     listResources: (server, requestOptions = {}) => request(server, "resources/list", requestOptions, "never", listOf("resources")),
     listResourceTemplates: (server, requestOptions = {}) => request(server, "resources/templates/list", requestOptions, "never", listOf("resourceTemplates")),
     readResource: (server, uri, requestOptions = {}) =>
-      request(server, "resources/read", requestOptions, "ifOpen", (session, sessionOptions) => session.readResource(uri, sessionOptions)),
+      request(server, "resources/read", requestOptions, "ifOpen", (session, sessionOptions) => session.readResource(uri, sessionOptions), { uri }),
     subscribeResource: subscriptions.subscribe,
     listPrompts: (server, requestOptions = {}) => request(server, "prompts/list", requestOptions, "never", listOf("prompts")),
     getPrompt: (server, name, args, requestOptions = {}) =>
-      request(server, "prompts/get", requestOptions, "ifOpen", (session, sessionOptions) => session.getPrompt(name, args, sessionOptions)),
+      request(server, "prompts/get", requestOptions, "ifOpen", (session, sessionOptions) => session.getPrompt(name, args, sessionOptions), { prompt: name }),
     complete: (server, ref, argument, context, requestOptions = {}) =>
       request(server, "completion/complete", requestOptions, "ifOpen", (session, sessionOptions) => session.complete(ref, argument, context, sessionOptions)),
     setLoggingLevel: (server, level: McpSchema.LoggingLevel, requestOptions = {}) =>

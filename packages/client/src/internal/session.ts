@@ -47,7 +47,7 @@ export const make = <R>(
   connect: (handlers: Handlers) => Effect.Effect<Channel, TransportError, R>
 ): Effect.Effect<McpSession.McpSession, McpSessionError, R | Scope.Scope> =>
   Effect.gen(function*() {
-    const core = yield* Core.make(options)
+    const core = yield* Core.make(options, () => info)
     const { defaultTimeout, server } = core
     const accepted = options.version === undefined ? supportedProtocolVersions : [options.version]
 

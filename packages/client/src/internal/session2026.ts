@@ -84,7 +84,9 @@ export const open = (
   slot: { current: Handlers | undefined }
 ): Effect.Effect<Opened, McpSessionError, Scope.Scope> =>
   Effect.gen(function*() {
-    const core = yield* Core.make(options)
+    // the session's state, once `server/discover` gave it
+    let opened: McpSession.Info | undefined
+    const core = yield* Core.make(options, () => opened)
     const { server } = core
     const sessionTarget: Transport.Target = { server }
     const http = channel.kind === "http"
@@ -234,6 +236,7 @@ export const open = (
       instructions: discovered.instructions,
       initializations: 1
     }
+    opened = info
 
     const methods = Methods.make({ server, request, capabilities: () => info.capabilities })
 

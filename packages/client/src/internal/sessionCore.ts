@@ -19,6 +19,7 @@ import * as JsonRpc from "./jsonRpc.js"
 import * as Progress from "./progress.js"
 import * as ServerLog from "./serverLog.js"
 import * as ServerRequests from "./serverRequests.js"
+import * as Telemetry from "./telemetry.js"
 import * as Transport from "./transport.js"
 
 /** @internal */
@@ -78,7 +79,11 @@ const mergeHeaders = (
 ): Readonly<Record<string, string>> | undefined => a === undefined ? b : b === undefined ? a : { ...a, ...b }
 
 /** @internal */
-export const make = (options: AdapterOptions): Effect.Effect<Core, never, Scope.Scope> =>
+export const make = (
+  options: AdapterOptions,
+  /** The session's state once opened, told to `RequestOptions.onSend`. */
+  info: () => McpSession.Info | undefined
+): Effect.Effect<Core, never, Scope.Scope> =>
   Effect.gen(function*() {
     const scope = yield* Effect.scope
     const server = options.server
@@ -138,6 +143,9 @@ export const make = (options: AdapterOptions): Effect.Effect<Core, never, Scope.
         const timeout = requestOptions?.timeout === undefined ? defaultTimeout : Duration.decode(requestOptions.timeout)
         const id = nextId++
         onSent?.(id)
+        if (requestOptions?.meta !== undefined) params = Telemetry.withMeta(params, requestOptions.meta)
+        const opened = requestOptions?.onSend === undefined ? undefined : info()
+        if (opened !== undefined) requestOptions?.onSend?.(id, opened)
         const onProgress = requestOptions?.onProgress
         const encoded = encode(id, method, onProgress === undefined ? params : Progress.withToken(params, id))
         const message: Outgoing = { id, method, body: encoded.body, target, headers: mergeHeaders(requestOptions?.headers, encoded.headers) }

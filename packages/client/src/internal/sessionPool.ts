@@ -23,6 +23,7 @@ import type * as McpOAuth from "../McpOAuth.js"
 import type * as McpServerConfig from "../McpServerConfig.js"
 import * as McpSession from "../McpSession.js"
 import * as ServerLog from "./serverLog.js"
+import * as Telemetry from "./telemetry.js"
 
 class SessionKey extends Data.Class<{
   readonly server: string
@@ -259,6 +260,7 @@ export const make = (
               onExit: Effect.suspend(() => forget(readyId(key.server, key.auth), key, started))
             }))
           started = session
+          yield* Telemetry.sessionTimed(config.name, config.stdio === undefined ? "http" : "stdio")
           open.add(session)
           signalLost(session)
           idOf.set(session, readyId(key.server, key.auth))

@@ -61,6 +61,8 @@ export interface SdkPeer {
   readonly gate: { readonly running: () => number; readonly maxRunning: () => number; readonly release: () => void }
   /** The status `GET /health` answers (200 by default). */
   readonly setHealthStatus: (status: number) => void
+  /** Every JSON-RPC request POSTed (faults included): its method, id and `params._meta`. */
+  readonly received: ReadonlyArray<{ readonly method: string; readonly id: unknown; readonly meta: unknown }>
 }
 
 /**
@@ -292,12 +294,14 @@ export const sdkPeer = (
     }
 
     const posted = new Map<string, number>()
+    const received: Array<{ readonly method: string; readonly id: unknown; readonly meta: unknown }> = []
     const hanging = new Set<Http.ServerResponse>()
     let oversizedWritten = 0
     const injected = async (req: Http.IncomingMessage, res: Http.ServerResponse, body: unknown): Promise<boolean> => {
-      const message = typeof body === "object" && body !== null ? body as { method?: unknown; id?: unknown; params?: { name?: string; arguments?: unknown } } : {}
+      const message = typeof body === "object" && body !== null ? body as { method?: unknown; id?: unknown; params?: { name?: string; arguments?: unknown; _meta?: unknown } } : {}
       const method = message.method
       if (typeof method === "string") posted.set(method, (posted.get(method) ?? 0) + 1)
+      if (typeof method === "string" && message.id !== undefined) received.push({ method, id: message.id, meta: message.params?._meta })
       const fault = faults.find((f) => req.method === "POST" && (f.method === "*" || method === (f.method ?? "tools/call")) && f.remaining > 0)
       if (fault === undefined) return false
       fault.remaining--
@@ -425,6 +429,7 @@ export const sdkPeer = (
       },
       callAuthorizations,
       posts: (method) => posted.get(method) ?? 0,
+      received,
       oversizedWritten: () => oversizedWritten,
       connections: { open: () => openSockets, max: () => maxSockets },
       gate: { running: () => gateRunning, maxRunning: () => gateMax, release: () => gateWaiters.shift()?.() },

@@ -1,0 +1,332 @@
+/**
+ * The client's spans and metrics (see `McpTelemetry`): the span of each request, named and
+ * attributed after the OpenTelemetry MCP conventions, with a child span per attempt; the W3C
+ * trace context that request carries in `params._meta`; and the metrics every request records.
+ *
+ * Spans are made only for a tracer that is not Effect's built-in one (which exports nothing, and
+ * whose span costs about as much as a call on loopback): without one, a request records its
+ * metrics (a clock read, two counter updates, one histogram update on labels kept from one call
+ * to the next) and nothing else.
+ */
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as MetricLabel from "effect/MetricLabel"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type * as SubscriptionRef from "effect/SubscriptionRef"
+import * as Tracer from "effect/Tracer"
+import type * as McpHealth from "../McpHealth.js"
+import type * as McpServerConfig from "../McpServerConfig.js"
+import type * as McpSession from "../McpSession.js"
+import * as McpTelemetry from "../McpTelemetry.js"
+
+const names = McpTelemetry.names
+
+const builtInTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
+/** Whether spans made with `tracer` go anywhere. @internal */
+export const isExporting = (tracer: Tracer.Tracer): boolean => tracer !== builtInTracer
+
+/** One request of the client, as its span and metrics describe it. @internal */
+export interface Operation {
+  readonly server: string
+  readonly method: string
+  /** The tool called (`tools/call`). */
+  readonly tool?: string | undefined
+  /** The prompt asked for (`prompts/get`). */
+  readonly prompt?: string | undefined
+  /** The resource read (`resources/read`). */
+  readonly uri?: string | undefined
+}
+
+/** `{mcp.method.name} {target}`, the target being the tool or prompt when there is one. @internal */
+export const spanName = (operation: Operation): string => {
+  const target = operation.tool ?? operation.prompt
+  return target === undefined ? operation.method : `${operation.method} ${target}`
+}
+
+/**
+ * Where the server is, as span attributes: host and port of an HTTP server (never the rest of
+ * its URL, which may hold a key), or the pipe of a stdio one.
+ *
+ * @internal
+ */
+export const endpointAttributes = (config: Pick<McpServerConfig.McpServerConfig, "url">): Readonly<Record<string, unknown>> => {
+  if (config.url === undefined) return { [names.networkTransport]: "pipe" }
+  const url = URL.canParse(config.url) ? new URL(config.url) : undefined
+  if (url === undefined) return { [names.networkTransport]: "tcp", [names.networkProtocol]: "http" }
+  const port = url.port !== "" ? Number(url.port) : url.protocol === "https:" ? 443 : 80
+  return {
+    [names.serverAddress]: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
+    [names.serverPort]: port,
+    [names.networkTransport]: "tcp",
+    [names.networkProtocol]: "http"
+  }
+}
+
+/** The attributes of a request's span known before it is sent. @internal */
+export const spanAttributes = (operation: Operation, endpoint: Readonly<Record<string, unknown>>): Record<string, unknown> => {
+  const attributes: Record<string, unknown> = { [names.method]: operation.method, [names.server]: operation.server, ...endpoint }
+  if (operation.tool !== undefined) {
+    attributes[names.toolName] = operation.tool
+    attributes[names.operationName] = "execute_tool"
+  }
+  if (operation.prompt !== undefined) attributes[names.promptName] = operation.prompt
+  if (operation.uri !== undefined) attributes[names.resourceUri] = operation.uri
+  return attributes
+}
+
+/**
+ * The `error.type` of a failure: `tool_error` for a result with `isError: true`, the tag of a
+ * tagged error, else `_OTHER`.
+ *
+ * @internal
+ */
+export const errorType = (error: unknown): string => {
+  if (Predicate.isTagged(error, "ToolCallError")) return "tool_error"
+  return Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" ? error._tag : "_OTHER"
+}
+
+/** The `error.type` of a request's end, `undefined` for a success. @internal */
+export const exitErrorType = (exit: Exit.Exit<unknown, unknown>): string | undefined => {
+  if (Exit.isSuccess(exit)) return undefined
+  const failure = Cause.failureOption(exit.cause)
+  if (Option.isSome(failure)) return errorType(failure.value)
+  return Cause.isInterruptedOnly(exit.cause) ? "cancelled" : "_OTHER"
+}
+
+const traceId = /^[0-9a-f]{32}$/
+const spanId = /^[0-9a-f]{16}$/
+const invalidTraceId = "0".repeat(32)
+const invalidSpanId = "0".repeat(16)
+
+/** Where `@effect/opentelemetry` keeps the `tracestate` of an external parent span. */
+const traceStateTag = Context.GenericTag<unknown>("@effect/opentelemetry/Tracer/OtelTraceState")
+
+const serializeTraceState = (u: unknown): string | undefined => {
+  if (!Predicate.hasProperty(u, "serialize") || typeof u.serialize !== "function") return undefined
+  const serialized: unknown = u.serialize()
+  return typeof serialized === "string" && serialized !== "" ? serialized : undefined
+}
+
+/**
+ * The W3C `tracestate` of a span: that of the OpenTelemetry span behind an `@effect/opentelemetry`
+ * span, else that of the nearest external parent that has one.
+ */
+const traceStateOf = (span: Tracer.AnySpan): string | undefined => {
+  if (Predicate.hasProperty(span, "span") && Predicate.hasProperty(span.span, "spanContext") && typeof span.span.spanContext === "function") {
+    const context: unknown = span.span.spanContext()
+    return Predicate.hasProperty(context, "traceState") ? serializeTraceState(context.traceState) : undefined
+  }
+  let current: Option.Option<Tracer.AnySpan> = Option.some(span)
+  while (Option.isSome(current)) {
+    const state = Context.getOption(current.value.context, traceStateTag)
+    if (Option.isSome(state)) return serializeTraceState(state.value)
+    current = current.value._tag === "Span" ? current.value.parent : Option.none()
+  }
+  return undefined
+}
+
+/**
+ * The W3C trace context of `span`, for a request's `params._meta`: `traceparent`, and
+ * `tracestate` when there is one. `undefined` when the span's ids are not W3C ids (a tracer of
+ * its own kind).
+ *
+ * @internal
+ */
+export const traceMeta = (span: Tracer.AnySpan): Readonly<Record<string, string>> | undefined => {
+  if (!traceId.test(span.traceId) || !spanId.test(span.spanId) || span.traceId === invalidTraceId || span.spanId === invalidSpanId) {
+    return undefined
+  }
+  const traceparent = `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`
+  const tracestate = traceStateOf(span)
+  return tracestate === undefined ? { traceparent } : { traceparent, tracestate }
+}
+
+/**
+ * `params` with `meta` merged into its `_meta`; params that are not an object are left alone.
+ *
+ * @internal
+ */
+export const withMeta = (params: unknown, meta: Readonly<Record<string, unknown>>): unknown => {
+  if (params === undefined) return { _meta: { ...meta } }
+  if (!Predicate.isRecord(params)) return params
+  const existing = Predicate.isRecord(params._meta) ? params._meta : {}
+  return { ...params, _meta: { ...existing, ...meta } }
+}
+
+/**
+ * What a traced request gives its session requests and its attempts.
+ *
+ * @internal
+ */
+export interface Trace {
+  /** Adds the trace context (`meta`) and the hook that tells the span the request's id. */
+  readonly requestOptions: (base: McpSession.RequestOptions) => McpSession.RequestOptions
+  /** One attempt, as a child span of the request's. */
+  readonly attempt: <A, E, R>(attempt: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+}
+
+const makeTrace = (span: Tracer.Span): Trace => {
+  const meta = traceMeta(span)
+  let attemptSpan: Tracer.Span | undefined
+  let attempts = 0
+  const onSend = (id: string | number, info: McpSession.Info) => {
+    const requestId = String(id)
+    span.attribute(names.requestId, requestId)
+    span.attribute(names.protocolVersion, info.protocolVersion)
+    if (info.sessionId !== undefined) span.attribute(names.sessionId, info.sessionId)
+    attemptSpan?.attribute(names.requestId, requestId)
+  }
+  return {
+    requestOptions: (base) => meta === undefined ? { ...base, onSend } : { ...base, meta, onSend },
+    attempt: (attempt) =>
+      Effect.suspend(() => {
+        const number = ++attempts
+        return Effect.useSpan("mcp.attempt", { kind: "internal", attributes: { [names.attempt]: number }, captureStackTrace: false }, (child) => {
+          attemptSpan = child
+          return attempt.pipe(
+            Effect.onExit((exit) =>
+              Effect.sync(() => {
+                const type = exitErrorType(exit)
+                if (type !== undefined) child.attribute(names.errorType, type)
+              })
+            ),
+            Effect.withParentSpan(child)
+          )
+        })
+      })
+  }
+}
+
+/** Labels kept from one request to the next: Effect finds a metric's state by their identity. */
+const labelCache = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+
+const labels = (key: string, make: () => ReadonlyArray<MetricLabel.MetricLabel>): ReadonlyArray<MetricLabel.MetricLabel> => {
+  let found = labelCache.get(key)
+  if (found === undefined) {
+    found = make()
+    labelCache.set(key, found)
+  }
+  return found
+}
+
+const secondsUnit = MetricLabel.make("unit", "s")
+
+const serverLabels = (server: string) => labels(`s\u0000${server}`, () => [MetricLabel.make(names.server, server)])
+
+const operationLabels = (operation: Operation, type: string | undefined) =>
+  labels(`o\u0000${operation.server}\u0000${operation.method}\u0000${operation.tool ?? ""}\u0000${operation.prompt ?? ""}\u0000${type ?? ""}`, () => {
+    const made = [MetricLabel.make(names.server, operation.server), MetricLabel.make(names.method, operation.method), secondsUnit]
+    if (operation.tool !== undefined) made.push(MetricLabel.make(names.toolName, operation.tool))
+    if (operation.prompt !== undefined) made.push(MetricLabel.make(names.promptName, operation.prompt))
+    if (type !== undefined) made.push(MetricLabel.make(names.errorType, type))
+    return made
+  })
+
+/**
+ * The request's metrics: in flight while it runs, then its duration and, when its server's
+ * circuit refused it, the rejection. Told the end to `span` too.
+ */
+const measured = <A, E, R>(operation: Operation, self: Effect.Effect<A, E, R>, span: Tracer.Span | undefined): Effect.Effect<A, E, R> =>
+  Effect.clockWith((clock) => {
+    const start = clock.unsafeCurrentTimeNanos()
+    const server = serverLabels(operation.server)
+    McpTelemetry.inFlight.unsafeUpdate(1, server)
+    return Effect.onExit(self, (exit) =>
+      Effect.sync(() => {
+        McpTelemetry.inFlight.unsafeUpdate(-1, server)
+        const type = exitErrorType(exit)
+        McpTelemetry.operationDuration.unsafeUpdate(Number(clock.unsafeCurrentTimeNanos() - start) / 1e9, operationLabels(operation, type))
+        if (type === "ServerUnavailableError") McpTelemetry.circuitRejections.unsafeUpdate(1, server)
+        if (type !== undefined) span?.attribute(names.errorType, type)
+      }))
+  })
+
+/** The telemetry of a client's requests. @internal */
+export interface Telemetry {
+  /**
+   * `run` as the request `operation`: measured, and a span of kind client when a tracer that
+   * exports is installed, in which case `run` is given the `Trace` to apply.
+   */
+  readonly operation: <A, E, R>(operation: Operation, run: (trace: Trace | undefined) => Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+}
+
+/** @internal */
+export const make = (configs: ReadonlyArray<Pick<McpServerConfig.McpServerConfig, "name" | "url">>): Telemetry => {
+  const endpoints = new Map(configs.map((config) => [config.name, endpointAttributes(config)]))
+  return {
+    operation: (operation, run) => {
+      const endpoint = endpoints.get(operation.server)
+      // a server that is not configured gets no metrics: its name is whatever the caller passed
+      if (endpoint === undefined) return run(undefined)
+      return Effect.tracerWith((tracer) => {
+        if (!isExporting(tracer)) return measured(operation, run(undefined), undefined)
+        return Effect.useSpan(
+          spanName(operation),
+          { kind: "client", attributes: spanAttributes(operation, endpoint), captureStackTrace: false },
+          (span) => Effect.withParentSpan(measured(operation, run(makeTrace(span)), span), span)
+        )
+      })
+    }
+  }
+}
+
+/** Counts a retry of a request. @internal */
+export const retried = (server: string, method: string): Effect.Effect<void> =>
+  Effect.sync(() =>
+    McpTelemetry.retries.unsafeUpdate(1, labels(`r\u0000${server}\u0000${method}`, () => [MetricLabel.make(names.server, server), MetricLabel.make(names.method, method)]))
+  )
+
+/** Records a health probe's duration. @internal */
+export const probed = (server: string, millis: number, healthy: boolean): Effect.Effect<void> =>
+  Effect.sync(() =>
+    McpTelemetry.probeDuration.unsafeUpdate(
+      millis / 1000,
+      labels(`p\u0000${server}\u0000${healthy}`, () => [
+        MetricLabel.make(names.server, server),
+        MetricLabel.make(names.probeStatus, healthy ? "healthy" : "unhealthy"),
+        secondsUnit
+      ])
+    )
+  )
+
+/** Records the session's duration when the current scope (the session's) closes. @internal */
+export const sessionTimed = (server: string, transport: "http" | "stdio"): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.clockWith((clock) => {
+    const start = clock.unsafeCurrentTimeNanos()
+    return Effect.addFinalizer(() =>
+      Effect.sync(() =>
+        McpTelemetry.sessionDuration.unsafeUpdate(
+          Number(clock.unsafeCurrentTimeNanos() - start) / 1e9,
+          labels(`d\u0000${server}\u0000${transport}`, () => [
+            MetricLabel.make(names.server, server),
+            MetricLabel.make(names.networkTransport, transport === "http" ? "tcp" : "pipe"),
+            secondsUnit
+          ])
+        )
+      )
+    )
+  })
+
+/** Keeps `McpTelemetry.circuitState` of every server current until the scope closes. @internal */
+export const trackCircuits = (
+  states: SubscriptionRef.SubscriptionRef<ReadonlyMap<string, McpHealth.ServerHealth>>
+): Effect.Effect<void, never, Scope.Scope> =>
+  states.changes.pipe(
+    Stream.runForEach((map) =>
+      Effect.sync(() => {
+        for (const [server, health] of map) {
+          McpTelemetry.circuitState.unsafeUpdate(McpTelemetry.circuitStateValue[health.circuit], serverLabels(server))
+        }
+      })
+    ),
+    Effect.interruptible,
+    Effect.forkScoped,
+    Effect.asVoid
+  )

@@ -1,0 +1,365 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as OtelTracer from "@effect/opentelemetry/Tracer"
+import { createTraceState, SpanKind } from "@opentelemetry/api"
+import type { HistogramMetricData, SumMetricData } from "@opentelemetry/sdk-metrics"
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as MetricLabel from "effect/MetricLabel"
+import * as TestClock from "effect/TestClock"
+import { existsSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { McpClient, McpSession, McpTelemetry } from "../src/index.js"
+import * as Telemetry from "../src/internal/telemetry.js"
+import { failureOf } from "./support/effects.js"
+import { dataPoints, otel } from "./support/otel.js"
+import * as Peers from "./support/childPeers.js"
+import { sdkPeer } from "./support/sdkPeer.js"
+
+const fastRetry = { base: "5 millis", max: "20 millis" } as const
+const stdioFixture = fileURLToPath(new URL("./fixtures/stdioServer.mjs", import.meta.url))
+
+const client = (options: McpClient.McpClientOptions) =>
+  Effect.map(Layer.build(McpClient.layerNode(options)), (context) => Context.get(context, McpClient.McpClient))
+
+const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId
+const traceparentOf = (span: ReadableSpan) => `00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`
+const clientSpans = (spans: ReadonlyArray<ReadableSpan>, name: string) => spans.filter((span) => span.kind === SpanKind.CLIENT && span.name === name)
+const metaOf = (u: unknown): Record<string, unknown> => typeof u === "object" && u !== null ? { ...u } : {}
+
+describe("McpTelemetry: span names and attributes", () => {
+  it("names a span after its method and target, the tool or the prompt", () => {
+    expect(Telemetry.spanName({ server: "s", method: "tools/call", tool: "search_restaurants_by_district" })).toBe(
+      "tools/call search_restaurants_by_district"
+    )
+    expect(Telemetry.spanName({ server: "s", method: "prompts/get", prompt: "summary" })).toBe("prompts/get summary")
+    expect(Telemetry.spanName({ server: "s", method: "resources/read", uri: "file:///a" })).toBe("resources/read")
+    expect(Telemetry.spanName({ server: "s", method: "ping" })).toBe("ping")
+  })
+
+  it("gives the conventions' attributes, and of the URL only its host and port", () => {
+    const endpoint = Telemetry.endpointAttributes({ url: "https://user:secret@api.example.com/mcp?key=k3y" })
+    expect(endpoint).toEqual({ "server.address": "api.example.com", "server.port": 443, "network.transport": "tcp", "network.protocol.name": "http" })
+    expect(Telemetry.endpointAttributes({ url: "http://[::1]:8001/mcp" })).toMatchObject({ "server.address": "::1", "server.port": 8001 })
+    expect(Telemetry.endpointAttributes({ url: undefined })).toEqual({ "network.transport": "pipe" })
+    expect(Telemetry.spanAttributes({ server: "s", method: "tools/call", tool: "t" }, endpoint)).toEqual({
+      "mcp.method.name": "tools/call",
+      "mcp.server": "s",
+      "gen_ai.tool.name": "t",
+      "gen_ai.operation.name": "execute_tool",
+      ...endpoint
+    })
+    expect(Telemetry.spanAttributes({ server: "s", method: "prompts/get", prompt: "p" }, {})).toEqual({
+      "mcp.method.name": "prompts/get",
+      "mcp.server": "s",
+      "gen_ai.prompt.name": "p"
+    })
+    expect(Telemetry.spanAttributes({ server: "s", method: "resources/read", uri: "file:///a" }, {})["mcp.resource.uri"]).toBe("file:///a")
+  })
+
+  it("tells the error type: tool_error for an isError result, else the tag", () => {
+    expect(Telemetry.errorType({ _tag: "ToolCallError" })).toBe("tool_error")
+    expect(Telemetry.errorType({ _tag: "TransportError" })).toBe("TransportError")
+    expect(Telemetry.errorType(new Error("x"))).toBe("_OTHER")
+  })
+
+  it("merges trace context into params._meta, keeping what is there", () => {
+    const meta = { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" }
+    expect(Telemetry.withMeta(undefined, meta)).toEqual({ _meta: meta })
+    expect(Telemetry.withMeta({ name: "t", _meta: { progressToken: 3 } }, meta)).toEqual({ name: "t", _meta: { progressToken: 3, ...meta } })
+    expect(Telemetry.withMeta([1], meta)).toEqual([1])
+  })
+
+  it("writes a W3C traceparent only for W3C ids", () => {
+    const span = { _tag: "ExternalSpan", traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331", sampled: false, context: Context.empty() } as const
+    expect(Telemetry.traceMeta(span)).toEqual({ traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00" })
+    expect(Telemetry.traceMeta({ ...span, traceId: "native" })).toBeUndefined()
+    expect(Telemetry.traceMeta({ ...span, spanId: "0000000000000000" })).toBeUndefined()
+  })
+
+  it("estimates quantiles from cumulative buckets", () => {
+    const buckets: ReadonlyArray<readonly [number, number]> = [[0.01, 0], [0.02, 50], [0.05, 100], [Infinity, 100]]
+    expect(McpTelemetry.quantile(buckets, 100, 0.04, 0.5)).toBeCloseTo(0.02)
+    expect(McpTelemetry.quantile(buckets, 100, 0.04, 0.99)).toBeCloseTo(0.02 + 0.02 * (49 / 50))
+    expect(McpTelemetry.quantile(buckets, 0, 0, 0.5)).toBeUndefined()
+    expect(McpTelemetry.quantile([[0.01, 0], [Infinity, 4]], 4, 500, 0.5)).toBeCloseTo(0.01 + (500 - 0.01) * 0.5)
+  })
+})
+
+describe("McpTelemetry with @effect/opentelemetry", () => {
+  it.scopedLive("a call is a client span with the conventions' attributes, its attempt a child, its trace context at the server", () => {
+    const telemetry = otel()
+    return Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({ servers: [{ name: "traced", url: peer.url }], healthInterval: "1 hour" })
+      yield* mcp.callTool("traced", "echo", { text: "hello" })
+      const [call] = clientSpans(telemetry.spans(), "tools/call echo")
+      expect(call).toBeDefined()
+      const sent = peer.received.filter((request) => request.method === "tools/call")
+      expect(sent).toHaveLength(1)
+      expect(metaOf(sent[0]!.meta).traceparent).toBe(traceparentOf(call!))
+      const port = Number(new URL(peer.url).port)
+      expect(call!.attributes).toMatchObject({
+        "mcp.method.name": "tools/call",
+        "mcp.server": "traced",
+        "gen_ai.tool.name": "echo",
+        "gen_ai.operation.name": "execute_tool",
+        "mcp.protocol.version": "2025-11-25",
+        "jsonrpc.request.id": String(sent[0]!.id),
+        "server.address": "127.0.0.1",
+        "server.port": port,
+        "network.transport": "tcp",
+        "network.protocol.name": "http"
+      })
+      expect(typeof call!.attributes["mcp.session.id"]).toBe("string")
+      expect(call!.attributes["error.type"]).toBeUndefined()
+      const attempts = telemetry.spans().filter((span) => span.name === "mcp.attempt" && parentOf(span) === call!.spanContext().spanId)
+      expect(attempts.map((span) => span.attributes["mcp.attempt.number"])).toEqual([1])
+      // the tool list, fetched on the way, is a request of the same trace
+      const listed = peer.received.filter((request) => request.method === "tools/list")
+      expect(listed.length).toBeGreaterThan(0)
+    }).pipe(Effect.provide(telemetry.layer))
+  })
+
+  it.scopedLive("a list carries the trace context on every page, and the health probe's ping carries its own", () => {
+    const telemetry = otel()
+    return Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({ servers: [{ name: "lists", url: peer.url }], healthInterval: "1 hour" })
+      yield* mcp.listTools("lists")
+      yield* mcp.checkHealth("lists")
+      const [list] = clientSpans(telemetry.spans(), "tools/list")
+      const pages = peer.received.filter((request) => request.method === "tools/list")
+      expect(pages.length).toBeGreaterThan(1)
+      for (const page of pages) expect(metaOf(page.meta).traceparent).toBe(traceparentOf(list!))
+      expect(list!.attributes["jsonrpc.request.id"]).toBe(String(pages.at(-1)!.id))
+      const pings = clientSpans(telemetry.spans(), "ping")
+      const sentPings = peer.received.filter((request) => request.method === "ping")
+      expect(sentPings.map((request) => metaOf(request.meta).traceparent)).toContain(traceparentOf(pings.at(-1)!))
+    }).pipe(Effect.provide(telemetry.layer))
+  })
+
+  it.scopedLive("an external parent's trace and tracestate reach the server", () => {
+    const telemetry = otel()
+    return Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({ servers: [{ name: "joined", url: peer.url }], healthInterval: "1 hour" })
+      yield* mcp.callTool("joined", "add", { a: 1, b: 2 }).pipe(
+        OtelTracer.withSpanContext({ traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331", traceFlags: 1, traceState: createTraceState("vendor=opaque") })
+      )
+      const [call] = clientSpans(telemetry.spans(), "tools/call add")
+      expect(call!.spanContext().traceId).toBe("0af7651916cd43dd8448eb211c80319c")
+      expect(parentOf(call!)).toBe("b7ad6b7169203331")
+      const meta = metaOf(peer.received.find((request) => request.method === "tools/call")!.meta)
+      expect(meta).toEqual({ traceparent: traceparentOf(call!), tracestate: "vendor=opaque" })
+    }).pipe(Effect.provide(telemetry.layer))
+  })
+
+  it.scopedLive("over stdio too, the server's handler sees the trace context in _meta", () => {
+    const telemetry = otel()
+    return Effect.gen(function*() {
+      expect(existsSync(stdioFixture)).toBe(true)
+      const mcp = yield* client({ servers: [{ name: "piped", command: process.execPath, args: [stdioFixture] }], healthInterval: "1 hour" })
+      const result = yield* mcp.callTool("piped", "meta", {})
+      const [call] = clientSpans(telemetry.spans(), "tools/call meta")
+      const first = result.content[0]
+      const seen: unknown = JSON.parse(first?.type === "text" ? first.text : "null")
+      expect(metaOf(seen).traceparent).toBe(traceparentOf(call!))
+      expect(call!.attributes["network.transport"]).toBe("pipe")
+      expect(call!.attributes["server.address"]).toBeUndefined()
+      expect(call!.attributes["mcp.session.id"]).toBeUndefined()
+    }).pipe(Effect.provide(telemetry.layer))
+  })
+
+  it.scopedLive("prompts and resources of server-everything: their spans, targets and attributes", () => {
+    const telemetry = otel()
+    return Effect.gen(function*() {
+      const server = yield* Peers.everything("everything-traced", "http")
+      const mcp = yield* client({ servers: [server], healthInterval: "1 hour" })
+      yield* mcp.getPrompt("everything-traced", "args-prompt", { city: "Lisbon" })
+      yield* mcp.readResource("everything-traced", "demo://resource/dynamic/text/7")
+      yield* mcp.listPrompts("everything-traced")
+      const [prompt] = clientSpans(telemetry.spans(), "prompts/get args-prompt")
+      expect(prompt!.attributes).toMatchObject({ "mcp.method.name": "prompts/get", "gen_ai.prompt.name": "args-prompt", "network.transport": "tcp" })
+      expect(typeof prompt!.attributes["jsonrpc.request.id"]).toBe("string")
+      const [read] = clientSpans(telemetry.spans(), "resources/read")
+      expect(read!.attributes["mcp.resource.uri"]).toBe("demo://resource/dynamic/text/7")
+      expect(clientSpans(telemetry.spans(), "prompts/list")).toHaveLength(1)
+    }).pipe(Effect.provide(telemetry.layer))
+  })
+
+  it.scopedLive("without a tracer, no trace context is sent", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({ servers: [{ name: "untraced", url: peer.url }], healthInterval: "1 hour" })
+      yield* mcp.callTool("untraced", "echo", { text: "plain" })
+      const sent = peer.received.filter((request) => request.method === "tools/call")
+      expect(sent).toHaveLength(1)
+      expect(sent[0]!.meta).toBeUndefined()
+    }))
+
+  it.scopedLive("failures: tool_error for an isError result, the tag otherwise; retries are attempts under the call", () => {
+    const telemetry = otel()
+    return Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({ servers: [{ name: "failing", url: peer.url, retry: fastRetry }], healthInterval: "1 hour" })
+      yield* failureOf(mcp.callTool("failing", "fail", {}))
+      const [failed] = clientSpans(telemetry.spans(), "tools/call fail")
+      expect(failed!.attributes["error.type"]).toBe("tool_error")
+      expect(failed!.status.code).toBe(2)
+      yield* failureOf(mcp.callTool("failing", "invalid", {}))
+      expect(clientSpans(telemetry.spans(), "tools/call invalid")[0]!.attributes["error.type"]).toBe("ProtocolError")
+
+      peer.failNext({ times: 2, status: 503 })
+      yield* mcp.callTool("failing", "echo", { text: "again" })
+      const [retried] = clientSpans(telemetry.spans(), "tools/call echo")
+      expect(retried!.attributes["error.type"]).toBeUndefined()
+      const attempts = telemetry.spans().filter((span) => span.name === "mcp.attempt" && parentOf(span) === retried!.spanContext().spanId)
+      expect(attempts.map((span) => [span.attributes["mcp.attempt.number"], span.attributes["error.type"]])).toEqual([
+        [1, "TransportError"],
+        [2, "TransportError"],
+        [3, undefined]
+      ])
+      // each retry is also an event of the call's span (the retry's log line)
+      expect(retried!.events.filter((event) => event.name.includes("retrying"))).toHaveLength(2)
+      const sent = peer.received.filter((request) => request.method === "tools/call" && metaOf(request.meta).traceparent === traceparentOf(retried!))
+      expect(sent).toHaveLength(3)
+      expect(retried!.attributes["jsonrpc.request.id"]).toBe(String(sent[2]!.id))
+
+      const exported = yield* telemetry.metrics
+      const retries = dataPoints(exported, McpTelemetry.names.retries) as Array<SumMetricData>
+      const point = retries.flatMap((metric) => metric.dataPoints).find((p) => p.attributes["mcp.server"] === "failing")
+      expect(point?.value).toBe(2)
+      expect(point?.attributes["mcp.method.name"]).toBe("tools/call")
+    }).pipe(Effect.provide(telemetry.layer))
+  })
+
+  it.scopedLive("a call refused by an open circuit is recorded: its span, the rejections and the circuit state", () => {
+    const telemetry = otel()
+    return Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({
+        servers: [{ name: "tripped", url: peer.url, retry: { times: 1 } }],
+        healthInterval: "1 hour",
+        failureThreshold: 1,
+        circuitResetAfter: "1 hour"
+      })
+      yield* mcp.listTools("tripped")
+      peer.failNext({ times: 1, status: 503 })
+      expect((yield* failureOf(mcp.callTool("tripped", "add", { a: 1, b: 1 })))._tag).toBe("TransportError")
+      expect((yield* failureOf(mcp.callTool("tripped", "add", { a: 1, b: 1 })))._tag).toBe("ServerUnavailableError")
+      const [, refused] = clientSpans(telemetry.spans(), "tools/call add")
+      expect(refused!.attributes["error.type"]).toBe("ServerUnavailableError")
+      const exported = yield* telemetry.metrics
+      const rejections = (dataPoints(exported, McpTelemetry.names.circuitRejections) as Array<SumMetricData>)
+        .flatMap((metric) => metric.dataPoints)
+        .find((p) => p.attributes["mcp.server"] === "tripped")
+      expect(rejections?.value).toBe(1)
+      const state = yield* Metric.value(McpTelemetry.circuitState.pipe(Metric.tagged("mcp.server", "tripped")))
+      expect(state.value).toBe(McpTelemetry.circuitStateValue.open)
+    }).pipe(Effect.provide(telemetry.layer))
+  })
+
+  it.scopedLive("the operation duration is a histogram in seconds with the conventions' buckets, labelled without credentials", () => {
+    const telemetry = otel()
+    return Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({ servers: [{ name: "measured", url: peer.url }], healthInterval: "1 hour" })
+      yield* mcp.callTool("measured", "echo", { text: "1" }, { auth: "secret-token-value" })
+      yield* mcp.callTool("measured", "echo", { text: "2" }, { auth: "secret-token-value" })
+      yield* failureOf(mcp.callTool("measured", "fail", {}))
+      const exported = yield* telemetry.metrics
+      const [duration] = dataPoints(exported, McpTelemetry.names.operationDuration) as Array<HistogramMetricData>
+      expect(duration!.descriptor.unit).toBe("s")
+      const points = duration!.dataPoints.filter((p) => p.attributes["mcp.server"] === "measured")
+      const echo = points.find((p) => p.attributes["gen_ai.tool.name"] === "echo")!
+      expect(echo.attributes).toEqual({ "mcp.server": "measured", "mcp.method.name": "tools/call", "gen_ai.tool.name": "echo", unit: "s" })
+      expect(echo.value.count).toBe(2)
+      expect(echo.value.buckets.boundaries).toEqual(McpTelemetry.durationBoundaries)
+      const fail = points.find((p) => p.attributes["gen_ai.tool.name"] === "fail")!
+      expect(fail.attributes["error.type"]).toBe("tool_error")
+      expect(JSON.stringify(exported)).not.toContain("secret-token-value")
+      expect(JSON.stringify(telemetry.spans().map((span) => [span.attributes, span.events]))).not.toContain("secret-token-value")
+      // sessions, in flight
+      const inFlight = (dataPoints(exported, McpTelemetry.names.inFlight) as Array<SumMetricData>)
+        .flatMap((metric) => metric.dataPoints)
+        .find((p) => p.attributes["mcp.server"] === "measured")
+      expect(inFlight?.value).toBe(0)
+      const summary = (yield* McpTelemetry.operations).find((entry) => entry.server === "measured")!
+      expect(summary.count).toBe(3)
+      expect(summary.failures).toBe(1)
+      expect(summary.p50).toBeGreaterThan(0)
+      expect(summary.p99).toBeGreaterThanOrEqual(summary.p50!)
+    }).pipe(Effect.provide(telemetry.layer))
+  })
+
+  it.scopedLive("a session's duration is recorded when it closes", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const before = yield* Metric.value(
+        McpTelemetry.sessionDuration.pipe(Metric.taggedWithLabels([MetricLabel.make("mcp.server", "closing"), MetricLabel.make("network.transport", "tcp"), MetricLabel.make("unit", "s")]))
+      )
+      expect(before.count).toBe(0)
+      yield* Effect.scoped(Effect.gen(function*() {
+        const mcp = yield* client({ servers: [{ name: "closing", url: peer.url }], healthInterval: "1 hour" })
+        yield* mcp.callTool("closing", "echo", { text: "x" })
+      }))
+      const after = yield* Metric.value(
+        McpTelemetry.sessionDuration.pipe(Metric.taggedWithLabels([MetricLabel.make("mcp.server", "closing"), MetricLabel.make("network.transport", "tcp"), MetricLabel.make("unit", "s")]))
+      )
+      // the shared session opened by the first health probe, and the call's, are the same one
+      expect(after.count).toBe(1)
+    }))
+})
+
+describe("McpSession.RequestOptions: meta and onSend", () => {
+  it.scopedLive("meta is merged into params._meta (with a progress token too); onSend hears each request's id and the session", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const session = yield* McpSession.make({ server: "direct", url: peer.url })
+      const heard: Array<readonly [string | number, string, string | undefined]> = []
+      const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+      const options: McpSession.RequestOptions = {
+        meta: { traceparent },
+        onSend: (id, info) => heard.push([id, info.protocolVersion, info.sessionId])
+      }
+      yield* session.callTool("echo", { text: "x" }, options)
+      yield* session.callTool("echo", { text: "y" }, { ...options, onProgress: () => Effect.void })
+      yield* session.ping(options)
+      const sent = peer.received.filter((request) => request.method !== "initialize")
+      expect(sent.map((request) => request.method)).toEqual(["tools/call", "tools/call", "ping"])
+      expect(sent.map((request) => metaOf(request.meta).traceparent)).toEqual([traceparent, traceparent, traceparent])
+      expect(metaOf(sent[1]!.meta).progressToken).toBe(sent[1]!.id)
+      const info = yield* session.info
+      expect(heard).toEqual(sent.map((request) => [request.id, info.protocolVersion, info.sessionId]))
+      expect(info.sessionId).toBeDefined()
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+})
+
+describe("McpTelemetry under the TestClock", () => {
+  it.scoped("durations are measured with the Clock", () =>
+    Effect.gen(function*() {
+      const telemetry = Telemetry.make([{ name: "clocked", url: "http://127.0.0.1:1/mcp" }])
+      const fiber = yield* Effect.fork(telemetry.operation({ server: "clocked", method: "tools/call", tool: "wait" }, () => Effect.sleep("1500 millis")))
+      yield* TestClock.adjust("1500 millis")
+      yield* fiber.await
+      const state = yield* Metric.value(
+        McpTelemetry.operationDuration.pipe(
+          Metric.taggedWithLabels([
+            MetricLabel.make("mcp.server", "clocked"),
+            MetricLabel.make("mcp.method.name", "tools/call"),
+            MetricLabel.make("unit", "s"),
+            MetricLabel.make("gen_ai.tool.name", "wait")
+          ])
+        )
+      )
+      expect(state.count).toBe(1)
+      expect(state.sum).toBe(1.5)
+      // 1.5 s falls in the bucket (1, 2]
+      expect(state.buckets.find(([bound]) => bound === 1)![1]).toBe(0)
+      expect(state.buckets.find(([bound]) => bound === 2)![1]).toBe(1)
+    }))
+})
