@@ -18,6 +18,7 @@ import { failureOf } from "./support/effects.js"
 import { dataPoints, otel } from "./support/otel.js"
 import * as Peers from "./support/childPeers.js"
 import { sdkPeer } from "./support/sdkPeer.js"
+import { server2026Http } from "./support/server2026Peer.js"
 
 const fastRetry = { base: "5 millis", max: "20 millis" } as const
 const stdioFixture = fileURLToPath(new URL("./fixtures/stdioServer.mjs", import.meta.url))
@@ -329,13 +330,27 @@ describe("McpSession.RequestOptions: meta and onSend", () => {
       yield* session.callTool("echo", { text: "x" }, options)
       yield* session.callTool("echo", { text: "y" }, { ...options, onProgress: () => Effect.void })
       yield* session.ping(options)
-      const sent = peer.received.filter((request) => request.method !== "initialize")
+      // negotiation's probe and the handshake carry no request options
+      const sent = peer.received.filter((request) => request.method !== "server/discover" && request.method !== "initialize")
       expect(sent.map((request) => request.method)).toEqual(["tools/call", "tools/call", "ping"])
       expect(sent.map((request) => metaOf(request.meta).traceparent)).toEqual([traceparent, traceparent, traceparent])
       expect(metaOf(sent[1]!.meta).progressToken).toBe(sent[1]!.id)
       const info = yield* session.info
       expect(heard).toEqual(sent.map((request) => [request.id, info.protocolVersion, info.sessionId]))
       expect(info.sessionId).toBeDefined()
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("over 2026-07-28, meta joins the revision's own _meta fields and onSend hears each request", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http()
+      const session = yield* McpSession.make({ server: "modern", url: server.url })
+      const heard: Array<readonly [string | number, string]> = []
+      const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+      yield* session.callTool("echo", { text: "x" }, { meta: { traceparent }, onSend: (id, info) => heard.push([id, info.protocolVersion]) })
+      const calls = (yield* server.received).filter((record) => record.kind === "request" && record.method === "tools/call")
+      expect(calls.map((record) => record.meta?.traceparent)).toEqual([traceparent])
+      expect(calls[0]!.meta?.["io.modelcontextprotocol/protocolVersion"]).toBe("2026-07-28")
+      expect(heard).toEqual([[calls[0]!.id, "2026-07-28"]])
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 })
 
