@@ -116,17 +116,21 @@ const jsonSchemaOf = (inputSchema: unknown): object => {
     : { type: "object", ...inputSchema }
 }
 
+/** A tool of each mode, with its result and failure schemas. */
+const makers: {
+  readonly [Mode in FailureMode]: (name: string, description: string | undefined, parameters: typeof Parameters) => McpTool<Mode>
+} = {
+  return: (name, description, parameters) =>
+    Tool.make(name, { description, success: Output, failure: ErrorOutput, failureMode: "return" }).setParameters(parameters),
+  error: (name, description, parameters) =>
+    Tool.make(name, { description, success: Result, failure: CallFailure, failureMode: "error" }).setParameters(parameters)
+}
+
 /** @internal */
 export const toolOf = <Mode extends FailureMode>(qualified: McpClient.QualifiedTool, failureMode: Mode): McpTool<Mode> => {
   const { tool } = qualified
-  const success = failureMode === "return" ? Output : Result
-  const failure = failureMode === "return" ? ErrorOutput : CallFailure
-  let made = Tool.make(qualified.qualifiedName, {
-    description: tool.description ?? tool.title,
-    success,
-    failure,
-    failureMode
-  }).setParameters(Parameters.annotations({ jsonSchema: jsonSchemaOf(tool.inputSchema) }))
+  const make: (name: string, description: string | undefined, parameters: typeof Parameters) => McpTool<Mode> = makers[failureMode]
+  let made = make(qualified.qualifiedName, tool.description ?? tool.title, Parameters.annotations({ jsonSchema: jsonSchemaOf(tool.inputSchema) }))
   const hints = tool.annotations
   if (hints !== undefined) {
     const title = hints.title ?? tool.title
@@ -138,8 +142,7 @@ export const toolOf = <Mode extends FailureMode>(qualified: McpClient.QualifiedT
   } else if (tool.title !== undefined) {
     made = made.annotate(Tool.Title, tool.title)
   }
-  // the success and failure schemas match the mode, as `ToolConfig` says
-  return made as unknown as McpTool<Mode>
+  return made
 }
 
 /** How a call's outcome reaches the model in each mode. */
@@ -185,7 +188,7 @@ export const make = <Mode extends FailureMode = "return">(
     if (options.servers !== undefined) yield* Effect.forEach(options.servers, (server) => mcp.isHealthy(server), { discard: true })
     const failureMode = (options.failureMode ?? "return") as Mode
     const tools = selected(yield* mcp.availableTools, options)
-    const toolkit = Toolkit.make(...tools.map((tool) => toolOf(tool, failureMode))) as unknown as Toolkit.Toolkit<Tools<Mode>>
+    const toolkit: Toolkit.Toolkit<Tools<Mode>> = Toolkit.make(...tools.map((tool) => toolOf(tool, failureMode)))
     const callOptions = options.callOptions ?? {}
 
     const call = (qualified: McpClient.QualifiedTool, params: Readonly<Record<string, unknown>>) =>
