@@ -60,4 +60,21 @@ describe("a key in a server's URL", () => {
       }
     }).pipe(Effect.provide(telemetry.layer))
   })
+
+  it.scopedLive("reaches no health record when the health probe fails with a status", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      peer.setHealthStatus(503)
+      const context = yield* Layer.build(McpClient.layerNode({
+        // user info in the URL is kept in the health URL made from it
+        servers: [{ name: "probed", url: peer.url.replace("http://", `http://probe:${secret}@`), healthPath: "/health" }],
+        healthInterval: "1 hour"
+      }))
+      const mcp = Context.get(context, McpClient.McpClient)
+      const health = yield* mcp.checkHealth("probed")
+      expect(health.status).toBe("unhealthy")
+      expect(health.error).toContain("HTTP 503")
+      expect(health.error).toContain(`GET ${new URL("/health", peer.url).toString()}`)
+      expect(JSON.stringify([health, (yield* mcp.status).map((status) => status.health)])).not.toContain(secret)
+    }))
 })

@@ -65,10 +65,13 @@ export const displayUrl = (url: string): string => {
 
 const urlInText = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi
 
+/** `text` with every URL in it cut as `displayUrl` cuts it. */
+const withDisplayUrls = (text: string): string => text.replace(urlInText, displayUrl)
+
 /** An error's text, with the URLs an underlying library may have quoted cut as `displayUrl` cuts them. */
 const errorText = (u: unknown): string => {
   const code = errorCode(u)
-  const message = (u instanceof Error ? u.message : String(u)).replace(urlInText, displayUrl)
+  const message = withDisplayUrls(u instanceof Error ? u.message : String(u))
   return code === undefined || message.includes(code) ? message : `${code}: ${message}`
 }
 
@@ -195,7 +198,7 @@ export const statusError = (
       transportError(
         target,
         "Status",
-        `${what} was answered with HTTP ${response.status}${text === "" ? "" : `: ${text}`}`,
+        `${withDisplayUrls(what)} was answered with HTTP ${response.status}${text === "" ? "" : `: ${text}`}`,
         {
           status: response.status,
           retryAfter: parseRetryAfter(response.headers["retry-after"], now)
@@ -229,7 +232,7 @@ export const failedAnswer = (
       return transportError(
         target,
         "Status",
-        `${what} was answered with HTTP ${response.status}${text === "" ? "" : `: ${excerpt(text)}`}`,
+        `${withDisplayUrls(what)} was answered with HTTP ${response.status}${text === "" ? "" : `: ${excerpt(text)}`}`,
         { status: response.status, retryAfter: parseRetryAfter(response.headers["retry-after"], now) }
       )
     })
