@@ -121,7 +121,7 @@ describe("McpTelemetry with @effect/opentelemetry", () => {
       expect(call!.attributes["error.type"]).toBeUndefined()
       const attempts = telemetry.spans().filter((span) => span.name === "mcp.attempt" && parentOf(span) === call!.spanContext().spanId)
       expect(attempts.map((span) => span.attributes["mcp.attempt.number"])).toEqual([1])
-      // the tool list, fetched on the way, is a request of the same trace
+      // the call lists the server's tools before it calls one
       const listed = peer.received.filter((request) => request.method === "tools/list")
       expect(listed.length).toBeGreaterThan(0)
     }).pipe(Effect.provide(telemetry.layer))
