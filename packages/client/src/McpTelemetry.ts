@@ -89,16 +89,21 @@ export const names = {
   networkTransport: "network.transport",
   networkProtocol: "network.protocol.name",
   errorType: "error.type",
+  responseCode: "rpc.response.status_code",
   attempt: "mcp.attempt.number",
   probeStatus: "mcp.probe.status"
 } as const
 
 /**
  * How long each request took, from the caller's point of view (attempts, retries and waiting for
- * the session included), in seconds. Labels: `mcp.server`, `mcp.method.name`,
- * `gen_ai.tool.name` or `gen_ai.prompt.name` when there is one, `error.type` when it failed
- * (`tool_error` for a result with `isError: true`, else the error's tag, `cancelled` when the
- * caller gave up), and `unit` (`s`, which `@effect/opentelemetry` exports as the unit).
+ * the session included), in seconds. Labels: `mcp.server`, `mcp.method.name`, `server.address`
+ * and `server.port` (HTTP), `network.transport`, `network.protocol.name` (HTTP),
+ * `gen_ai.tool.name` (with `gen_ai.operation.name` = `execute_tool`) or `gen_ai.prompt.name` when
+ * there is one — `_OTHER` until the server answered for that name, so that names callers make up
+ * never grow the metric —, `error.type` when it failed (`tool_error` for a result with
+ * `isError: true`, else the error's tag, `cancelled` when the caller gave up),
+ * `rpc.response.status_code` when it was answered with a JSON-RPC error (its code), and `unit`
+ * (`s`, which `@effect/opentelemetry` exports as the unit).
  *
  * @since 0.1.0
  * @category metrics

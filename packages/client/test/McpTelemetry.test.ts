@@ -4,7 +4,9 @@ import { createTraceState, SpanKind } from "@opentelemetry/api"
 import type { HistogramMetricData, SumMetricData } from "@opentelemetry/sdk-metrics"
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as MetricLabel from "effect/MetricLabel"
@@ -119,7 +121,7 @@ describe("McpTelemetry with @effect/opentelemetry", () => {
       expect(call!.attributes["error.type"]).toBeUndefined()
       const attempts = telemetry.spans().filter((span) => span.name === "mcp.attempt" && parentOf(span) === call!.spanContext().spanId)
       expect(attempts.map((span) => span.attributes["mcp.attempt.number"])).toEqual([1])
-      // the tool list, fetched on the way, is a request of the same trace
+      // the call lists the server's tools before it calls one
       const listed = peer.received.filter((request) => request.method === "tools/list")
       expect(listed.length).toBeGreaterThan(0)
     }).pipe(Effect.provide(telemetry.layer))
@@ -212,7 +214,11 @@ describe("McpTelemetry with @effect/opentelemetry", () => {
       expect(failed!.attributes["error.type"]).toBe("tool_error")
       expect(failed!.status.code).toBe(2)
       yield* failureOf(mcp.callTool("failing", "invalid", {}))
-      expect(clientSpans(telemetry.spans(), "tools/call invalid")[0]!.attributes["error.type"]).toBe("ProtocolError")
+      const [invalid] = clientSpans(telemetry.spans(), "tools/call invalid")
+      expect(invalid!.attributes["error.type"]).toBe("ProtocolError")
+      // the JSON-RPC error's code, as a string
+      expect(invalid!.attributes["rpc.response.status_code"]).toBe("-32602")
+      expect(failed!.attributes["rpc.response.status_code"]).toBeUndefined()
 
       peer.failNext({ times: 2, status: 503 })
       yield* mcp.callTool("failing", "echo", { text: "again" })
@@ -235,6 +241,9 @@ describe("McpTelemetry with @effect/opentelemetry", () => {
       const point = retries.flatMap((metric) => metric.dataPoints).find((p) => p.attributes["mcp.server"] === "failing")
       expect(point?.value).toBe(2)
       expect(point?.attributes["mcp.method.name"]).toBe("tools/call")
+      const durations = (dataPoints(exported, McpTelemetry.names.operationDuration) as Array<HistogramMetricData>).flatMap((metric) => metric.dataPoints)
+      const invalidPoint = durations.find((p) => p.attributes["mcp.server"] === "failing" && p.attributes["gen_ai.tool.name"] === "invalid")
+      expect(invalidPoint?.attributes).toMatchObject({ "error.type": "ProtocolError", "rpc.response.status_code": "-32602" })
     }).pipe(Effect.provide(telemetry.layer))
   })
 
@@ -277,7 +286,17 @@ describe("McpTelemetry with @effect/opentelemetry", () => {
       expect(duration!.descriptor.unit).toBe("s")
       const points = duration!.dataPoints.filter((p) => p.attributes["mcp.server"] === "measured")
       const echo = points.find((p) => p.attributes["gen_ai.tool.name"] === "echo")!
-      expect(echo.attributes).toEqual({ "mcp.server": "measured", "mcp.method.name": "tools/call", "gen_ai.tool.name": "echo", unit: "s" })
+      expect(echo.attributes).toEqual({
+        "mcp.server": "measured",
+        "mcp.method.name": "tools/call",
+        "gen_ai.tool.name": "echo",
+        "gen_ai.operation.name": "execute_tool",
+        "server.address": "127.0.0.1",
+        "server.port": new URL(peer.url).port,
+        "network.transport": "tcp",
+        "network.protocol.name": "http",
+        unit: "s"
+      })
       expect(echo.value.count).toBe(2)
       expect(echo.value.buckets.boundaries).toEqual(McpTelemetry.durationBoundaries)
       const fail = points.find((p) => p.attributes["gen_ai.tool.name"] === "fail")!
@@ -357,7 +376,7 @@ describe("McpSession.RequestOptions: meta and onSend", () => {
 describe("McpTelemetry under the TestClock", () => {
   it.scoped("durations are measured with the Clock", () =>
     Effect.gen(function*() {
-      const telemetry = Telemetry.make([{ name: "clocked", url: "http://127.0.0.1:1/mcp" }])
+      const telemetry = Telemetry.make([{ name: "clocked", url: undefined }])
       const fiber = yield* Effect.fork(telemetry.operation({ server: "clocked", method: "tools/call", tool: "wait" }, () => Effect.sleep("1500 millis")))
       yield* TestClock.adjust("1500 millis")
       yield* fiber.await
@@ -367,7 +386,9 @@ describe("McpTelemetry under the TestClock", () => {
             MetricLabel.make("mcp.server", "clocked"),
             MetricLabel.make("mcp.method.name", "tools/call"),
             MetricLabel.make("unit", "s"),
-            MetricLabel.make("gen_ai.tool.name", "wait")
+            MetricLabel.make("network.transport", "pipe"),
+            MetricLabel.make("gen_ai.tool.name", "wait"),
+            MetricLabel.make("gen_ai.operation.name", "execute_tool")
           ])
         )
       )
@@ -376,5 +397,50 @@ describe("McpTelemetry under the TestClock", () => {
       // 1.5 s falls in the bucket (1, 2]
       expect(state.buckets.find(([bound]) => bound === 1)![1]).toBe(0)
       expect(state.buckets.find(([bound]) => bound === 2)![1]).toBe(1)
+    }))
+})
+
+describe("McpTelemetry: what the metrics hold", () => {
+  it.scopedLive("tool names no server answered for share the label _OTHER", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({ servers: [{ name: "guessed", url: peer.url }], healthInterval: "1 hour" })
+      yield* mcp.callTool("guessed", "echo", { text: "known" })
+      const guesses = Array.from({ length: 1000 }, (_, i) => `made_up_${i}`)
+      const failures = yield* Effect.forEach(guesses, (tool) => failureOf(mcp.callTool("guessed", tool, {})), { concurrency: 16 })
+      expect(new Set(failures.map((error) => error._tag))).toEqual(new Set(["UnknownToolError"]))
+      const toolLabels = new Set(
+        (yield* Metric.snapshot)
+          .filter((pair) => pair.metricKey.name === McpTelemetry.names.operationDuration && pair.metricKey.tags.some((tag) => tag.key === "mcp.server" && tag.value === "guessed"))
+          .flatMap((pair) => pair.metricKey.tags.filter((tag) => tag.key === "gen_ai.tool.name").map((tag) => tag.value))
+      )
+      expect(toolLabels).toEqual(new Set(["echo", "_OTHER"]))
+    }))
+
+  it.scoped("an interrupted request leaves nothing in flight", () =>
+    Effect.gen(function*() {
+      const telemetry = Telemetry.make([{ name: "interrupted", url: undefined }])
+      const inFlight = Metric.value(McpTelemetry.inFlight.pipe(Metric.tagged("mcp.server", "interrupted")))
+      const started = yield* Deferred.make<void>()
+      const fibers = yield* Effect.forEach(Array.from({ length: 50 }), () =>
+        Effect.fork(telemetry.operation({ server: "interrupted", method: "tools/call", tool: "slow" }, () => Effect.zipRight(Deferred.succeed(started, undefined), Effect.never))))
+      yield* Deferred.await(started)
+      expect((yield* inFlight).count).toBeGreaterThan(0)
+      yield* Effect.forEach(fibers, Fiber.interrupt, { discard: true })
+      expect((yield* inFlight).count).toBe(0)
+      const cancelled = yield* Metric.value(
+        McpTelemetry.operationDuration.pipe(
+          Metric.taggedWithLabels([
+            MetricLabel.make("mcp.server", "interrupted"),
+            MetricLabel.make("mcp.method.name", "tools/call"),
+            MetricLabel.make("unit", "s"),
+            MetricLabel.make("network.transport", "pipe"),
+            MetricLabel.make("gen_ai.tool.name", "_OTHER"),
+            MetricLabel.make("gen_ai.operation.name", "execute_tool"),
+            MetricLabel.make("error.type", "cancelled")
+          ])
+        )
+      )
+      expect(cancelled.count).toBe(50)
     }))
 })

@@ -5,9 +5,11 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import { McpClient, McpToolkit } from "../src/index.js"
 import { eventuallyValue, failureOf } from "./support/effects.js"
 import { sdkPeer, sdkToolNames } from "./support/sdkPeer.js"
+import { server2026Http } from "./support/server2026Peer.js"
 
 /** The client's Layer built in the test's scope, as a context to provide. */
 const clientContext = (options: McpClient.McpClientOptions) => Layer.build(McpClient.layerNode(options))
@@ -133,6 +135,29 @@ describe("McpToolkit against a real server", () => {
       expect(failed).toMatchObject({ isFailure: false, result: { isError: true, error: "it failed on purpose" } })
       const exit = yield* Effect.exit(built.withHandler.handle("sdk__invalid", {}))
       expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("ProtocolError")
+    }))
+
+  it.scopedLive("an error of the 2026-07-28 codes is an error the model reads, or fails the turn with failureMode error", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http()
+      // no elicitation handler: a tool that asks the user needs a capability the client lacks
+      const context = yield* clientContext({ servers: [{ name: "modern", url: server.url }], healthInterval: "1 hour" })
+      const returned = yield* Effect.provide(McpToolkit.make({ servers: ["modern"] }), context)
+      const read = yield* returned.withHandler.handle("modern__confirm", { ask: ["elicitation"] })
+      expect(read.isFailure).toBe(true)
+      expect(read.result).toEqual({ isError: true, error: expect.stringContaining("JSON-RPC error -32021") })
+      expect(read.encodedResult).toEqual(read.result)
+
+      const failing = yield* Effect.provide(McpToolkit.make({ servers: ["modern"], failureMode: "error" }), context)
+      // typed in the turn's error channel, and one of `CallFailure`
+      const required = yield* failing.withHandler.handle("modern__confirm", { ask: ["elicitation"] }).pipe(
+        Effect.flatMap(() => Effect.dieMessage("the call should have failed")),
+        Effect.catchTag("MissingCapabilityError", (error) => {
+          expect(Schema.is(McpToolkit.CallFailure)(error)).toBe(true)
+          return Effect.succeed(error.required)
+        })
+      )
+      expect(required).toEqual({ elicitation: {} })
     }))
 
   it.scopedLive("the next toolkit built after tools/list_changed has the new tool", () =>

@@ -151,6 +151,36 @@ export interface RunningServer {
   readonly url: string
   /** Every `Authorization` header received, in order. */
   readonly authorizations: ReadonlyArray<string>
+  /** Every `tools/call` received, in order: the tool, its arguments and the `Authorization` header it came with. */
+  readonly toolCalls: ReadonlyArray<ToolCallReceived>
+}
+
+/**
+ * A `tools/call` as a server received it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ToolCallReceived {
+  readonly tool: string
+  readonly arguments: unknown
+  readonly authorization: string | undefined
+}
+
+/** The tool calls of a POST body (one message or a batch); none when it is not JSON-RPC. */
+const toolCallsOf = (body: string, authorization: string | undefined): ReadonlyArray<ToolCallReceived> => {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body)
+  } catch {
+    return []
+  }
+  return (Array.isArray(parsed) ? parsed : [parsed]).flatMap((message: unknown) => {
+    if (typeof message !== "object" || message === null || !("method" in message) || message.method !== "tools/call") return []
+    const params: unknown = "params" in message ? message.params : undefined
+    if (typeof params !== "object" || params === null || !("name" in params) || typeof params.name !== "string") return []
+    return [{ tool: params.name, arguments: "arguments" in params ? params.arguments : undefined, authorization }]
+  })
 }
 
 /**
@@ -171,13 +201,21 @@ const serve = (
 ): Effect.Effect<RunningServer, never, Scope.Scope> =>
   Effect.gen(function*() {
     const authorizations: Array<string> = []
+    const toolCalls: Array<ToolCallReceived> = []
     class Router extends HttpRouter.Tag(`@effect-mcp/examples/${name}`)<Router>() {}
     const health = Router.use((router) => router.get("/health", HttpServerResponse.json({ status: "ok", server: name })))
     const recordAuthorization = HttpMiddleware.make((app) =>
       Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
         const authorization = request.headers.authorization
         if (authorization !== undefined) authorizations.push(authorization)
-        return app
+        if (request.method !== "POST") return app
+        // the body is read once and kept: the MCP handler reads the same text
+        return Effect.zipRight(
+          Effect.tap(Effect.orElseSucceed(request.text, () => ""), (body) => {
+            toolCalls.push(...toolCallsOf(body, authorization))
+          }),
+          app
+        )
       })
     )
     const host = options.host ?? "127.0.0.1"
@@ -189,7 +227,7 @@ const serve = (
     ).pipe(Effect.orDie)
     const address = Context.get(context, HttpServer.HttpServer).address
     const port = address._tag === "TcpAddress" ? address.port : options.port
-    return { name, port, url: `http://${host}:${port}/mcp`, authorizations }
+    return { name, port, url: `http://${host}:${port}/mcp`, authorizations, toolCalls }
   })
 
 /**

@@ -129,22 +129,26 @@ describe("McpToolkit with a language model", () => {
       expect(second.text).toContain("Atlantis")
     }))
 
-  it.scopedLive("the handlers need nothing once built: withHandler serves requests of different users", () =>
+  it.scopedLive("the handlers need nothing once built: withHandler serves requests of different users, each call with its user's token", () =>
     Effect.gen(function*() {
       const { client, reasoning } = yield* setup
-      const model = scriptedModel("restaurant-reasoning__analyze_restaurant_sentiment", { restaurant_name: "Star Ferry Breakfast Club" }, [])
       const built = yield* Effect.provide(McpToolkit.make({ servers: ["restaurant-reasoning"] }), client)
-      const turn = (jwt: string) =>
-        LanguageModel.generateText({ prompt: "How is the Star Ferry Breakfast Club?", toolkit: built.withHandler }).pipe(
+      const turn = (jwt: string, restaurant: string) =>
+        LanguageModel.generateText({ prompt: `How is ${restaurant}?`, toolkit: built.withHandler }).pipe(
           McpToolkit.withAuth(jwt),
-          Effect.provide(model)
+          Effect.provide(scriptedModel("restaurant-reasoning__analyze_restaurant_sentiment", { restaurant_name: restaurant }, []))
         )
-      const [carol, dave] = yield* Effect.all([turn("jwt-carol"), turn("jwt-dave")], { concurrency: "unbounded" })
+      const users = [["jwt-carol", "Star Ferry Breakfast Club"], ["jwt-dave", "Harbour Lantern"], ["jwt-erin", "Lan Kwai Grill"]] as const
+      // interleaved: every turn runs at once, twice over
+      const responses = yield* Effect.all([...users, ...users].map(([jwt, restaurant]) => turn(jwt, restaurant)), { concurrency: "unbounded" })
       expect(Object.keys(built.toolkit.tools)).toEqual(["restaurant-reasoning__recommend_restaurants", "restaurant-reasoning__analyze_restaurant_sentiment"])
-      for (const response of [carol, dave]) {
-        expect(response.toolResults[0]!.result).toMatchObject({ structuredContent: { label: "mixed" } })
+      for (const response of responses) expect(response.toolResults[0]!.isFailure).toBe(false)
+      const calls = reasoning.toolCalls.filter((call) => call.tool === "analyze_restaurant_sentiment")
+      expect(calls).toHaveLength(users.length * 2)
+      for (const call of calls) {
+        const restaurant = (call.arguments as { readonly restaurant_name: string }).restaurant_name
+        const user = users.find(([, name]) => name === restaurant)
+        expect(call.authorization).toBe(`Bearer ${user![0]}`)
       }
-      expect(reasoning.authorizations).toContain("Bearer jwt-carol")
-      expect(reasoning.authorizations).toContain("Bearer jwt-dave")
     }))
 })

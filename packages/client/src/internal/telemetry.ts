@@ -50,22 +50,25 @@ export const spanName = (operation: Operation): string => {
   return target === undefined ? operation.method : `${operation.method} ${target}`
 }
 
+/** `network.transport` of a session over HTTP or stdio. @internal */
+export const networkTransport = (transport: "http" | "stdio"): "tcp" | "pipe" => transport === "http" ? "tcp" : "pipe"
+
 /**
  * Where the server is, as span attributes: host and port of an HTTP server (never the rest of
  * its URL, which may hold a key), or the pipe of a stdio one.
  *
  * @internal
  */
-export const endpointAttributes = (config: Pick<McpServerConfig.McpServerConfig, "url">): Readonly<Record<string, unknown>> => {
-  if (config.url === undefined) return { [names.networkTransport]: "pipe" }
-  const url = URL.canParse(config.url) ? new URL(config.url) : undefined
-  if (url === undefined) return { [names.networkTransport]: "tcp", [names.networkProtocol]: "http" }
+export const endpointAttributes = (config: Pick<McpServerConfig.McpServerConfig, "url">): Readonly<Record<string, string | number>> => {
+  if (config.url === undefined) return { [names.networkTransport]: networkTransport("stdio") }
+  const transport = { [names.networkTransport]: networkTransport("http"), [names.networkProtocol]: "http" }
+  if (!URL.canParse(config.url)) return transport
+  const url = new URL(config.url)
   const port = url.port !== "" ? Number(url.port) : url.protocol === "https:" ? 443 : 80
   return {
     [names.serverAddress]: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
     [names.serverPort]: port,
-    [names.networkTransport]: "tcp",
-    [names.networkProtocol]: "http"
+    ...transport
   }
 }
 
@@ -204,12 +207,17 @@ const makeTrace = (span: Tracer.Span): Trace => {
   }
 }
 
-/** Labels kept from one request to the next: Effect finds a metric's state by their identity. */
+/**
+ * Labels kept from one request to the next, as Effect finds a metric's state faster by their
+ * identity. Only a cache: emptied when full, since its keys hold names servers chose.
+ */
 const labelCache = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+const labelCacheSize = 4096
 
 const labels = (key: string, make: () => ReadonlyArray<MetricLabel.MetricLabel>): ReadonlyArray<MetricLabel.MetricLabel> => {
   let found = labelCache.get(key)
   if (found === undefined) {
+    if (labelCache.size >= labelCacheSize) labelCache.clear()
     found = make()
     labelCache.set(key, found)
   }
@@ -220,32 +228,113 @@ const secondsUnit = MetricLabel.make("unit", "s")
 
 const serverLabels = (server: string) => labels(`s\u0000${server}`, () => [MetricLabel.make(names.server, server)])
 
-const operationLabels = (operation: Operation, type: string | undefined) =>
-  labels(`o\u0000${operation.server}\u0000${operation.method}\u0000${operation.tool ?? ""}\u0000${operation.prompt ?? ""}\u0000${type ?? ""}`, () => {
-    const made = [MetricLabel.make(names.server, operation.server), MetricLabel.make(names.method, operation.method), secondsUnit]
-    if (operation.tool !== undefined) made.push(MetricLabel.make(names.toolName, operation.tool))
-    if (operation.prompt !== undefined) made.push(MetricLabel.make(names.promptName, operation.prompt))
+/** The value of a metric label for names a caller gave that no server answered for. */
+const otherName = "_OTHER"
+
+/** How many tool or prompt names of one server may become label values. */
+const namesPerServer = 1000
+
+const answerErrors: ReadonlySet<string> = new Set(["ProtocolError", "HeaderMismatchError", "MissingCapabilityError", "UnsupportedVersionError"])
+
+/**
+ * `rpc.response.status_code` of a request's end: the code of the JSON-RPC error it was answered
+ * with, as a string; `undefined` otherwise.
+ *
+ * @internal
+ */
+export const responseCode = (exit: Exit.Exit<unknown, unknown>): string | undefined => {
+  if (Exit.isSuccess(exit)) return undefined
+  const failure = Cause.failureOption(exit.cause)
+  if (Option.isNone(failure)) return undefined
+  const error = failure.value
+  return Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" && answerErrors.has(error._tag) &&
+      Predicate.hasProperty(error, "code") && typeof error.code === "number"
+    ? String(error.code)
+    : undefined
+}
+
+/** What a client keeps for the metrics of one configured server. */
+interface Measured {
+  readonly server: string
+  readonly endpoint: Readonly<Record<string, string | number>>
+  readonly endpointLabels: ReadonlyArray<MetricLabel.MetricLabel>
+  /** `{method}\0{name}` of the tools and prompts the server answered for. */
+  readonly answeredNames: Set<string>
+}
+
+const measuredServer = (config: Pick<McpServerConfig.McpServerConfig, "name" | "url">): Measured => {
+  const endpoint = endpointAttributes(config)
+  return {
+    server: config.name,
+    endpoint,
+    endpointLabels: Object.entries(endpoint).map(([key, value]) => MetricLabel.make(key, String(value))),
+    answeredNames: new Set()
+  }
+}
+
+/**
+ * The tool or prompt as a label value: the caller's name once the server answered for it, else
+ * `_OTHER`, so that names callers make up never grow the metrics. A result answers for its name;
+ * so does a JSON-RPC error to a tool call, which is only sent for a tool the server listed.
+ */
+const nameLabel = (measured: Measured, operation: Operation, type: string | undefined, code: string | undefined): string | undefined => {
+  const name = operation.tool ?? operation.prompt
+  if (name === undefined) return undefined
+  const key = `${operation.method}\u0000${name}`
+  if (measured.answeredNames.has(key)) return name
+  const answered = type === undefined || type === "tool_error" || (operation.tool !== undefined && code !== undefined)
+  if (answered && measured.answeredNames.size < namesPerServer) {
+    measured.answeredNames.add(key)
+    return name
+  }
+  return otherName
+}
+
+const operationLabels = (measured: Measured, operation: Operation, type: string | undefined, code: string | undefined) => {
+  const name = nameLabel(measured, operation, type, code)
+  return labels(`o\u0000${measured.server}\u0000${operation.method}\u0000${name ?? ""}\u0000${type ?? ""}\u0000${code ?? ""}`, () => {
+    const made = [
+      MetricLabel.make(names.server, measured.server),
+      MetricLabel.make(names.method, operation.method),
+      secondsUnit,
+      ...measured.endpointLabels
+    ]
+    if (operation.tool !== undefined) {
+      made.push(MetricLabel.make(names.toolName, name ?? otherName), MetricLabel.make(names.operationName, "execute_tool"))
+    }
+    if (operation.prompt !== undefined) made.push(MetricLabel.make(names.promptName, name ?? otherName))
     if (type !== undefined) made.push(MetricLabel.make(names.errorType, type))
+    if (code !== undefined) made.push(MetricLabel.make(names.responseCode, code))
     return made
   })
+}
 
 /**
  * The request's metrics: in flight while it runs, then its duration and, when its server's
  * circuit refused it, the rejection. Told the end to `span` too.
  */
-const measured = <A, E, R>(operation: Operation, self: Effect.Effect<A, E, R>, span: Tracer.Span | undefined): Effect.Effect<A, E, R> =>
+const measure = <A, E, R>(measured: Measured, operation: Operation, self: Effect.Effect<A, E, R>, span: Tracer.Span | undefined): Effect.Effect<A, E, R> =>
   Effect.clockWith((clock) => {
-    const start = clock.unsafeCurrentTimeNanos()
     const server = serverLabels(operation.server)
-    McpTelemetry.inFlight.unsafeUpdate(1, server)
-    return Effect.onExit(self, (exit) =>
+    // counted in and out in one uninterruptible pair: an interruption between them would leave
+    // the request in flight for ever
+    return Effect.acquireUseRelease(
       Effect.sync(() => {
-        McpTelemetry.inFlight.unsafeUpdate(-1, server)
-        const type = exitErrorType(exit)
-        McpTelemetry.operationDuration.unsafeUpdate(Number(clock.unsafeCurrentTimeNanos() - start) / 1e9, operationLabels(operation, type))
-        if (type === "ServerUnavailableError") McpTelemetry.circuitRejections.unsafeUpdate(1, server)
-        if (type !== undefined) span?.attribute(names.errorType, type)
-      }))
+        McpTelemetry.inFlight.unsafeUpdate(1, server)
+        return clock.unsafeCurrentTimeNanos()
+      }),
+      () => self,
+      (start, exit) =>
+        Effect.sync(() => {
+          McpTelemetry.inFlight.unsafeUpdate(-1, server)
+          const type = exitErrorType(exit)
+          const code = responseCode(exit)
+          McpTelemetry.operationDuration.unsafeUpdate(Number(clock.unsafeCurrentTimeNanos() - start) / 1e9, operationLabels(measured, operation, type, code))
+          if (type === "ServerUnavailableError") McpTelemetry.circuitRejections.unsafeUpdate(1, server)
+          if (type !== undefined) span?.attribute(names.errorType, type)
+          if (code !== undefined) span?.attribute(names.responseCode, code)
+        })
+    )
   })
 
 /** The telemetry of a client's requests. @internal */
@@ -259,18 +348,18 @@ export interface Telemetry {
 
 /** @internal */
 export const make = (configs: ReadonlyArray<Pick<McpServerConfig.McpServerConfig, "name" | "url">>): Telemetry => {
-  const endpoints = new Map(configs.map((config) => [config.name, endpointAttributes(config)]))
+  const servers = new Map(configs.map((config) => [config.name, measuredServer(config)]))
   return {
     operation: (operation, run) => {
-      const endpoint = endpoints.get(operation.server)
+      const measured = servers.get(operation.server)
       // a server that is not configured gets no metrics: its name is whatever the caller passed
-      if (endpoint === undefined) return run(undefined)
+      if (measured === undefined) return run(undefined)
       return Effect.tracerWith((tracer) => {
-        if (!isExporting(tracer)) return measured(operation, run(undefined), undefined)
+        if (!isExporting(tracer)) return measure(measured, operation, run(undefined), undefined)
         return Effect.useSpan(
           spanName(operation),
-          { kind: "client", attributes: spanAttributes(operation, endpoint), captureStackTrace: false },
-          (span) => Effect.withParentSpan(measured(operation, run(makeTrace(span)), span), span)
+          { kind: "client", attributes: spanAttributes(operation, measured.endpoint), captureStackTrace: false },
+          (span) => Effect.withParentSpan(measure(measured, operation, run(makeTrace(span)), span), span)
         )
       })
     }
@@ -306,7 +395,7 @@ export const sessionTimed = (server: string, transport: "http" | "stdio"): Effec
           Number(clock.unsafeCurrentTimeNanos() - start) / 1e9,
           labels(`d\u0000${server}\u0000${transport}`, () => [
             MetricLabel.make(names.server, server),
-            MetricLabel.make(names.networkTransport, transport === "http" ? "tcp" : "pipe"),
+            MetricLabel.make(names.networkTransport, networkTransport(transport)),
             secondsUnit
           ])
         )

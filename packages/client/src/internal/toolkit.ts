@@ -5,6 +5,7 @@
  * providers send) gives that schema back unchanged and the model's arguments reach `callTool`
  * unchanged too: the server validates them.
  */
+import type * as McpSchema from "@effect/ai/McpSchema"
 import * as Tool from "@effect/ai/Tool"
 import * as Toolkit from "@effect/ai/Toolkit"
 import * as Context from "effect/Context"
@@ -16,12 +17,15 @@ import * as Schema from "effect/Schema"
 import * as McpClient from "../McpClient.js"
 import {
   AuthorizationError,
+  HeaderMismatchError,
   type McpClientError,
+  MissingCapabilityError,
   ProtocolError,
   ServerUnavailableError,
   TransportError,
   UnknownServerError,
-  UnknownToolError
+  UnknownToolError,
+  UnsupportedVersionError
 } from "../McpError.js"
 import * as Results from "./toolkitResults.js"
 
@@ -44,12 +48,20 @@ export const ErrorOutput = Schema.Struct({
 /** @internal */
 export const Result = Schema.Union(Output, ErrorOutput)
 
-/** @internal */
+/**
+ * Every way `callTool` fails but an `isError` result; `finishers.error` holds it to
+ * `McpClientError` at compile time.
+ *
+ * @internal
+ */
 export const CallFailure = Schema.Union(
   UnknownServerError,
   UnknownToolError,
   TransportError,
   ProtocolError,
+  HeaderMismatchError,
+  MissingCapabilityError,
+  UnsupportedVersionError,
   AuthorizationError,
   ServerUnavailableError
 )
@@ -104,17 +116,21 @@ const jsonSchemaOf = (inputSchema: unknown): object => {
     : { type: "object", ...inputSchema }
 }
 
+/** A tool of each mode, with its result and failure schemas. */
+const makers: {
+  readonly [Mode in FailureMode]: (name: string, description: string | undefined, parameters: typeof Parameters) => McpTool<Mode>
+} = {
+  return: (name, description, parameters) =>
+    Tool.make(name, { description, success: Output, failure: ErrorOutput, failureMode: "return" }).setParameters(parameters),
+  error: (name, description, parameters) =>
+    Tool.make(name, { description, success: Result, failure: CallFailure, failureMode: "error" }).setParameters(parameters)
+}
+
 /** @internal */
 export const toolOf = <Mode extends FailureMode>(qualified: McpClient.QualifiedTool, failureMode: Mode): McpTool<Mode> => {
   const { tool } = qualified
-  const success = failureMode === "return" ? Output : Result
-  const failure = failureMode === "return" ? ErrorOutput : CallFailure
-  let made = Tool.make(qualified.qualifiedName, {
-    description: tool.description ?? tool.title,
-    success,
-    failure,
-    failureMode
-  }).setParameters(Parameters.annotations({ jsonSchema: jsonSchemaOf(tool.inputSchema) }))
+  const make: (name: string, description: string | undefined, parameters: typeof Parameters) => McpTool<Mode> = makers[failureMode]
+  let made = make(qualified.qualifiedName, tool.description ?? tool.title, Parameters.annotations({ jsonSchema: jsonSchemaOf(tool.inputSchema) }))
   const hints = tool.annotations
   if (hints !== undefined) {
     const title = hints.title ?? tool.title
@@ -126,8 +142,26 @@ export const toolOf = <Mode extends FailureMode>(qualified: McpClient.QualifiedT
   } else if (tool.title !== undefined) {
     made = made.annotate(Tool.Title, tool.title)
   }
-  // the success and failure schemas match the mode, as `ToolConfig` says
-  return made as unknown as McpTool<Mode>
+  return made
+}
+
+/** How a call's outcome reaches the model in each mode. */
+type Finish<Mode extends FailureMode> = (
+  call: Effect.Effect<McpSchema.CallToolResult, McpClientError>
+) => Effect.Effect<Tool.Success<McpTool<Mode>>, Tool.Failure<McpTool<Mode>>>
+
+const finishers: { readonly [Mode in FailureMode]: Finish<Mode> } = {
+  return: (call) =>
+    call.pipe(
+      Effect.map(Results.output),
+      Effect.mapError((error) => error._tag === "ToolCallError" ? Results.errorOutput(error) : Results.failureOutput(error.message))
+    ),
+  // `@effect/ai` ends the turn on any failure in this mode: an isError result is the model's to read
+  error: (call) =>
+    call.pipe(
+      Effect.map((result): Results.Output | Results.ErrorOutput => Results.output(result)),
+      Effect.catchTag("ToolCallError", (error) => Effect.succeed(Results.errorOutput(error)))
+    )
 }
 
 const selected = (tools: ReadonlyArray<McpClient.QualifiedTool>, options: Options<FailureMode>) => {
@@ -154,32 +188,20 @@ export const make = <Mode extends FailureMode = "return">(
     if (options.servers !== undefined) yield* Effect.forEach(options.servers, (server) => mcp.isHealthy(server), { discard: true })
     const failureMode = (options.failureMode ?? "return") as Mode
     const tools = selected(yield* mcp.availableTools, options)
-    const byName = new Map(tools.map((tool) => [tool.qualifiedName, tool]))
-    const toolkit = Toolkit.make(...tools.map((tool) => toolOf(tool, failureMode))) as unknown as Toolkit.Toolkit<Tools<Mode>>
+    const toolkit: Toolkit.Toolkit<Tools<Mode>> = Toolkit.make(...tools.map((tool) => toolOf(tool, failureMode)))
     const callOptions = options.callOptions ?? {}
 
     const call = (qualified: McpClient.QualifiedTool, params: Readonly<Record<string, unknown>>) =>
       Effect.flatMap(CurrentAuth, (auth) =>
         mcp.callTool(qualified.server, qualified.name, params, Option.isSome(auth) ? { ...callOptions, auth: auth.value } : callOptions))
 
-    const handle = (qualified: McpClient.QualifiedTool) =>
-    (params: Readonly<Record<string, unknown>>): Effect.Effect<Results.Output | Results.ErrorOutput, Results.ErrorOutput | McpClientError> =>
-      call(qualified, params).pipe(
-        Effect.map(Results.output),
-        Effect.catchAll((error): Effect.Effect<Results.ErrorOutput, Results.ErrorOutput | McpClientError> => {
-          if (error._tag === "ToolCallError") {
-            const result = Results.errorOutput(error)
-            return failureMode === "return" ? Effect.fail(result) : Effect.succeed(result)
-          }
-          return failureMode === "return" ? Effect.fail(Results.failureOutput(error.message)) : Effect.fail(error)
-        })
-      )
-
-    const handlers: Record<string, ReturnType<typeof handle>> = {}
-    for (const [name, qualified] of byName) handlers[name] = handle(qualified)
+    const finish: Finish<Mode> = finishers[failureMode]
+    const handlers: Toolkit.HandlersFrom<Tools<Mode>> = Object.fromEntries(
+      tools.map((qualified) => [qualified.qualifiedName, (params: Tool.Parameters<McpTool<Mode>>) => finish(call(qualified, params))])
+    )
     // handlers see the caller's context over the one they were built in: building inside
     // `withAuth` must not lend that token to callers without one
-    const context = yield* toolkit.toContext(handlers as unknown as Toolkit.HandlersFrom<Tools<Mode>>).pipe(
+    const context = yield* toolkit.toContext(handlers).pipe(
       Effect.provideService(CurrentAuth, Option.none())
     )
     const withHandler = yield* Effect.provide(toolkit, context)

@@ -51,9 +51,27 @@ const errorCode = (u: unknown, depth = 0): string | undefined => {
   return "cause" in u ? errorCode(u.cause, depth + 1) : undefined
 }
 
+/**
+ * A URL as a message may show it: its origin and path. Its user info, query and fragment may hold
+ * a key (`?api_key=…`), and a message reaches logs, spans and language models.
+ *
+ * @internal
+ */
+export const displayUrl = (url: string): string => {
+  if (!URL.canParse(url)) return "(a URL that cannot be parsed)"
+  const parsed = new URL(url)
+  return parsed.origin === "null" ? `${parsed.protocol}${parsed.pathname}` : `${parsed.origin}${parsed.pathname}`
+}
+
+const urlInText = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi
+
+/** `text` with every URL in it cut as `displayUrl` cuts it. */
+const withDisplayUrls = (text: string): string => text.replace(urlInText, displayUrl)
+
+/** An error's text, with the URLs an underlying library may have quoted cut as `displayUrl` cuts them. */
 const errorText = (u: unknown): string => {
   const code = errorCode(u)
-  const message = u instanceof Error ? u.message : String(u)
+  const message = withDisplayUrls(u instanceof Error ? u.message : String(u))
   return code === undefined || message.includes(code) ? message : `${code}: ${message}`
 }
 
@@ -69,7 +87,7 @@ export const fromHttpClientError = (target: Target, error: HttpClientError.HttpC
     if (error.reason === "Transport") {
       const code = errorCode(error.cause)
       return code !== undefined && connectCodes.has(code)
-        ? transportError(target, "Connect", `cannot connect to ${error.request.url}: ${errorText(error.cause)}`)
+        ? transportError(target, "Connect", `cannot connect to ${displayUrl(error.request.url)}: ${errorText(error.cause)}`)
         : transportError(target, "Closed", `connection failed: ${errorText(error.cause)}`)
     }
     return transportError(target, "Connect", `cannot send the request: ${errorText(error.cause ?? error)}`)
@@ -180,7 +198,7 @@ export const statusError = (
       transportError(
         target,
         "Status",
-        `${what} was answered with HTTP ${response.status}${text === "" ? "" : `: ${text}`}`,
+        `${withDisplayUrls(what)} was answered with HTTP ${response.status}${text === "" ? "" : `: ${text}`}`,
         {
           status: response.status,
           retryAfter: parseRetryAfter(response.headers["retry-after"], now)
@@ -214,7 +232,7 @@ export const failedAnswer = (
       return transportError(
         target,
         "Status",
-        `${what} was answered with HTTP ${response.status}${text === "" ? "" : `: ${excerpt(text)}`}`,
+        `${withDisplayUrls(what)} was answered with HTTP ${response.status}${text === "" ? "" : `: ${excerpt(text)}`}`,
         { status: response.status, retryAfter: parseRetryAfter(response.headers["retry-after"], now) }
       )
     })
