@@ -181,7 +181,7 @@ export interface ServerStatus {
   readonly server: string
   /** `"http"` or `"stdio"`; `undefined` for an unsupported entry. */
   readonly transport: "http" | "stdio" | undefined
-  /** The HTTP endpoint; `undefined` for a stdio server or an unsupported entry. */
+  /** The HTTP endpoint's origin and path (never its user info or query); `undefined` for a stdio server or an unsupported entry. */
   readonly url: string | undefined
   /** A stdio server's command line (program and arguments; never its environment). */
   readonly command: string | undefined

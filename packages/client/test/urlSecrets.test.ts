@@ -2,7 +2,10 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { McpClient, McpToolkit } from "../src/index.js"
+import * as Either from "effect/Either"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+import { McpClient, McpHttpClient, McpOAuth, McpToolkit } from "../src/index.js"
 import * as Transport from "../src/internal/transport.js"
 import { failureOf } from "./support/effects.js"
 import { otel } from "./support/otel.js"
@@ -75,6 +78,29 @@ describe("a key in a server's URL", () => {
       expect(health.status).toBe("unhealthy")
       expect(health.error).toContain("HTTP 503")
       expect(health.error).toContain(`GET ${new URL("/health", peer.url).toString()}`)
-      expect(JSON.stringify([health, (yield* mcp.status).map((status) => status.health)])).not.toContain(secret)
+      expect(JSON.stringify([health, yield* mcp.status])).not.toContain(secret)
     }))
+
+  it.scopedLive("reaches no authorization error when the resource metadata URL a challenge names has one in its query", () =>
+    Effect.gen(function*() {
+      // answers every request, the metadata included, with a body that is not JSON
+      const server = yield* Effect.acquireRelease(
+        Effect.async<Http.Server>((resume) => {
+          const created = Http.createServer((_request, response) => response.writeHead(200).end("not json"))
+          created.listen(0, "127.0.0.1", () => resume(Effect.succeed(created)))
+        }),
+        (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+      )
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const settings = Either.getOrThrow(McpOAuth.makeSettings({}))
+      const source = yield* McpOAuth.makeTokenSource({ server: "keyed", url: `${origin}/mcp`, settings })
+      const error = yield* Effect.flip(source.challenged({
+        status: 401,
+        wwwAuthenticate: `Bearer resource_metadata="${origin}/meta?key=${secret}"`,
+        used: undefined
+      }))
+      expect(error).toMatchObject({ _tag: "AuthorizationError", step: "Discovery" })
+      expect(error.message).toContain(`${origin}/meta`)
+      expect(error.message).not.toContain(secret)
+    }).pipe(Effect.provide(Layer.mergeAll(McpOAuth.layerMemory, McpHttpClient.layerUndici))))
 })

@@ -146,7 +146,7 @@ export const make = Effect.fnUntraced(function*(options: {
         return {
           server: config.name,
           transport: config.stdio === undefined ? "http" : "stdio",
-          url: config.url,
+          url: config.url === undefined ? undefined : Transport.displayUrl(config.url),
           command: config.stdio === undefined ? undefined : [config.stdio.command, ...config.stdio.args].join(" "),
           unsupported: undefined,
           health: states.get(config.name),

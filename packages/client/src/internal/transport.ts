@@ -65,8 +65,12 @@ export const displayUrl = (url: string): string => {
 
 const urlInText = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi
 
-/** `text` with every URL in it cut as `displayUrl` cuts it. */
-const withDisplayUrls = (text: string): string => text.replace(urlInText, displayUrl)
+/**
+ * `text` with every URL in it cut as `displayUrl` cuts it.
+ *
+ * @internal
+ */
+export const withDisplayUrls = (text: string): string => text.replace(urlInText, displayUrl)
 
 /** An error's text, with the URLs an underlying library may have quoted cut as `displayUrl` cuts them. */
 const errorText = (u: unknown): string => {

@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
 import * as oauth from "oauth4webapi"
 import { AuthorizationError } from "../../McpError.js"
+import * as Transport from "../transport.js"
 import type * as Fetch from "./fetch.js"
 
 /** @internal */
@@ -28,7 +29,9 @@ export interface Context {
   readonly fetch: Fetch.Fetch
 }
 
-const fail = (ctx: Context, detail: string) => new AuthorizationError({ server: ctx.server, step: "Discovery", detail })
+/** URLs in the detail are cut to origin and path: metadata URLs come from a server's challenge and may carry a query. */
+const fail = (ctx: Context, detail: string) =>
+  new AuthorizationError({ server: ctx.server, step: "Discovery", detail: Transport.withDisplayUrls(detail) })
 
 const getJson = (ctx: Context, url: URL) =>
   Effect.tryPromise({
