@@ -254,8 +254,14 @@ export interface Service {
     args: unknown,
     options?: CallOptions
   ) => Effect.Effect<McpSchema.CallToolResult, McpClientError>
-  /** The server's tools, every page; cached until the server announces a change. */
-  readonly listTools: (server: string) => Effect.Effect<ReadonlyArray<McpSchema.Tool>, McpClientError>
+  /**
+   * The server's tools, every page; cached per session until the server announces a change (with
+   * `auth`, the list of that token's session: a server may show each user their own tools).
+   */
+  readonly listTools: (
+    server: string,
+    options?: RequestOptions
+  ) => Effect.Effect<ReadonlyArray<McpSchema.Tool>, McpClientError>
   /**
    * The tools of every reachable server; a failing server is left out, never the others. Never
    * starts an interactive OAuth authorization: a server that would need a user is left out too

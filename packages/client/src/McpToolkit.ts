@@ -152,7 +152,9 @@ export interface McpToolkit<Mode extends FailureMode = "return"> {
 /**
  * Builds a toolkit from the tools of every reachable server (`McpClient.availableTools`: a
  * server that is down, or that would need a user's authorization to list, is left out), or of
- * the chosen ones. Cheap once the lists are cached.
+ * the chosen ones. Made inside `withAuth`, or for chosen servers, it lists only those servers
+ * (every configured one when none is chosen), each in the session of the user's token, so a
+ * server that shows each user their own tools offers that user's. Cheap once the lists are cached.
  *
  * @example
  * ```ts

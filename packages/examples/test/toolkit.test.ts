@@ -151,4 +151,18 @@ describe("McpToolkit with a language model", () => {
         expect(call.authorization).toBe(`Bearer ${user![0]}`)
       }
     }))
+
+  it.scopedLive("a toolkit made for a user lists only the chosen servers, in that user's session", () =>
+    Effect.gen(function*() {
+      const { client, reasoning, search } = yield* setup
+      const built = yield* McpToolkit.make({ servers: ["restaurant-search"] }).pipe(
+        McpToolkit.withAuth("jwt-frank"),
+        Effect.provide(client)
+      )
+      expect(built.tools.map((tool) => tool.server)).toEqual(["restaurant-search", "restaurant-search", "restaurant-search"])
+      // nothing but the listing has run: it reached the chosen server with the user's token, and no other server
+      expect(search.toolCalls).toEqual([])
+      expect(search.authorizations).toContain("Bearer jwt-frank")
+      expect(reasoning.authorizations).toEqual([])
+    }))
 })

@@ -130,7 +130,7 @@ export const make = (options: {
   const subscriptions = Subscriptions.make({ servers, pool, attempts })
 
   return {
-    listTools: (server) => request(server, "tools/list", {}, "never", listOf("tools")),
+    listTools: (server, requestOptions = {}) => request(server, "tools/list", requestOptions, "never", listOf("tools")),
     availableTools: Effect.map(acrossServers("tools"), (listed) =>
       qualified(listed).map(({ item, qualifiedName, server }): McpClient.QualifiedTool => ({
         server,

@@ -1,6 +1,5 @@
 /**
- * Builds the `@effect/ai` tools, toolkit and handlers of `McpToolkit` from the qualified tools of
- * `McpClient.availableTools`. The parameters schema of each tool accepts any JSON object and
+ * Builds the `@effect/ai` tools, toolkit and handlers of `McpToolkit` from qualified MCP tools. The parameters schema of each tool accepts any JSON object and
  * carries the server's `inputSchema` as its JSON Schema override, so `Tool.getJsonSchema` (what
  * providers send) gives that schema back unchanged and the model's arguments reach `callTool`
  * unchanged too: the server validates them.
@@ -15,6 +14,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as McpClient from "../McpClient.js"
+import * as McpOAuth from "../McpOAuth.js"
 import {
   AuthorizationError,
   HeaderMismatchError,
@@ -27,6 +27,7 @@ import {
   UnknownToolError,
   UnsupportedVersionError
 } from "../McpError.js"
+import { qualify } from "./toolNames.js"
 import * as Results from "./toolkitResults.js"
 
 /** @internal */
@@ -178,6 +179,32 @@ const selected = (tools: ReadonlyArray<McpClient.QualifiedTool>, options: Option
   return tools.filter((tool) => (servers === undefined || servers.has(tool.server)) && keep(tool))
 }
 
+/**
+ * The tools a toolkit may hold. Without a user's token or a choice of servers, those of
+ * `availableTools` (lists shared by every toolkit). Otherwise each chosen server (every
+ * configured one when none is chosen) is listed alone, in the session of the user's token when
+ * one is set, so a server whose tools depend on the user shows that user's list. As in
+ * `availableTools`, a server that fails or would need an interactive authorization is left out.
+ */
+const offered = (
+  mcp: McpClient.Service,
+  options: Options<FailureMode>,
+  auth: Option.Option<Redacted.Redacted<string>>
+): Effect.Effect<ReadonlyArray<McpClient.QualifiedTool>> =>
+  options.servers === undefined && Option.isNone(auth)
+    ? mcp.availableTools
+    : Effect.gen(function*() {
+      const servers = options.servers ?? (yield* mcp.status).flatMap((status) => status.unsupported === undefined ? [status.server] : [])
+      const lists = yield* Effect.forEach(servers, (server) =>
+        McpOAuth.nonInteractive(mcp.listTools(server, { auth: Option.getOrUndefined(auth), retry: false })).pipe(
+          Effect.map((tools) => tools.map((tool) => ({ server, tool }))),
+          Effect.catchAll((error) => Effect.as(Effect.logDebug("left out of the toolkit", error.message), []))
+        ), { concurrency: "unbounded" })
+      const listed = lists.flat()
+      const names = qualify(listed.map(({ server, tool }) => ({ server, tool: tool.name })))
+      return listed.map(({ server, tool }, i) => ({ server, name: tool.name, qualifiedName: names[i]!, tool }))
+    })
+
 /** @internal */
 export const make = <Mode extends FailureMode = "return">(
   options: Options<Mode> = {}
@@ -187,7 +214,7 @@ export const make = <Mode extends FailureMode = "return">(
     // a server name that is not configured is a mistake: `isHealthy` fails with the known names
     if (options.servers !== undefined) yield* Effect.forEach(options.servers, (server) => mcp.isHealthy(server), { discard: true })
     const failureMode = (options.failureMode ?? "return") as Mode
-    const tools = selected(yield* mcp.availableTools, options)
+    const tools = selected(yield* offered(mcp, options, yield* CurrentAuth), options)
     const toolkit: Toolkit.Toolkit<Tools<Mode>> = Toolkit.make(...tools.map((tool) => toolOf(tool, failureMode)))
     const callOptions = options.callOptions ?? {}
 
