@@ -37,9 +37,11 @@ describe("negotiation: classifying a probe's failure", () => {
     }
   })
 
-  it("over HTTP, 400, 404 and 405 without a modern error mean legacy; 401, 403, 5xx and network failures are no evidence", () => {
-    for (const status of [400, 404, 405]) expect(Negotiation.classifyFailure("http", transport("Status", status))._tag).toBe("Legacy")
-    for (const status of [401, 403, 408, 429, 500, 502, 503]) {
+  it("over HTTP, any 4xx without a modern error means legacy but 401, 403, 407, 408 and 429; 5xx and network failures are no evidence", () => {
+    for (const status of [400, 404, 405, 406, 409, 410, 415, 422, 499]) {
+      expect(Negotiation.classifyFailure("http", transport("Status", status))._tag).toBe("Legacy")
+    }
+    for (const status of [401, 403, 407, 408, 429, 500, 502, 503, 504]) {
       expect(Negotiation.classifyFailure("http", transport("Status", status))._tag).toBe("Inconclusive")
     }
     for (const reason of ["Connect", "Closed", "Timeout"] as const) {

@@ -6,10 +6,10 @@
  * - A recognised modern error means a modern server: `UnsupportedProtocolVersion` (-32022) names
  *   the versions to pick from; `HeaderMismatch` (-32020) and `MissingRequiredClientCapability`
  *   (-32021) are modern too.
- * - Over HTTP, a 400, 404 or 405 without a recognised modern error (an empty body, a legacy
- *   "no session" error), or a JSON-RPC error answer of another code, means a legacy server:
- *   fall back to `initialize`. Any other status, a 401 or 403, a timeout or a network failure is
- *   no evidence of either: the opening fails and nothing is remembered.
+ * - Over HTTP, a 4xx without a recognised modern error (an empty body, a legacy "no session"
+ *   error), or a JSON-RPC error answer of another code, means a legacy server: fall back to
+ *   `initialize`. A 401, 403, 407, 408 or 429, a 5xx, a timeout or a network failure is no
+ *   evidence of either: the opening fails and nothing is remembered.
  * - Over stdio there are no statuses: any JSON-RPC error that is not a recognised modern one, or
  *   no answer within the probe's deadline, means legacy; a process that dies is no evidence.
  * - On either, a success that is no `DiscoverResult`, or an answer that is no JSON-RPC answer to
@@ -61,6 +61,16 @@ export const supportedOf = (data: unknown): ReadonlyArray<string> =>
 export const isModernCode = (code: number): boolean => modernCodes.has(code)
 
 /**
+ * Statuses that say nothing of the server's age (authorization, a proxy's, a timeout, a rate
+ * limit): any other 4xx without a modern error in its body is an old server's refusal.
+ */
+const noEvidence: ReadonlySet<number> = new Set([401, 403, 407, 408, 429])
+
+/** Whether a failed HTTP status (with no modern error in its body) shows a legacy server. */
+export const isAgeEvidence = (status: number | undefined): boolean =>
+  status !== undefined && status >= 400 && status < 500 && !noEvidence.has(status)
+
+/**
  * Classifies the failure of a probe. A success needs no classification: it is `Modern`.
  */
 export const classifyFailure = (transport: Transport, error: McpSessionError): Verdict => {
@@ -74,7 +84,7 @@ export const classifyFailure = (transport: Transport, error: McpSessionError): V
   if (error._tag === "AuthorizationError") return { _tag: "Inconclusive", error }
   switch (error.reason) {
     case "Status":
-      return transport === "http" && (error.status === 400 || error.status === 404 || error.status === 405)
+      return transport === "http" && isAgeEvidence(error.status)
         ? { _tag: "Legacy", why: `the probe was answered with HTTP ${error.status}` }
         : { _tag: "Inconclusive", error }
     case "Timeout":
