@@ -25,8 +25,10 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as McpSchema from "@effect/ai/McpSchema"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { McpSessionError, ToolCallError } from "./McpError.js"
@@ -427,17 +429,19 @@ export function make(options: Options): Effect.Effect<McpSession, McpSessionErro
   const closeTimeout = Duration.decode(options.closeTimeout ?? Defaults.closeTimeout)
   const maxMessageSize = options.maxMessageSize ?? Defaults.maxMessageSize
   if (isStdio(options)) {
-    return Open.open(options, (handlers) =>
-      StdioChannel.make({
-        server: options.server,
-        command: options.command,
-        args: options.args ?? [],
-        env: options.env ?? {},
-        cwd: options.cwd,
-        maxMessageSize,
-        closeTimeout,
-        onExit: options.onExit
-      }, handlers))
+    return Effect.flatMap(Deferred.make<void>(), (started) =>
+      Open.open({ ...options, started: Deferred.await(started) }, (handlers) =>
+        StdioChannel.make({
+          server: options.server,
+          command: options.command,
+          args: options.args ?? [],
+          env: options.env ?? {},
+          cwd: options.cwd,
+          maxMessageSize,
+          closeTimeout,
+          onExit: options.onExit,
+          onOutput: () => Deferred.unsafeDone(started, Exit.void)
+        }, handlers)))
   }
   const cache = { cache: options.protocolCache, cacheKey: Negotiation.endpointKey(options.url) }
   return Open.open({ ...options, ...cache }, (handlers) =>

@@ -13,7 +13,7 @@ import type { Channel, Handlers } from "./channel.js"
 import * as Negotiation from "./negotiation.js"
 import * as Legacy from "./session.js"
 import * as Modern from "./session2026.js"
-import type * as Core from "./sessionCore.js"
+import * as Core from "./sessionCore.js"
 
 /** @internal */
 export interface OpenOptions extends Core.AdapterOptions {
@@ -24,6 +24,8 @@ export interface OpenOptions extends Core.AdapterOptions {
   readonly cacheKey?: string | undefined
   /** HTTP: keep a stream open for notifications outside requests (GET in 2025, subscriptions/listen in 2026-07-28). */
   readonly listen?: boolean | undefined
+  /** stdio: completes on the process's first output, which starts the probe's short deadline. */
+  readonly started?: Effect.Effect<void> | undefined
 }
 
 /** @internal */
@@ -45,6 +47,7 @@ export const open = <R>(
 
   const negotiated = Effect.gen(function*() {
     if (remembered?._tag === "Legacy") return yield* Legacy.make(options, connect)
+    const ids = Core.idCounter()
     const slot: { current: Handlers | undefined } = { current: undefined }
     const delegating: Handlers = {
       onMessage: (message, during) => slot.current === undefined ? Effect.void : slot.current.onMessage(message, during),
@@ -52,14 +55,14 @@ export const open = <R>(
     }
     const channel = yield* connect(delegating)
     const version = pin ?? (remembered?._tag === "Modern" ? remembered.version : Negotiation.modernVersions[0]!)
-    const opened = yield* Modern.open({ ...options, version, fallback: pin === undefined }, channel, slot)
+    const opened = yield* Modern.open({ ...options, ids, version, fallback: pin === undefined }, channel, slot)
     if (opened._tag === "Modern") {
       const info = yield* opened.session.info
       yield* remember({ _tag: "Modern", version: info.protocolVersion })
       return opened.session
     }
     yield* Effect.logDebug(`falling back to initialize: ${opened.why}`).pipe(Effect.annotateLogs({ server: options.server }))
-    const session = yield* Legacy.make({ ...options, version: opened.version }, (handlers) =>
+    const session = yield* Legacy.make({ ...options, ids, version: opened.version }, (handlers) =>
       Effect.sync(() => {
         slot.current = handlers
         return channel

@@ -40,7 +40,10 @@ const CLIENT_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
 const LOG_LEVEL = "io.modelcontextprotocol/logLevel"
 const SERVER_INFO = "io.modelcontextprotocol/serverInfo"
 
-/** The longest a stdio probe waits before taking silence for a legacy server. */
+/**
+ * How long a stdio probe waits, once the process has shown signs of life, before taking silence
+ * for a legacy server. A process slow to start is not old: the wait starts at its first output.
+ */
 const stdioProbeTimeout = Duration.seconds(5)
 
 /** @internal */
@@ -53,6 +56,8 @@ export interface ModernOptions extends Core.AdapterOptions {
   readonly maxInputRounds?: number | undefined
   /** HTTP: listen for list changes (`subscriptions/listen`); over stdio they are always listened for. */
   readonly listen?: boolean | undefined
+  /** stdio: completes on the process's first output. */
+  readonly started?: Effect.Effect<void> | undefined
 }
 
 const DiscoverResult = Schema.Struct({
@@ -173,16 +178,20 @@ export const open = (
         return Effect.tap(answered, (result) => rounds === 1 ? cache.keep(method, params, result) : undefined)
       })
 
-    const discover = (timeout: Duration.DurationInput | undefined) =>
-      request("server/discover", {}, sessionTarget, timeout === undefined ? undefined : { timeout }).pipe(
-        Effect.flatMap((answer) => decodeDiscover(answer, sessionTarget))
-      )
+    const discover = request("server/discover", {}, sessionTarget, undefined).pipe(
+      Effect.flatMap((answer) => decodeDiscover(answer, sessionTarget))
+    )
+    // over stdio a legacy server may never answer a method it does not know
+    const silence = options.started === undefined ? undefined : options.started.pipe(
+      Effect.zipRight(Effect.sleep(Duration.min(core.defaultTimeout, stdioProbeTimeout))),
+      Effect.zipRight(Effect.fail(Transport.transportError(sessionTarget, "Timeout", `no answer to "server/discover" within ${Duration.format(stdioProbeTimeout)} of the process's first output`)))
+    )
+    const probe = silence === undefined ? discover : Effect.raceFirst(discover, silence)
 
     // the probe: at most one retry with a version the server named
-    const probeTimeout = http ? undefined : Duration.min(core.defaultTimeout, stdioProbeTimeout)
     let discovered: DiscoverResult | undefined
     for (let attempt = 0; discovered === undefined; attempt++) {
-      const outcome = yield* Effect.either(discover(probeTimeout))
+      const outcome = yield* Effect.either(probe)
       if (Either.isRight(outcome)) {
         const supported = outcome.right.supportedVersions
         if (supported.length === 0 || supported.includes(version)) {

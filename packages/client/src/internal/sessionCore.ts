@@ -35,6 +35,18 @@ export interface AdapterOptions {
   readonly handlers?: McpSession.ClientHandlers | undefined
   /** The session's bearer token, told to the handlers of server requests. */
   readonly auth?: Redacted.Redacted<string> | undefined
+  /**
+   * The channel's request ids, when adapters take turns on one channel (the probe, then
+   * `initialize`): an id is never used twice on a connection, or a late answer to one request
+   * would settle another.
+   */
+  readonly ids?: (() => number) | undefined
+}
+
+/** Request ids from 1. @internal */
+export const idCounter = (): () => number => {
+  let next = 1
+  return () => next++
 }
 
 /** A request as the adapter encodes it: the JSON-RPC text and the headers that go with it. */
@@ -92,7 +104,7 @@ export const make = (
     const serverRequests = ServerRequests.make(options.handlers, options.auth)
     const progress = Progress.makeRoutes(yield* Effect.clock, scope)
     let channel: Channel | undefined
-    let nextId = 1
+    const nextId = options.ids ?? idCounter()
 
     const sendInBackground = (body: string, what: string, onFailure: string) =>
       // lazily: a server may speak before the channel is handed over
@@ -141,7 +153,7 @@ export const make = (
     const request: Core["request"] = (method, params, target, requestOptions, encode, send, onSent) =>
       Effect.suspend(() => {
         const timeout = requestOptions?.timeout === undefined ? defaultTimeout : Duration.decode(requestOptions.timeout)
-        const id = nextId++
+        const id = nextId()
         onSent?.(id)
         if (requestOptions?.meta !== undefined) params = Telemetry.withMeta(params, requestOptions.meta)
         const opened = requestOptions?.onSend === undefined ? undefined : info()
@@ -183,7 +195,7 @@ export const make = (
       defaultTimeout,
       clientInfo: options.clientInfo ?? defaultClientInfo,
       serverRequests,
-      nextId: () => nextId++,
+      nextId,
       attach: (built) => {
         channel = serverRequests.track(built)
         return channel

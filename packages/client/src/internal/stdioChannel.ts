@@ -31,6 +31,8 @@ export interface StdioChannelOptions {
   readonly maxMessageSize: number
   readonly closeTimeout: Duration.Duration
   readonly onExit: Effect.Effect<void> | undefined
+  /** Told of the process's first output, on stdout or stderr: it has started. */
+  readonly onOutput?: (() => void) | undefined
 }
 
 /** What a server process inherits of ours; everything else must be given in its `env`. */
@@ -156,9 +158,17 @@ export const make = (
       waiting(answer)
     }
 
+    let spoke = false
+    const started = () => {
+      if (spoke) return
+      spoke = true
+      options.onOutput?.()
+    }
+
     const splitStdout = lineSplitter(maxMessageSize, "fail")
     /** Settles the answers of a chunk on the spot; an effect when it holds more to do (notifications, server requests, warnings). */
     const onStdout = (chunk: Uint8Array): Effect.Effect<void, TransportError> | undefined => {
+      started()
       const lines = splitStdout(chunk)
       if (lines === undefined) {
         return Effect.fail(
@@ -197,6 +207,7 @@ export const make = (
 
     const splitStderr = lineSplitter(STDERR_LINE_LIMIT, "cut")
     const onStderr = (chunk: Uint8Array) => {
+      started()
       const lines = splitStderr(chunk) ?? []
       return Effect.forEach(lines, (line) => {
         stderrTail.push(line)
