@@ -39,6 +39,7 @@ const CLIENT_INFO = "io.modelcontextprotocol/clientInfo"
 const CLIENT_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
 const LOG_LEVEL = "io.modelcontextprotocol/logLevel"
 const SERVER_INFO = "io.modelcontextprotocol/serverInfo"
+const TOOLS_LIST_CHANGED = "notifications/tools/list_changed"
 
 /**
  * How long a stdio probe waits, once the process has shown signs of life, before taking silence
@@ -309,9 +310,33 @@ export const open = (
           // the definition changed under us: list again once, and call with the new headers
           Effect.catchIf(
             (error): error is HeaderMismatchError => http && error._tag === "HeaderMismatchError",
-            () => Effect.zipRight(listTools(listing), methods.callTool(tool, args, requestOptions))
+            () => Effect.zipRight(relisted(tool, listing), methods.callTool(tool, args, requestOptions))
           )
         )
+      })
+
+    /**
+     * Lists the tools after a `HeaderMismatch`, which says the server's list changed as a
+     * `list_changed` would: the owner of the session's lists is told so (its list, annotations
+     * included, is stale however fresh its `ttlMs`), and the tool must still be there, valid.
+     */
+    const relisted = (tool: string, listing: McpSession.RequestOptions) =>
+      Effect.gen(function*() {
+        cache.invalidate(TOOLS_LIST_CHANGED, undefined)
+        if (options.onNotification !== undefined) {
+          yield* options.onNotification({ method: TOOLS_LIST_CHANGED, params: undefined })
+        }
+        yield* listTools(listing)
+        const known = toolHeaders?.get(tool)
+        if (known?._tag === "Valid") return
+        return yield* ProtocolError.refused({
+          server,
+          tool,
+          code: JsonRpc.INVALID_PARAMS,
+          message: known === undefined
+            ? "the server refused the call's headers (-32020), and its tools listed again no longer include it"
+            : `the server refused the call's headers (-32020), and the tool listed again has invalid x-mcp-header annotations: ${known.reason}`
+        })
       })
 
     const ping = (requestOptions?: McpSession.RequestOptions) =>
