@@ -57,10 +57,11 @@ export const make = (options: {
   }
 
   /** The tool's definition, from the session's list, listed once more before giving up on it. */
-  const definition = (session: McpSession.McpSession, tool: string) => {
+  const definition = (session: McpSession.McpSession, tool: string, meta: McpSession.RequestOptions["meta"]) => {
     const found = pool.cachedTools(session)?.find((candidate) => candidate.name === tool)
     if (found !== undefined) return Effect.succeed(found)
-    return Effect.flatMap(pool.fetchTools(session, Attempt.untimed), (tools) => {
+    // on the call's behalf, so in its trace; the id it is sent with is the listing's, not the call's
+    return Effect.flatMap(pool.fetchTools(session, meta === undefined ? Attempt.untimed : { ...Attempt.untimed, meta }), (tools) => {
       const fresh = tools.find((candidate) => candidate.name === tool)
       return fresh !== undefined
         ? Effect.succeed(fresh)
@@ -88,7 +89,7 @@ export const make = (options: {
         const onCallersFiber = () => pool.ready(config, auth) !== undefined
         const attempt = attempts.run(config, tool, timeout, state, onCallersFiber, () =>
           pool.use(config, auth, (session) =>
-            Effect.flatMap(definition(session, tool), (found) => {
+            Effect.flatMap(definition(session, tool, requestOptions.meta), (found) => {
               if (callOptions.idempotent === undefined) {
                 state.safeToRepeat = found.annotations?.readOnlyHint === true || found.annotations?.idempotentHint === true
               }

@@ -293,8 +293,13 @@ export const open = (
 
     const callTool: McpSession.McpSession["callTool"] = (tool, args, requestOptions) =>
       Effect.gen(function*() {
-        // a listing on the call's behalf keeps its deadline and headers, not its progress handler
-        const listing: McpSession.RequestOptions = { timeout: requestOptions?.timeout, headers: requestOptions?.headers }
+        // a listing on the call's behalf keeps its deadline, headers and trace context, not its
+        // progress handler nor `onSend` (its id is not the call's)
+        const listing: McpSession.RequestOptions = {
+          timeout: requestOptions?.timeout,
+          headers: requestOptions?.headers,
+          meta: requestOptions?.meta
+        }
         // the headers a call carries come from the tool's definition: learn it first
         if (http && !toolHeaders?.has(tool)) yield* Effect.ignore(listTools(listing))
         const known = toolHeaders?.get(tool)
