@@ -393,7 +393,8 @@ export interface McpSession {
   /**
    * 2026-07-28: until when (epoch milliseconds of the session's clock) the last answer of a list
    * method (`tools/list`, `prompts/list`, `resources/list`, `resources/templates/list`) stays
-   * fresh by its `ttlMs` (the least of its pages; an absent `ttlMs` counts as 0), or `undefined`
+   * fresh by its `ttlMs` (the least of its pages; without `ttlMs`, until a `list_changed` while a
+   * `subscriptions/listen` stream watches for it, else stale at once), or `undefined`
    * when it was not listed or was invalidated since. Absent for a 2025 session, whose lists stay
    * fresh until a `list_changed`.
    */

@@ -147,7 +147,9 @@ export const open = (
       )
 
     const clock = yield* Effect.clock
-    const cache = Cache.make(clock)
+    // the listener comes after discovery, which its filter needs; until then nothing is watched
+    let listening: Listen.Listener | undefined
+    const cache = Cache.make(clock, () => listening?.watching())
 
     const request = (
       method: string,
@@ -274,6 +276,7 @@ export const open = (
             : core.request("subscriptions/listen", { notifications: filter }, sessionTarget, { timeout: Duration.infinity }, encode, send, onSent)
         )
     })
+    listening = listener
     slot.current = { onMessage: listener.onMessage, reinitialize: () => Effect.void }
 
     /** Lists the tools, leaving out (and logging) those whose `x-mcp-header` is invalid. */
