@@ -7,10 +7,12 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import * as TestServices from "effect/TestServices"
 import { McpSession } from "../src/index.js"
-import { eventually } from "./support/effects.js"
+import * as Negotiation from "../src/internal/negotiation.js"
+import { eventually, failureOf } from "./support/effects.js"
 import { captureLogs, textOf } from "./support/logs.js"
 import { server2026Http, server2026StdioCommand } from "./support/server2026Peer.js"
 
@@ -42,6 +44,46 @@ describe("negotiation with 2025 servers", () => {
       expect(requests()).toEqual([["server/discover", 1], ["initialize", 2], ["tools/list", 3]])
     }).pipe(Effect.provide(logs.layer))
   })
+})
+
+describe("the verdict remembered per endpoint", () => {
+  it.scopedLive("concurrent first openings of one endpoint share one probe", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http(["--legacy-only"])
+      const protocolCache = McpSession.makeProtocolCache()
+      const sessions = yield* Effect.all(
+        Array.from({ length: 3 }, () => McpSession.make({ server: "old", url: server.url, protocolCache })),
+        { concurrency: "unbounded" }
+      )
+      for (const session of sessions) expect((yield* session.info).protocolVersion).toBe("2025-11-25")
+      const probes = (yield* server.received).filter((record) => record.kind === "request" && record.method === "server/discover")
+      expect(probes).toHaveLength(1)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("a 401 is no evidence: the remembered verdict stays", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http(["--bearer", "secret"])
+      const protocolCache = McpSession.makeProtocolCache()
+      const key = Negotiation.endpointKey(server.url)
+      protocolCache.set(key, { _tag: "Modern", version: "2026-07-28" })
+      yield* failureOf(McpSession.make({ server: "guarded", url: server.url, protocolCache }))
+      expect(protocolCache.get(key)).toEqual({ _tag: "Modern", version: "2026-07-28" })
+      const session = yield* McpSession.make({ server: "guarded", url: server.url, protocolCache, auth: Redacted.make("secret") })
+      expect((yield* session.info).protocolVersion).toBe("2026-07-28")
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("a server remembered as old that refuses initialize is probed again in the same opening", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http()
+      const protocolCache = McpSession.makeProtocolCache()
+      const key = Negotiation.endpointKey(server.url)
+      protocolCache.set(key, { _tag: "Legacy" })
+      const session = yield* McpSession.make({ server: "upgraded", url: server.url, protocolCache })
+      expect((yield* session.info).protocolVersion).toBe("2026-07-28")
+      expect(protocolCache.get(key)).toEqual({ _tag: "Modern", version: "2026-07-28" })
+      const methods = (yield* server.received).filter((record) => record.kind === "request").map((record) => record.method)
+      expect(methods).toEqual(["initialize", "server/discover"])
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 })
 
 describe("negotiation over stdio with a server slow to start", () => {

@@ -16,8 +16,8 @@
  *   the probe, means legacy (a modern server answers its own discovery).
  *
  * The outcome is remembered per endpoint URL (a refinement of the specification's "per origin":
- * two endpoints of one origin may differ) for the life of the `McpClient`, and forgotten when a
- * session opened on it fails to open, so that the next opening probes again. A stdio server's
+ * two endpoints of one origin may differ) for the life of the `McpClient`, and forgotten when the
+ * server refuses an opening (`isEvidence`), so that the next opening probes again. A stdio server's
  * outcome lives as long as its process, which is the session's.
  */
 import * as Predicate from "effect/Predicate"
@@ -69,6 +69,22 @@ const noEvidence: ReadonlySet<number> = new Set([401, 403, 407, 408, 429])
 /** Whether a failed HTTP status (with no modern error in its body) shows a legacy server. */
 export const isAgeEvidence = (status: number | undefined): boolean =>
   status !== undefined && status >= 400 && status < 500 && !noEvidence.has(status)
+
+/**
+ * Whether an opening's failure is the server's own word on what it speaks (a JSON-RPC error, or
+ * a 4xx that is evidence of age), which undoes a remembered verdict; a missing token, a server
+ * error or a network failure is not.
+ */
+export const isEvidence = (error: McpSessionError): boolean => {
+  switch (error._tag) {
+    case "AuthorizationError":
+      return false
+    case "TransportError":
+      return error.reason === "Status" && isAgeEvidence(error.status)
+    default:
+      return true
+  }
+}
 
 /**
  * Classifies the failure of a probe. A success needs no classification: it is `Modern`.

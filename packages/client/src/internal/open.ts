@@ -3,7 +3,9 @@
  * otherwise the 2026-07-28 adapter probes with `server/discover` (`negotiation.ts` reads the
  * answer) and, when the server is legacy, the 2025 adapter opens the same channel (the same
  * process, over stdio) with `initialize`. The verdict is remembered in the cache, per endpoint,
- * and forgotten when an opening on it fails.
+ * one probe at a time per endpoint, and forgotten only when the server itself refuses an opening
+ * (a JSON-RPC error, a 4xx that is evidence of age); a server remembered as old that refuses
+ * `initialize` so is probed again within the same opening.
  */
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
@@ -41,12 +43,65 @@ export const open = <R>(
     return Legacy.make({ ...options, version: pin }, connect)
   }
   const { cache, cacheKey } = options
-  const remembered = pin === undefined && cacheKey !== undefined ? cache?.get(cacheKey) : undefined
-  const remember = (era: Negotiation.Era) => Effect.sync(() => cacheKey !== undefined && cache?.set(cacheKey, era))
-  const forget = Effect.sync(() => cacheKey !== undefined && cache?.delete(cacheKey))
+  if (pin !== undefined || cache === undefined || cacheKey === undefined) {
+    return Effect.map(negotiate(options, pin, undefined, connect), ({ session }) => session)
+  }
+  const remember = (era: Negotiation.Era) => Effect.sync(() => cache.set(cacheKey, era))
+  // an opening that fails for want of a token, on a server error or a network failure says
+  // nothing of the server's age: only the server's own refusal undoes what a probe learned
+  const forgetOnEvidence = (error: McpSessionError) =>
+    Effect.sync(() => Negotiation.isEvidence(error) && cache.delete(cacheKey))
+  const opened = (remembered: Negotiation.Era | undefined) =>
+    negotiate(options, undefined, remembered, connect).pipe(
+      Effect.tap(({ era }) => remember(era)),
+      Effect.map(({ session }) => session)
+    )
+  return Effect.suspend(() => {
+    const remembered = cache.get(cacheKey)
+    if (remembered === undefined) {
+      // one probe per endpoint at a time: openings that wait for it read its verdict
+      const lock = lockOf(cache, cacheKey)
+      return lock.withPermits(1)(Effect.suspend(() => opened(cache.get(cacheKey)))).pipe(Effect.tapError(forgetOnEvidence))
+    }
+    if (remembered._tag === "Modern") return Effect.tapError(opened(remembered), forgetOnEvidence)
+    // a server remembered as old that refuses `initialize` may have been upgraded: probe it now
+    return opened(remembered).pipe(
+      Effect.catchIf(Negotiation.isEvidence, (error) =>
+        Effect.logDebug(`initialize was refused, probing again: ${error.message}`).pipe(
+          Effect.annotateLogs({ server: options.server }),
+          Effect.zipRight(Effect.sync(() => cache.delete(cacheKey))),
+          Effect.zipRight(opened(undefined))
+        )),
+      Effect.tapError(forgetOnEvidence)
+    )
+  })
+}
 
-  const negotiated = Effect.gen(function*() {
-    if (remembered?._tag === "Legacy") return yield* Legacy.make(options, connect)
+/** Per cache, a lock per endpoint key, taken while a probe runs. */
+const locks = new WeakMap<Negotiation.Cache, Map<string, Effect.Semaphore>>()
+const lockOf = (cache: Negotiation.Cache, key: string): Effect.Semaphore => {
+  let byKey = locks.get(cache)
+  if (byKey === undefined) {
+    byKey = new Map()
+    locks.set(cache, byKey)
+  }
+  let lock = byKey.get(key)
+  if (lock === undefined) {
+    lock = Effect.unsafeMakeSemaphore(1)
+    byKey.set(key, lock)
+  }
+  return lock
+}
+
+/** Opens the session, probing unless `remembered` says the server is old. */
+const negotiate = <R>(
+  options: OpenOptions,
+  pin: string | undefined,
+  remembered: Negotiation.Era | undefined,
+  connect: (handlers: Handlers) => Effect.Effect<Channel, TransportError, R>
+): Effect.Effect<{ readonly session: McpSession.McpSession; readonly era: Negotiation.Era }, McpSessionError, R | Scope.Scope> =>
+  Effect.gen(function*() {
+    if (remembered?._tag === "Legacy") return { session: yield* Legacy.make(options, connect), era: remembered }
     const ids = Core.idCounter()
     const slot: { current: Handlers | undefined } = { current: undefined }
     const delegating: Handlers = {
@@ -58,8 +113,7 @@ export const open = <R>(
     const opened = yield* Modern.open({ ...options, ids, version, fallback: pin === undefined }, channel, slot)
     if (opened._tag === "Modern") {
       const info = yield* opened.session.info
-      yield* remember({ _tag: "Modern", version: info.protocolVersion })
-      return opened.session
+      return { session: opened.session, era: { _tag: "Modern", version: info.protocolVersion } as const }
     }
     yield* Effect.logDebug(`falling back to initialize: ${opened.why}`).pipe(Effect.annotateLogs({ server: options.server }))
     const session = yield* Legacy.make({ ...options, ids, version: opened.version }, (handlers) =>
@@ -67,8 +121,5 @@ export const open = <R>(
         slot.current = handlers
         return channel
       }))
-    yield* remember({ _tag: "Legacy" })
-    return session
+    return { session, era: { _tag: "Legacy" } as const }
   })
-  return Effect.tapError(negotiated, () => forget)
-}
