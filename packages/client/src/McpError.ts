@@ -10,6 +10,7 @@
  */
 import * as DateTime from "effect/DateTime"
 import * as Schema from "effect/Schema"
+import { HEADER_MISMATCH, MISSING_CLIENT_CAPABILITY, UNSUPPORTED_PROTOCOL_VERSION } from "./internal/modernCodes.js"
 
 const where = (server: string, tool?: string): string =>
   tool === undefined ? `MCP server "${server}"` : `MCP server "${server}", tool "${tool}"`
@@ -152,10 +153,6 @@ export class ProtocolError extends Schema.TaggedError<ProtocolError>()("Protocol
   }
 }
 
-/** JSON-RPC error codes defined by the 2026-07-28 revision. */
-const HEADER_MISMATCH = -32020
-const MISSING_CLIENT_CAPABILITY = -32021
-const UNSUPPORTED_PROTOCOL_VERSION = -32022
 
 /**
  * The server found the request's HTTP headers (`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`,

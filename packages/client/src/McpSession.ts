@@ -58,7 +58,7 @@ export const supportedProtocolVersions: ReadonlyArray<string> = [...Negotiation.
  * @since 0.1.0
  * @category models
  */
-export type ProtocolVersion = "auto" | "2026-07-28" | "2025-11-25" | "2025-06-18" | "2025-03-26"
+export type ProtocolVersion = "auto" | Negotiation.Version
 
 /**
  * Where the outcome of negotiations is remembered, per HTTP endpoint, so that later sessions with

@@ -14,18 +14,11 @@ const transport = (reason: TransportError["reason"], status?: number) =>
   new TransportError({ server: "s", reason, detail: "d", ...(status === undefined ? {} : { status }) })
 
 describe("negotiation: classifying a probe's failure", () => {
-  it("a recognised modern error means a modern server, -32022 with what it supports", () => {
-    expect(Negotiation.classifyFailure("http", protocol(-32022, { supported: ["2026-07-28", "2025-11-25", 7], requested: "x" })))
-      .toEqual({ _tag: "Unsupported", supported: ["2026-07-28", "2025-11-25"] })
-    expect(Negotiation.classifyFailure("stdio", protocol(-32022))).toEqual({ _tag: "Unsupported", supported: [] })
-    expect(Negotiation.classifyFailure("http", protocol(-32020))._tag).toBe("Modern")
-    expect(Negotiation.classifyFailure("stdio", protocol(-32021))._tag).toBe("Modern")
-  })
-
-  it("the typed errors of the modern codes classify as their codes do", () => {
+  it("a recognised modern error (typed, as every answer is built) means a modern server, -32022 with what it supports", () => {
     const answer = (code: number, data?: unknown) => fromAnswer({ server: "s", code, message: "m", data })
-    expect(Negotiation.classifyFailure("http", answer(-32022, { supported: ["2026-07-28"], requested: "x" })))
-      .toEqual({ _tag: "Unsupported", supported: ["2026-07-28"] })
+    expect(Negotiation.classifyFailure("http", answer(-32022, { supported: ["2026-07-28", "2025-11-25", 7], requested: "x" })))
+      .toEqual({ _tag: "Unsupported", supported: ["2026-07-28", "2025-11-25"] })
+    expect(Negotiation.classifyFailure("stdio", answer(-32022))).toEqual({ _tag: "Unsupported", supported: [] })
     expect(Negotiation.classifyFailure("http", answer(-32020))._tag).toBe("Modern")
     expect(Negotiation.classifyFailure("stdio", answer(-32021))._tag).toBe("Modern")
   })

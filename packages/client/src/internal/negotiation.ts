@@ -20,21 +20,22 @@
  * server refuses an opening (`isEvidence`), so that the next opening probes again. A stdio server's
  * outcome lives as long as its process, which is the session's.
  */
-import * as Predicate from "effect/Predicate"
 import { type McpSessionError, UnsupportedVersionError } from "../McpError.js"
 
 /** The modern revisions this client speaks, newest first. */
-export const modernVersions: ReadonlyArray<string> = ["2026-07-28"]
+export const modernVersions = ["2026-07-28"] as const satisfies ReadonlyArray<string>
 
 /** The legacy (initialize-based) revisions this client speaks, newest first. */
-export const legacyVersions: ReadonlyArray<string> = ["2025-11-25", "2025-06-18", "2025-03-26"]
+export const legacyVersions = ["2025-11-25", "2025-06-18", "2025-03-26"] as const satisfies ReadonlyArray<string>
 
-/** JSON-RPC error codes the 2026-07-28 revision defines. */
-export const HEADER_MISMATCH = -32020
-export const MISSING_CLIENT_CAPABILITY = -32021
-export const UNSUPPORTED_PROTOCOL_VERSION = -32022
+/** A revision this client speaks. */
+export type Version = typeof modernVersions[number] | typeof legacyVersions[number]
 
-const modernCodes: ReadonlySet<number> = new Set([HEADER_MISMATCH, MISSING_CLIENT_CAPABILITY, UNSUPPORTED_PROTOCOL_VERSION])
+/** Whether this client speaks `version` as a modern revision. */
+export const isModern = (version: string): boolean => (modernVersions as ReadonlyArray<string>).includes(version)
+
+/** Whether this client speaks `version` as a legacy revision. */
+export const isLegacy = (version: string): boolean => (legacyVersions as ReadonlyArray<string>).includes(version)
 
 /** What a probe's answer says about the server. */
 export type Verdict =
@@ -49,16 +50,6 @@ export type Verdict =
 
 /** The transport a probe ran over, which decides what a failure means. */
 export type Transport = "http" | "stdio"
-
-/** The versions a -32022 error's `data.supported` lists, or none. */
-export const supportedOf = (data: unknown): ReadonlyArray<string> =>
-  Predicate.isRecord(data) && Array.isArray(data.supported) ? data.supported.filter(Predicate.isString) : []
-
-/**
- * Whether a JSON-RPC error code is one the 2026-07-28 revision defines (the evidence of a
- * modern server).
- */
-export const isModernCode = (code: number): boolean => modernCodes.has(code)
 
 /**
  * Statuses that say nothing of the server's age (authorization, a proxy's, a timeout, a rate
@@ -92,11 +83,8 @@ export const isEvidence = (error: McpSessionError): boolean => {
 export const classifyFailure = (transport: Transport, error: McpSessionError): Verdict => {
   if (error._tag === "UnsupportedVersionError") return { _tag: "Unsupported", supported: error.supported }
   if (error._tag === "HeaderMismatchError" || error._tag === "MissingCapabilityError") return { _tag: "Modern" }
-  if (error._tag === "ProtocolError") {
-    if (error.code === UNSUPPORTED_PROTOCOL_VERSION) return { _tag: "Unsupported", supported: supportedOf(error.data) }
-    if (isModernCode(error.code)) return { _tag: "Modern" }
-    return { _tag: "Legacy", why: `the probe was answered with JSON-RPC error ${error.code}` }
-  }
+  // the modern codes have their typed errors (`McpError.fromAnswer`): any other is a legacy server's
+  if (error._tag === "ProtocolError") return { _tag: "Legacy", why: `the probe was answered with JSON-RPC error ${error.code}` }
   if (error._tag === "AuthorizationError") return { _tag: "Inconclusive", error }
   switch (error.reason) {
     case "Status":

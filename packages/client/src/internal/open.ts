@@ -36,8 +36,8 @@ export const open = <R>(
   connect: (handlers: Handlers) => Effect.Effect<Channel, TransportError, R>
 ): Effect.Effect<McpSession.McpSession, McpSessionError, R | Scope.Scope> => {
   const pin = options.protocolVersion === "auto" ? undefined : options.protocolVersion
-  if (pin !== undefined && !Negotiation.modernVersions.includes(pin)) {
-    if (!Negotiation.legacyVersions.includes(pin)) {
+  if (pin !== undefined && !Negotiation.isModern(pin)) {
+    if (!Negotiation.isLegacy(pin)) {
       return Effect.fail(Negotiation.noCommonVersion(options.server, pin, []))
     }
     return Legacy.make({ ...options, version: pin }, connect)

@@ -191,45 +191,45 @@ export const open = (
     )
     const probe = silence === undefined ? discover : Effect.raceFirst(discover, silence)
 
+    /**
+     * What to do after the server named the versions it takes: a pinned revision never changes;
+     * otherwise one retry with a modern version we share, or `initialize` with a legacy one.
+     */
+    const renegotiate = (supported: ReadonlyArray<string>, attempt: number) => {
+      const chosen = options.fallback ? Negotiation.pick(supported, { modern: Negotiation.modernVersions, legacy: Negotiation.legacyVersions }) : undefined
+      if (chosen?._tag === "Modern" && attempt === 0) {
+        version = chosen.version
+        return Effect.succeed(undefined)
+      }
+      if (chosen?._tag === "Legacy") {
+        return Effect.succeed({ _tag: "Legacy", why: "the server named only legacy versions", version: chosen.version } as const)
+      }
+      return Effect.fail(Negotiation.noCommonVersion(server, version, supported))
+    }
+
     // the probe: at most one retry with a version the server named
     let discovered: DiscoverResult | undefined
     for (let attempt = 0; discovered === undefined; attempt++) {
       const outcome = yield* Effect.either(probe)
+      let supported: ReadonlyArray<string>
       if (Either.isRight(outcome)) {
-        const supported = outcome.right.supportedVersions
+        supported = outcome.right.supportedVersions
         if (supported.length === 0 || supported.includes(version)) {
           discovered = outcome.right
           break
         }
-        const chosen = Negotiation.pick(supported, { modern: Negotiation.modernVersions, legacy: Negotiation.legacyVersions })
-        if (chosen?._tag === "Modern" && attempt === 0) {
-          version = chosen.version
-          continue
-        }
-        if (chosen?._tag === "Legacy" && options.fallback) return { _tag: "Legacy", why: "the server named only legacy versions", version: chosen.version }
-        return yield* Negotiation.noCommonVersion(server, version, supported)
-      }
-      const verdict = Negotiation.classifyFailure(channel.kind, outcome.left)
-      switch (verdict._tag) {
-        case "Inconclusive":
-          return yield* verdict.error
-        case "Legacy":
+      } else {
+        const verdict = Negotiation.classifyFailure(channel.kind, outcome.left)
+        if (verdict._tag === "Inconclusive") return yield* verdict.error
+        if (verdict._tag === "Modern") return yield* outcome.left
+        if (verdict._tag === "Legacy") {
           if (options.fallback) return { _tag: "Legacy", why: verdict.why, version: undefined }
           return yield* outcome.left
-        case "Modern":
-          return yield* outcome.left
-        case "Unsupported": {
-          const chosen = Negotiation.pick(verdict.supported, { modern: Negotiation.modernVersions, legacy: Negotiation.legacyVersions })
-          if (chosen?._tag === "Modern" && attempt === 0) {
-            version = chosen.version
-            continue
-          }
-          if (chosen?._tag === "Legacy" && options.fallback) {
-            return { _tag: "Legacy", why: "the server named only legacy versions", version: chosen.version }
-          }
-          return yield* Negotiation.noCommonVersion(server, version, verdict.supported)
         }
+        supported = verdict.supported
       }
+      const legacy = yield* renegotiate(supported, attempt)
+      if (legacy !== undefined) return legacy
     }
 
     const serverInfo = Either.getOrElse(
