@@ -13,7 +13,6 @@
  * subscriptions go through `subscriptions/listen` (`listen2026.ts`).
  */
 import * as McpSchema from "@effect/ai/McpSchema"
-import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -22,7 +21,6 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { type HeaderMismatchError, type McpSessionError, ProtocolError } from "../McpError.js"
 import type * as McpSession from "../McpSession.js"
-import * as Abort from "./abort.js"
 import type { Channel, Handlers, Outgoing } from "./channel.js"
 import * as Cache from "./cache2026.js"
 import * as InputRequired from "./inputRequired.js"
@@ -101,7 +99,6 @@ export const open = (
 
     let version = options.version
     let logLevel: McpSchema.LoggingLevel | undefined
-    let closed = false
     /** Each tool's `Mcp-Param-*` headers, from the last `tools/list` (HTTP only). */
     let toolHeaders: Map<string, McpHeaders.ToolHeaders> | undefined
 
@@ -131,20 +128,15 @@ export const open = (
       }
     }
 
-    const send = (message: Outgoing): Effect.Effect<unknown, McpSessionError> =>
-      channel.request(message).pipe(
+    const send = (message: Outgoing): Effect.Effect<unknown, McpSessionError> => {
+      const sent = channel.request(message).pipe(
         // no session id is ever sent, so no session can expire
         Effect.catchTag("SessionExpired", () =>
-          Effect.fail(Transport.transportError(message.target, "Status", `"${message.method}" was answered with HTTP 404`, { status: 404 }))),
-        // over HTTP, the aborted request closed its stream, which is the cancellation
-        Effect.onError((cause) =>
-          Effect.withFiberRuntime((fiber) =>
-            !http && (Cause.isInterruptedOnly(cause) || Abort.current(fiber)?.aborted === true)
-              ? Core.cancel(core, message.id)
-              : Effect.void
-          )
-        )
+          Effect.fail(Transport.transportError(message.target, "Status", `"${message.method}" was answered with HTTP 404`, { status: 404 })))
       )
+      // over HTTP, the aborted request closed its stream, which is the cancellation
+      return http ? sent : core.cancelling(message.id, sent)
+    }
 
     const clock = yield* Effect.clock
     // the listener comes after discovery, which its filter needs; until then nothing is watched
@@ -157,8 +149,7 @@ export const open = (
       target: Transport.Target,
       requestOptions: McpSession.RequestOptions | undefined
     ): Effect.Effect<unknown, McpSessionError> =>
-      Effect.suspend(() => {
-        if (closed) return Effect.fail(Transport.transportError(target, "Closed", "the session is closed"))
+      core.guarded(target, Effect.suspend(() => {
         const hit = cache.lookup(method, params)
         if (hit !== undefined) return Effect.succeed(hit)
         let rounds = 0
@@ -179,7 +170,7 @@ export const open = (
           : once(params)
         // the answer of a retry with inputResponses or requestState is never kept
         return Effect.tap(answered, (result) => rounds === 1 ? cache.keep(method, params, result) : undefined)
-      })
+      }))
 
     const discover = request("server/discover", {}, sessionTarget, undefined).pipe(
       Effect.flatMap((answer) => decodeDiscover(answer, sessionTarget))
@@ -270,11 +261,7 @@ export const open = (
         return core.onMessage(message, during)
       },
       listen: (filter, onSent) =>
-        Effect.suspend(() =>
-          closed
-            ? Effect.fail(Transport.transportError(sessionTarget, "Closed", "the session is closed"))
-            : core.request("subscriptions/listen", { notifications: filter }, sessionTarget, { timeout: Duration.infinity }, encode, send, onSent)
-        )
+        core.request("subscriptions/listen", { notifications: filter }, sessionTarget, { timeout: Duration.infinity }, encode, send, onSent)
     })
     listening = listener
     slot.current = { onMessage: listener.onMessage, reinitialize: () => Effect.void }
@@ -365,9 +352,7 @@ export const open = (
         return Effect.void
       })
 
-    const close = Effect.sync(() => {
-      closed = true
-    }).pipe(Effect.zipRight(channel.close))
+    const close = Effect.zipRight(Effect.sync(core.markClosed), channel.close)
     yield* Effect.addFinalizer(() => close)
 
     const session: McpSession.McpSession = {
