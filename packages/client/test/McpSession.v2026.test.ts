@@ -8,7 +8,10 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Deferred from "effect/Deferred"
 import * as Fiber from "effect/Fiber"
+import * as TestClock from "effect/TestClock"
+import * as TestServices from "effect/TestServices"
 import { McpElicitation, McpRoots, McpSampling, McpSession } from "../src/index.js"
 import { eventually, eventuallyValue, failureOf } from "./support/effects.js"
 import { captureLogs, textOf } from "./support/logs.js"
@@ -265,6 +268,25 @@ describe("McpSession negotiation with 2025 servers", () => {
       expect(Exit.isFailure(exit)).toBe(true)
       expect(peer.requests.some((request) => request.headers["mcp-method"] === undefined)).toBe(false)
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+})
+
+describe("McpSession 2026-07-28 input_required and time", () => {
+  it.scoped("a handler that never answers an input request fails the request at its timeout (TestClock)", () =>
+    Effect.gen(function*() {
+      const asked = yield* Deferred.make<void>()
+      const elicitation = yield* McpElicitation.make({ form: () => Effect.zipRight(Deferred.succeed(asked, undefined), Effect.never) })
+      const session = yield* TestServices.provideLive(
+        McpSession.make({ server: "new", ...server2026StdioCommand(), handlers: { elicitation } })
+      )
+      const call = yield* Effect.fork(session.callTool("confirm", { ask: ["elicitation"] }, { timeout: "10 seconds" }))
+      yield* Deferred.await(asked)
+      yield* TestClock.adjust("11 seconds")
+      const error = yield* TestServices.provideLive(Effect.timeout(failureOf(Fiber.join(call)), "5 seconds"))
+      expect(error._tag).toBe("TransportError")
+      if (error._tag !== "TransportError") return
+      expect(error.reason).toBe("Timeout")
+      expect(error.detail).toContain("input requests")
+    }))
 })
 
 describe("McpSession 2026-07-28 over stdio", () => {

@@ -165,6 +165,7 @@ export const open = (
             serverRequests: core.serverRequests,
             auth: options.auth,
             maxRounds: options.maxInputRounds ?? InputRequired.defaultMaxRounds,
+            timeout: requestOptions?.timeout === undefined ? core.defaultTimeout : Duration.decode(requestOptions.timeout),
             send: once
           })
           : once(params)
