@@ -430,8 +430,9 @@ export function make(options: Options): Effect.Effect<McpSession, McpSessionErro
   const closeTimeout = Duration.decode(options.closeTimeout ?? Defaults.closeTimeout)
   const maxMessageSize = options.maxMessageSize ?? Defaults.maxMessageSize
   if (isStdio(options)) {
-    return Effect.flatMap(Deferred.make<void>(), (started) =>
-      Open.open({ ...options, started: Deferred.await(started) }, (handlers) =>
+    return Effect.flatMap(Deferred.make<void>(), (started) => {
+      let probing = true
+      return Open.open({ ...options, started: Deferred.await(started), probed: () => void (probing = false) }, (handlers) =>
         StdioChannel.make({
           server: options.server,
           command: options.command,
@@ -441,8 +442,10 @@ export function make(options: Options): Effect.Effect<McpSession, McpSessionErro
           maxMessageSize,
           closeTimeout,
           onExit: options.onExit,
-          onOutput: () => Deferred.unsafeDone(started, Exit.void)
-        }, handlers)))
+          onOutput: () => Deferred.unsafeDone(started, Exit.void),
+          acceptStray: () => probing
+        }, handlers))
+    })
   }
   const cache = { cache: options.protocolCache, cacheKey: Negotiation.endpointKey(options.url) }
   return Open.open({ ...options, ...cache }, (handlers) =>

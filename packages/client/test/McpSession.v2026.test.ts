@@ -316,6 +316,15 @@ describe("McpSession 2026-07-28 over stdio", () => {
     }).pipe(Effect.provide(logs.layer))
   })
 
+  it.scopedLive("once the probe is over, an error answer of id null settles no request, even the only one in flight", () =>
+    Effect.gen(function*() {
+      // a 2025 process: no listen stream, so the call is the only request in flight
+      const session = yield* McpSession.make({ server: "old", ...server2026StdioCommand(["--legacy-only", "--stray-errors"]) })
+      expect((yield* session.info).protocolVersion).toBe("2025-11-25")
+      const result = yield* session.callTool("echo", { text: "hi" })
+      expect(result.isError).not.toBe(true)
+    }))
+
   it.scopedLive("a dual-era process pinned to 2025-11-25 is opened with initialize", () =>
     Effect.gen(function*() {
       const session = yield* McpSession.make({ server: "dual", ...server2026StdioCommand(["--legacy-too"]), protocolVersion: "2025-11-25" })

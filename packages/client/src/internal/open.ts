@@ -28,6 +28,8 @@ export interface OpenOptions extends Core.AdapterOptions {
   readonly listen?: boolean | undefined
   /** stdio: completes on the process's first output, which starts the probe's short deadline. */
   readonly started?: Effect.Effect<void> | undefined
+  /** Told once the probe is over (or when there is none): the channel's leniencies for it end. */
+  readonly probed?: (() => void) | undefined
 }
 
 /** @internal */
@@ -40,6 +42,7 @@ export const open = <R>(
     if (!Negotiation.isLegacy(pin)) {
       return Effect.fail(Negotiation.noCommonVersion(options.server, pin, []))
     }
+    options.probed?.()
     return Legacy.make({ ...options, version: pin }, connect)
   }
   const { cache, cacheKey } = options
@@ -101,7 +104,10 @@ const negotiate = <R>(
   connect: (handlers: Handlers) => Effect.Effect<Channel, TransportError, R>
 ): Effect.Effect<{ readonly session: McpSession.McpSession; readonly era: Negotiation.Era }, McpSessionError, R | Scope.Scope> =>
   Effect.gen(function*() {
-    if (remembered?._tag === "Legacy") return { session: yield* Legacy.make(options, connect), era: remembered }
+    if (remembered?._tag === "Legacy") {
+      options.probed?.()
+      return { session: yield* Legacy.make(options, connect), era: remembered }
+    }
     const ids = Core.idCounter()
     const slot: { current: Handlers | undefined } = { current: undefined }
     const delegating: Handlers = {
@@ -111,6 +117,7 @@ const negotiate = <R>(
     const channel = yield* connect(delegating)
     const version = pin ?? (remembered?._tag === "Modern" ? remembered.version : Negotiation.modernVersions[0]!)
     const opened = yield* Modern.open({ ...options, ids, version, fallback: pin === undefined }, channel, slot)
+    options.probed?.()
     if (opened._tag === "Modern") {
       const info = yield* opened.session.info
       return { session: opened.session, era: { _tag: "Modern", version: info.protocolVersion } as const }

@@ -31,6 +31,12 @@ export interface StdioChannelOptions {
   readonly maxMessageSize: number
   readonly closeTimeout: Duration.Duration
   readonly onExit: Effect.Effect<void> | undefined
+  /**
+   * Whether an error answer with an id no request of ours can have settles the only request in
+   * flight: while the probe is, since some old servers answer a method they do not know so;
+   * later such an answer belongs to no request. Default: never.
+   */
+  readonly acceptStray?: (() => boolean) | undefined
   /** Told of the process's first output, on stdout or stderr: it has started. */
   readonly onOutput?: (() => void) | undefined
 }
@@ -144,11 +150,11 @@ export const make = (
 
     /**
      * An error answer with an id no request of ours can have (null, or a number below 1: ours
-     * are positive integers or strings) is the answer to the only request in flight, if there is
-     * one: some servers answer a method they do not know so.
+     * are positive integers or strings), when accepted, is the answer to the only request in flight.
      */
     const stray = (answer: Answer.Answer) =>
-      answer._tag === "Failure" && (answer.id === null || (typeof answer.id === "number" && answer.id < 1)) && pending.size === 1
+      answer._tag === "Failure" && (answer.id === null || (typeof answer.id === "number" && answer.id < 1)) && pending.size === 1 &&
+      options.acceptStray?.() === true
 
     const settle = (answer: Answer.Answer) => {
       const key = stray(answer) ? [...pending.keys()][0] : answer.id === null ? undefined : String(answer.id)
