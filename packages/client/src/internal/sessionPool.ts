@@ -45,8 +45,12 @@ export interface Lists {
 /** @internal */
 export type ListKind = keyof Lists
 
-/** The request that lists each kind. */
-const listMethods: Record<ListKind, string> = {
+/**
+ * The request that lists each kind.
+ *
+ * @internal
+ */
+export const listMethods: Readonly<Record<ListKind, string>> = {
   tools: "tools/list",
   resources: "resources/list",
   resourceTemplates: "resources/templates/list",
