@@ -102,7 +102,7 @@ describe("McpClient and a HeaderMismatch answer (2026-07-28)", () => {
       const mcp = yield* client(peer.url)
       const error = yield* failureOf(mcp.callTool("changing", "t", { region: "eu" }))
       expect(error._tag).toBe("ProtocolError")
-      expect(error.message).toContain("invalid x-mcp-header")
+      expect(error.message).toContain("x-mcp-header annotations are invalid")
       expect(peer.methods.filter((method) => method === "tools/call")).toHaveLength(1)
     }))
 })

@@ -87,6 +87,18 @@ describe("McpSession 2026-07-28 over Streamable HTTP", () => {
       expect(requests(yield* server.received).length).toBe(all)
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
+  it.scopedLive("refuses, before sending, a call whose x-mcp-header integer is beyond the safe range", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http()
+      const session = yield* McpSession.make({ server: "new", url: server.url })
+      const error = yield* failureOf(session.callTool("regional", { region: "eu", priority: 2 ** 53 + 2 }))
+      expect(error._tag).toBe("ProtocolError")
+      expect(error.message).toContain("Mcp-Param-Priority")
+      expect(requests(yield* server.received).some((record) => record.method === "tools/call")).toBe(false)
+      const fine = yield* session.callTool("regional", { region: "eu", priority: Number.MAX_SAFE_INTEGER })
+      expect(fine.isError).toBe(false)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
   it.scopedLive("answers input_required rounds with the handlers, echoing requestState, each round with a new id", () =>
     Effect.gen(function*() {
       const server = yield* server2026Http()

@@ -293,30 +293,32 @@ export const open = (
         }
         // the headers a call carries come from the tool's definition: learn it first
         if (http && !toolHeaders?.has(tool)) yield* Effect.ignore(listTools(listing))
-        const known = toolHeaders?.get(tool)
-        if (known?._tag === "Invalid") {
-          return yield* ProtocolError.refused({
-            server,
-            tool,
-            code: JsonRpc.INVALID_PARAMS,
-            message: `the tool's x-mcp-header annotations are invalid: ${known.reason}`
-          })
-        }
+        yield* sendable(tool, args, toolHeaders?.get(tool), "")
         return yield* methods.callTool(tool, args, requestOptions).pipe(
           // the definition changed under us: list again once, and call with the new headers
           Effect.catchIf(
             (error): error is HeaderMismatchError => http && error._tag === "HeaderMismatchError",
-            () => Effect.zipRight(relisted(tool, listing), methods.callTool(tool, args, requestOptions))
+            () => Effect.zipRight(relisted(tool, args, listing), methods.callTool(tool, args, requestOptions))
           )
         )
       })
+
+    /** Refuses a call whose headers cannot be right: a tool with invalid annotations, an integer no header can carry. */
+    const sendable = (tool: string, args: unknown, known: McpHeaders.ToolHeaders | undefined, why: string) => {
+      const refused = (message: string) => ProtocolError.refused({ server, tool, code: JsonRpc.INVALID_PARAMS, message: `${why}${message}` })
+      if (known?._tag === "Invalid") return Effect.fail(refused(`the tool's x-mcp-header annotations are invalid: ${known.reason}`))
+      const unsafe = known === undefined ? undefined : McpHeaders.unsafeInteger(known.headers, args)
+      return unsafe === undefined
+        ? Effect.void
+        : Effect.fail(refused(`the argument of header Mcp-Param-${unsafe} is an integer beyond the safe range (±${Number.MAX_SAFE_INTEGER})`))
+    }
 
     /**
      * Lists the tools after a `HeaderMismatch`, which says the server's list changed as a
      * `list_changed` would: the owner of the session's lists is told so (its list, annotations
      * included, is stale however fresh its `ttlMs`), and the tool must still be there, valid.
      */
-    const relisted = (tool: string, listing: McpSession.RequestOptions) =>
+    const relisted = (tool: string, args: unknown, listing: McpSession.RequestOptions) =>
       Effect.gen(function*() {
         cache.invalidate(TOOLS_LIST_CHANGED, undefined)
         if (options.onNotification !== undefined) {
@@ -324,15 +326,16 @@ export const open = (
         }
         yield* listTools(listing)
         const known = toolHeaders?.get(tool)
-        if (known?._tag === "Valid") return
-        return yield* ProtocolError.refused({
-          server,
-          tool,
-          code: JsonRpc.INVALID_PARAMS,
-          message: known === undefined
-            ? "the server refused the call's headers (-32020), and its tools listed again no longer include it"
-            : `the server refused the call's headers (-32020), and the tool listed again has invalid x-mcp-header annotations: ${known.reason}`
-        })
+        const why = "the server refused the call's headers (-32020), and "
+        if (known === undefined) {
+          return yield* ProtocolError.refused({
+            server,
+            tool,
+            code: JsonRpc.INVALID_PARAMS,
+            message: `${why}its tools listed again no longer include it`
+          })
+        }
+        yield* sendable(tool, args, known, `${why}listed again, `)
       })
 
     const ping = (requestOptions?: McpSession.RequestOptions) =>
