@@ -1,22 +1,14 @@
 /**
  * One MCP session with one server, over Streamable HTTP or stdio, as a scoped resource.
  *
- * `make` opens the session in the revision the server speaks. By default it probes with the
- * 2026-07-28 revision's `server/discover` (per endpoint over HTTP, remembered in a
- * `ProtocolCache`; per process over stdio): a modern server is then spoken to statelessly, every
- * request carrying the protocol version, the client's capabilities and identity in `_meta` (and,
- * over HTTP, the `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` headers);
- * a 2025 server (one that refuses the probe with a legacy error) is opened with `initialize`
- * instead, on the same channel. `protocolVersion` pins a revision.
+ * `make` opens the session in the revision the server speaks: 2026-07-28 when the server answers
+ * the probe (`server/discover`, remembered per HTTP endpoint in a `ProtocolCache`), else a 2025
+ * revision through `initialize` on the same channel; `protocolVersion` pins a revision.
  *
- * In 2025 sessions over HTTP, requests carry the session id and protocol version; answers arrive
- * as JSON or as an SSE stream; a 404 on a request that carried the session id means the server
- * forgot the session, which is re-initialized once; closing sends `DELETE`. Over stdio, the
- * server is a child process speaking newline-delimited JSON, started by `make` and shut down by
- * the scope (stdin closed, then SIGTERM, then SIGKILL). On either, the session answers the
- * server's `ping` and hands notifications to `onNotification`. In 2026-07-28 sessions, the
- * server's questions (sampling, elicitation, roots) come as `input_required` results, answered by
- * the same handlers, and notifications outside requests come through `subscriptions/listen`.
+ * In 2025 sessions, a server that forgot the session (HTTP 404) is re-initialized once; over
+ * stdio the server is a child process, shut down by the scope. In 2026-07-28 sessions the
+ * server's questions come as `input_required` results, answered by the same handlers, and
+ * notifications outside requests through `subscriptions/listen`.
  *
  * `McpSession` is the wire-protocol boundary of effect-mcp: `McpClient` uses only this interface.
  * Inside, a protocol adapter (2025 or 2026-07-28) speaks JSON-RPC over a channel (HTTP or stdio).
@@ -25,10 +17,8 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as McpSchema from "@effect/ai/McpSchema"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
+import type * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { McpSessionError, ToolCallError } from "./McpError.js"
@@ -36,11 +26,8 @@ import type * as McpOAuth from "./McpOAuth.js"
 import type * as McpElicitation from "./McpElicitation.js"
 import type * as McpRoots from "./McpRoots.js"
 import type * as McpSampling from "./McpSampling.js"
-import * as Defaults from "./internal/defaults.js"
-import * as HttpChannel from "./internal/httpChannel.js"
 import * as Negotiation from "./internal/negotiation.js"
 import * as Open from "./internal/open.js"
-import * as StdioChannel from "./internal/stdioChannel.js"
 
 /**
  * Protocol revisions this client speaks, newest first: the stateless 2026-07-28 revision, then
@@ -248,7 +235,7 @@ export type Options = HttpOptions | StdioOptions
  * @since 0.1.0
  * @category guards
  */
-export const isStdio = (options: Options): options is StdioOptions => "command" in options && typeof options.command === "string"
+export const isStdio: (options: Options) => options is StdioOptions = Open.isStdio
 
 /**
  * Per-request settings.
@@ -427,36 +414,5 @@ export interface McpSession {
 export function make(options: StdioOptions): Effect.Effect<McpSession, McpSessionError, Scope.Scope>
 export function make(options: Options): Effect.Effect<McpSession, McpSessionError, HttpClient.HttpClient | Scope.Scope>
 export function make(options: Options): Effect.Effect<McpSession, McpSessionError, HttpClient.HttpClient | Scope.Scope> {
-  const closeTimeout = Duration.decode(options.closeTimeout ?? Defaults.closeTimeout)
-  const maxMessageSize = options.maxMessageSize ?? Defaults.maxMessageSize
-  if (isStdio(options)) {
-    return Effect.flatMap(Deferred.make<void>(), (started) => {
-      let probing = true
-      return Open.open({ ...options, started: Deferred.await(started), probed: () => void (probing = false) }, (handlers) =>
-        StdioChannel.make({
-          server: options.server,
-          command: options.command,
-          args: options.args ?? [],
-          env: options.env ?? {},
-          cwd: options.cwd,
-          maxMessageSize,
-          closeTimeout,
-          onExit: options.onExit,
-          onOutput: () => Deferred.unsafeDone(started, Exit.void),
-          acceptStray: () => probing
-        }, handlers))
-    })
-  }
-  const cache = { cache: options.protocolCache, cacheKey: Negotiation.endpointKey(options.url) }
-  return Open.open({ ...options, ...cache }, (handlers) =>
-    HttpChannel.make({
-      server: options.server,
-      url: String(options.url),
-      headers: options.headers,
-      auth: options.auth,
-      tokens: options.oauth,
-      maxMessageSize,
-      closeTimeout,
-      listen: options.listen === true
-    }, handlers))
+  return Open.make(options)
 }

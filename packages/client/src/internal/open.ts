@@ -7,15 +7,22 @@
  * (a JSON-RPC error, a 4xx that is evidence of age); a server remembered as old that refuses
  * `initialize` so is probed again within the same opening.
  */
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Scope from "effect/Scope"
 import type { McpSessionError, TransportError } from "../McpError.js"
 import type * as McpSession from "../McpSession.js"
 import type { Channel, Handlers } from "./channel.js"
+import * as Defaults from "./defaults.js"
+import * as HttpChannel from "./httpChannel.js"
 import * as Negotiation from "./negotiation.js"
 import * as Legacy from "./session.js"
 import * as Modern from "./session2026.js"
 import * as Core from "./sessionCore.js"
+import * as StdioChannel from "./stdioChannel.js"
 
 /** @internal */
 export interface OpenOptions extends Core.AdapterOptions {
@@ -30,6 +37,54 @@ export interface OpenOptions extends Core.AdapterOptions {
   readonly started?: Effect.Effect<void> | undefined
   /** Told once the probe is over (or when there is none): the channel's leniencies for it end. */
   readonly probed?: (() => void) | undefined
+}
+
+/** @internal */
+export const isStdio = (options: McpSession.Options): options is McpSession.StdioOptions =>
+  "command" in options && typeof options.command === "string"
+
+/**
+ * `McpSession.make`: the channel its options describe, and the session opened over it.
+ *
+ * @internal
+ */
+export const make = (
+  options: McpSession.Options
+): Effect.Effect<McpSession.McpSession, McpSessionError, HttpClient.HttpClient | Scope.Scope> => {
+  const closeTimeout = Duration.decode(options.closeTimeout ?? Defaults.closeTimeout)
+  const maxMessageSize = options.maxMessageSize ?? Defaults.maxMessageSize
+  if (isStdio(options)) {
+    const stdio = options
+    return Effect.flatMap(Deferred.make<void>(), (started) => {
+      let probing = true
+      return open({ ...stdio, started: Deferred.await(started), probed: () => void (probing = false) }, (handlers) =>
+        StdioChannel.make({
+          server: stdio.server,
+          command: stdio.command,
+          args: stdio.args ?? [],
+          env: stdio.env ?? {},
+          cwd: stdio.cwd,
+          maxMessageSize,
+          closeTimeout,
+          onExit: stdio.onExit,
+          onOutput: () => Deferred.unsafeDone(started, Exit.void),
+          acceptStray: () => probing
+        }, handlers))
+    })
+  }
+  const http = options
+  const cache = { cache: http.protocolCache, cacheKey: Negotiation.endpointKey(http.url) }
+  return open({ ...http, ...cache }, (handlers) =>
+    HttpChannel.make({
+      server: http.server,
+      url: String(http.url),
+      headers: http.headers,
+      auth: http.auth,
+      tokens: http.oauth,
+      maxMessageSize,
+      closeTimeout,
+      listen: http.listen === true
+    }, handlers))
 }
 
 /** @internal */

@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import { type AnswerError, fromAnswer, TransportError } from "../McpError.js"
 import * as Body from "./body.js"
 import * as Defaults from "./defaults.js"
-import { isModernCode } from "./modernCodes.js"
+import { isModernCode } from "./modernErrors.js"
 
 /** @internal */
 export interface Target {
