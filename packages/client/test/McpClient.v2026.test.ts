@@ -126,6 +126,19 @@ describe("McpClient with 2026-07-28 servers", () => {
       expect(session.freshUntil?.("tools/list")).toBeLessThanOrEqual(Date.now())
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
+  it.scopedLive("a server that drops 2026-07-28 mid-session (-32022) is negotiated again and the call sent once more", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http(["--legacy-too", "--modern-calls", "1"])
+      const mcp = yield* client([{ name: "s", url: server.url }])
+      yield* mcp.callTool("s", "echo", { text: "one" })
+      expect((yield* mcp.status)[0]?.session?.protocolVersion).toBe("2026-07-28")
+      const second = yield* mcp.callTool("s", "echo", { text: "two" })
+      expect(second.isError).not.toBe(true)
+      expect((yield* mcp.status)[0]?.session?.protocolVersion).toBe("2025-11-25")
+      const records = yield* server.received
+      expect(records.filter((record) => record.kind === "request" && record.method === "initialize")).toHaveLength(1)
+    }))
+
   it.scopedLive("subscribeResource streams the updates that arrive on the listen stream", () =>
     Effect.gen(function*() {
       const server = yield* server2026Http()
