@@ -1,22 +1,14 @@
 /**
  * One MCP session with one server, over Streamable HTTP or stdio, as a scoped resource.
  *
- * `make` opens the session in the revision the server speaks. By default it probes with the
- * 2026-07-28 revision's `server/discover` (per endpoint over HTTP, remembered in a
- * `ProtocolCache`; per process over stdio): a modern server is then spoken to statelessly, every
- * request carrying the protocol version, the client's capabilities and identity in `_meta` (and,
- * over HTTP, the `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` headers);
- * a 2025 server (one that refuses the probe with a legacy error) is opened with `initialize`
- * instead, on the same channel. `protocolVersion` pins a revision.
+ * `make` opens the session in the revision the server speaks: 2026-07-28 when the server answers
+ * the probe (`server/discover`, remembered per HTTP endpoint in a `ProtocolCache`), else a 2025
+ * revision through `initialize` on the same channel; `protocolVersion` pins a revision.
  *
- * In 2025 sessions over HTTP, requests carry the session id and protocol version; answers arrive
- * as JSON or as an SSE stream; a 404 on a request that carried the session id means the server
- * forgot the session, which is re-initialized once; closing sends `DELETE`. Over stdio, the
- * server is a child process speaking newline-delimited JSON, started by `make` and shut down by
- * the scope (stdin closed, then SIGTERM, then SIGKILL). On either, the session answers the
- * server's `ping` and hands notifications to `onNotification`. In 2026-07-28 sessions, the
- * server's questions (sampling, elicitation, roots) come as `input_required` results, answered by
- * the same handlers, and notifications outside requests come through `subscriptions/listen`.
+ * In 2025 sessions, a server that forgot the session (HTTP 404) is re-initialized once; over
+ * stdio the server is a child process, shut down by the scope. In 2026-07-28 sessions the
+ * server's questions come as `input_required` results, answered by the same handlers, and
+ * notifications outside requests through `subscriptions/listen`.
  *
  * `McpSession` is the wire-protocol boundary of effect-mcp: `McpClient` uses only this interface.
  * Inside, a protocol adapter (2025 or 2026-07-28) speaks JSON-RPC over a channel (HTTP or stdio).
@@ -34,11 +26,8 @@ import type * as McpOAuth from "./McpOAuth.js"
 import type * as McpElicitation from "./McpElicitation.js"
 import type * as McpRoots from "./McpRoots.js"
 import type * as McpSampling from "./McpSampling.js"
-import * as Defaults from "./internal/defaults.js"
-import * as HttpChannel from "./internal/httpChannel.js"
 import * as Negotiation from "./internal/negotiation.js"
 import * as Open from "./internal/open.js"
-import * as StdioChannel from "./internal/stdioChannel.js"
 
 /**
  * Protocol revisions this client speaks, newest first: the stateless 2026-07-28 revision, then
@@ -56,7 +45,7 @@ export const supportedProtocolVersions: ReadonlyArray<string> = [...Negotiation.
  * @since 0.1.0
  * @category models
  */
-export type ProtocolVersion = "auto" | "2026-07-28" | "2025-11-25" | "2025-06-18" | "2025-03-26"
+export type ProtocolVersion = "auto" | Negotiation.Version
 
 /**
  * Where the outcome of negotiations is remembered, per HTTP endpoint, so that later sessions with
@@ -246,7 +235,7 @@ export type Options = HttpOptions | StdioOptions
  * @since 0.1.0
  * @category guards
  */
-export const isStdio = (options: Options): options is StdioOptions => "command" in options && typeof options.command === "string"
+export const isStdio: (options: Options) => options is StdioOptions = Open.isStdio
 
 /**
  * Per-request settings.
@@ -391,7 +380,8 @@ export interface McpSession {
   /**
    * 2026-07-28: until when (epoch milliseconds of the session's clock) the last answer of a list
    * method (`tools/list`, `prompts/list`, `resources/list`, `resources/templates/list`) stays
-   * fresh by its `ttlMs` (the least of its pages; an absent `ttlMs` counts as 0), or `undefined`
+   * fresh by its `ttlMs` (the least of its pages; without `ttlMs`, until a `list_changed` while a
+   * `subscriptions/listen` stream watches for it, else stale at once), or `undefined`
    * when it was not listed or was invalidated since. Absent for a 2025 session, whose lists stay
    * fresh until a `list_changed`.
    */
@@ -424,31 +414,5 @@ export interface McpSession {
 export function make(options: StdioOptions): Effect.Effect<McpSession, McpSessionError, Scope.Scope>
 export function make(options: Options): Effect.Effect<McpSession, McpSessionError, HttpClient.HttpClient | Scope.Scope>
 export function make(options: Options): Effect.Effect<McpSession, McpSessionError, HttpClient.HttpClient | Scope.Scope> {
-  const closeTimeout = Duration.decode(options.closeTimeout ?? Defaults.closeTimeout)
-  const maxMessageSize = options.maxMessageSize ?? Defaults.maxMessageSize
-  if (isStdio(options)) {
-    return Open.open(options, (handlers) =>
-      StdioChannel.make({
-        server: options.server,
-        command: options.command,
-        args: options.args ?? [],
-        env: options.env ?? {},
-        cwd: options.cwd,
-        maxMessageSize,
-        closeTimeout,
-        onExit: options.onExit
-      }, handlers))
-  }
-  const cache = { cache: options.protocolCache, cacheKey: Negotiation.endpointKey(options.url) }
-  return Open.open({ ...options, ...cache }, (handlers) =>
-    HttpChannel.make({
-      server: options.server,
-      url: String(options.url),
-      headers: options.headers,
-      auth: options.auth,
-      tokens: options.oauth,
-      maxMessageSize,
-      closeTimeout,
-      listen: options.listen === true
-    }, handlers))
+  return Open.make(options)
 }

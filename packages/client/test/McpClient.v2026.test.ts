@@ -12,7 +12,8 @@ import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as TestServices from "effect/TestServices"
-import { McpClient, McpServerConfig } from "../src/index.js"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { McpClient, McpServerConfig, McpSession } from "../src/index.js"
 import { eventuallyValue, failureOf } from "./support/effects.js"
 import { sdkPeer } from "./support/sdkPeer.js"
 import { type Server2026Record, server2026Http, server2026StdioCommand } from "./support/server2026Peer.js"
@@ -100,6 +101,42 @@ describe("McpClient with 2026-07-28 servers", () => {
       yield* mcp.callTool("s", "add_tool", { name: "added" })
       const tools = yield* eventuallyValue(mcp.listTools("s"), (list) => list.some((tool) => tool.name === "added"))
       expect(tools.map((tool) => tool.name)).toContain("added")
+    }))
+
+  it.scopedLive("a list without ttlMs is kept while the listen stream watches its changes, until a list_changed", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http(["--ttl-ms", "absent"])
+      const mcp = yield* client([{ name: "s", url: server.url }])
+      yield* eventuallyValue(server.received, (records) => count(records, "subscriptions/listen") === 1)
+      // a listing made before the stream was acknowledged is not kept: list until one is
+      const listed = Effect.zipRight(mcp.listTools("s"), Effect.map(server.received, (records) => count(records, "tools/list")))
+      const settled = yield* eventuallyValue(Effect.zip(listed, listed), ([before, after]) => before === after)
+      for (let i = 0; i < 3; i++) yield* mcp.listTools("s")
+      expect(count(yield* server.received, "tools/list")).toBe(settled[1])
+      yield* mcp.callTool("s", "add_tool", { name: "added" })
+      const tools = yield* eventuallyValue(mcp.listTools("s"), (list) => list.some((tool) => tool.name === "added"))
+      expect(tools.map((tool) => tool.name)).toContain("added")
+    }))
+
+  it.scopedLive("a list without ttlMs of a session that does not listen is stale at once", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http(["--ttl-ms", "absent"])
+      const session = yield* McpSession.make({ server: "s", url: server.url })
+      yield* session.listTools()
+      expect(session.freshUntil?.("tools/list")).toBeLessThanOrEqual(Date.now())
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("a server that drops 2026-07-28 mid-session (-32022) is negotiated again and the call sent once more", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http(["--legacy-too", "--modern-calls", "1"])
+      const mcp = yield* client([{ name: "s", url: server.url }])
+      yield* mcp.callTool("s", "echo", { text: "one" })
+      expect((yield* mcp.status)[0]?.session?.protocolVersion).toBe("2026-07-28")
+      const second = yield* mcp.callTool("s", "echo", { text: "two" })
+      expect(second.isError).not.toBe(true)
+      expect((yield* mcp.status)[0]?.session?.protocolVersion).toBe("2025-11-25")
+      const records = yield* server.received
+      expect(records.filter((record) => record.kind === "request" && record.method === "initialize")).toHaveLength(1)
     }))
 
   it.scopedLive("subscribeResource streams the updates that arrive on the listen stream", () =>

@@ -8,7 +8,10 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Deferred from "effect/Deferred"
 import * as Fiber from "effect/Fiber"
+import * as TestClock from "effect/TestClock"
+import * as TestServices from "effect/TestServices"
 import { McpElicitation, McpRoots, McpSampling, McpSession } from "../src/index.js"
 import { eventually, eventuallyValue, failureOf } from "./support/effects.js"
 import { captureLogs, textOf } from "./support/logs.js"
@@ -82,6 +85,18 @@ describe("McpSession 2026-07-28 over Streamable HTTP", () => {
       const refused = yield* failureOf(session.callTool("invalid_number_header", { score: 1 }))
       expect(refused._tag).toBe("ProtocolError")
       expect(requests(yield* server.received).length).toBe(all)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("refuses, before sending, a call whose x-mcp-header integer is beyond the safe range", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http()
+      const session = yield* McpSession.make({ server: "new", url: server.url })
+      const error = yield* failureOf(session.callTool("regional", { region: "eu", priority: 2 ** 53 + 2 }))
+      expect(error._tag).toBe("ProtocolError")
+      expect(error.message).toContain("Mcp-Param-Priority")
+      expect(requests(yield* server.received).some((record) => record.method === "tools/call")).toBe(false)
+      const fine = yield* session.callTool("regional", { region: "eu", priority: Number.MAX_SAFE_INTEGER })
+      expect(fine.isError).toBe(false)
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
   it.scopedLive("answers input_required rounds with the handlers, echoing requestState, each round with a new id", () =>
@@ -267,6 +282,25 @@ describe("McpSession negotiation with 2025 servers", () => {
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 })
 
+describe("McpSession 2026-07-28 input_required and time", () => {
+  it.scoped("a handler that never answers an input request fails the request at its timeout (TestClock)", () =>
+    Effect.gen(function*() {
+      const asked = yield* Deferred.make<void>()
+      const elicitation = yield* McpElicitation.make({ form: () => Effect.zipRight(Deferred.succeed(asked, undefined), Effect.never) })
+      const session = yield* TestServices.provideLive(
+        McpSession.make({ server: "new", ...server2026StdioCommand(), handlers: { elicitation } })
+      )
+      const call = yield* Effect.fork(session.callTool("confirm", { ask: ["elicitation"] }, { timeout: "10 seconds" }))
+      yield* Deferred.await(asked)
+      yield* TestClock.adjust("11 seconds")
+      const error = yield* TestServices.provideLive(Effect.timeout(failureOf(Fiber.join(call)), "5 seconds"))
+      expect(error._tag).toBe("TransportError")
+      if (error._tag !== "TransportError") return
+      expect(error.reason).toBe("Timeout")
+      expect(error.detail).toContain("input requests")
+    }))
+})
+
 describe("McpSession 2026-07-28 over stdio", () => {
   it.scopedLive("probes the process with server/discover, then speaks 2026-07-28 with _meta and input_required rounds", () =>
     Effect.gen(function*() {
@@ -293,6 +327,15 @@ describe("McpSession 2026-07-28 over stdio", () => {
       expect(logged(/^\{"kind":"cancelled"/)[0]).toContain(`"via":"notifications/cancelled"`)
     }).pipe(Effect.provide(logs.layer))
   })
+
+  it.scopedLive("once the probe is over, an error answer of id null settles no request, even the only one in flight", () =>
+    Effect.gen(function*() {
+      // a 2025 process: no listen stream, so the call is the only request in flight
+      const session = yield* McpSession.make({ server: "old", ...server2026StdioCommand(["--legacy-only", "--stray-errors"]) })
+      expect((yield* session.info).protocolVersion).toBe("2025-11-25")
+      const result = yield* session.callTool("echo", { text: "hi" })
+      expect(result.isError).not.toBe(true)
+    }))
 
   it.scopedLive("a dual-era process pinned to 2025-11-25 is opened with initialize", () =>
     Effect.gen(function*() {

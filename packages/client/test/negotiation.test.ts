@@ -14,18 +14,11 @@ const transport = (reason: TransportError["reason"], status?: number) =>
   new TransportError({ server: "s", reason, detail: "d", ...(status === undefined ? {} : { status }) })
 
 describe("negotiation: classifying a probe's failure", () => {
-  it("a recognised modern error means a modern server, -32022 with what it supports", () => {
-    expect(Negotiation.classifyFailure("http", protocol(-32022, { supported: ["2026-07-28", "2025-11-25", 7], requested: "x" })))
-      .toEqual({ _tag: "Unsupported", supported: ["2026-07-28", "2025-11-25"] })
-    expect(Negotiation.classifyFailure("stdio", protocol(-32022))).toEqual({ _tag: "Unsupported", supported: [] })
-    expect(Negotiation.classifyFailure("http", protocol(-32020))._tag).toBe("Modern")
-    expect(Negotiation.classifyFailure("stdio", protocol(-32021))._tag).toBe("Modern")
-  })
-
-  it("the typed errors of the modern codes classify as their codes do", () => {
+  it("a recognised modern error (typed, as every answer is built) means a modern server, -32022 with what it supports", () => {
     const answer = (code: number, data?: unknown) => fromAnswer({ server: "s", code, message: "m", data })
-    expect(Negotiation.classifyFailure("http", answer(-32022, { supported: ["2026-07-28"], requested: "x" })))
-      .toEqual({ _tag: "Unsupported", supported: ["2026-07-28"] })
+    expect(Negotiation.classifyFailure("http", answer(-32022, { supported: ["2026-07-28", "2025-11-25", 7], requested: "x" })))
+      .toEqual({ _tag: "Unsupported", supported: ["2026-07-28", "2025-11-25"] })
+    expect(Negotiation.classifyFailure("stdio", answer(-32022))).toEqual({ _tag: "Unsupported", supported: [] })
     expect(Negotiation.classifyFailure("http", answer(-32020))._tag).toBe("Modern")
     expect(Negotiation.classifyFailure("stdio", answer(-32021))._tag).toBe("Modern")
   })
@@ -37,9 +30,11 @@ describe("negotiation: classifying a probe's failure", () => {
     }
   })
 
-  it("over HTTP, 400, 404 and 405 without a modern error mean legacy; 401, 403, 5xx and network failures are no evidence", () => {
-    for (const status of [400, 404, 405]) expect(Negotiation.classifyFailure("http", transport("Status", status))._tag).toBe("Legacy")
-    for (const status of [401, 403, 408, 429, 500, 502, 503]) {
+  it("over HTTP, any 4xx without a modern error means legacy but 401, 403, 407, 408 and 429; 5xx and network failures are no evidence", () => {
+    for (const status of [400, 404, 405, 406, 409, 410, 415, 422, 499]) {
+      expect(Negotiation.classifyFailure("http", transport("Status", status))._tag).toBe("Legacy")
+    }
+    for (const status of [401, 403, 407, 408, 429, 500, 502, 503, 504]) {
       expect(Negotiation.classifyFailure("http", transport("Status", status))._tag).toBe("Inconclusive")
     }
     for (const reason of ["Connect", "Closed", "Timeout"] as const) {

@@ -2,8 +2,11 @@
  * The caching hints of 2026-07-28 (`ttlMs`, `cacheScope`) as one session keeps them.
  *
  * - Lists: how long each list method's last answer stays fresh (the least `ttlMs` of its pages,
- *   counted from each page's arrival; an absent or negative `ttlMs` is 0). The lists themselves
- *   are kept by the session pool, which asks `freshUntil` before serving one.
+ *   counted from each page's arrival; a negative `ttlMs` is 0). A page without `ttlMs` stays
+ *   fresh until a `list_changed`, while a `subscriptions/listen` stream acknowledged for that
+ *   list's changes is open and has stayed open since the page arrived (a stream that ended may
+ *   have missed a change); otherwise it is stale at once. The lists themselves are kept by the
+ *   session pool, which asks `freshUntil` before serving one.
  * - `resources/read`: a result with a positive `ttlMs` is served again for the same uri until it
  *   expires or a `notifications/resources/updated` of that uri arrives.
  * - Never kept: interim `input_required` results, and results of retries that carried
@@ -16,8 +19,17 @@
  */
 import type * as Clock from "effect/Clock"
 import * as Predicate from "effect/Predicate"
+import type * as Listen from "./listen2026.js"
 
 const listMethods: ReadonlySet<string> = new Set(["tools/list", "prompts/list", "resources/list", "resources/templates/list"])
+
+/** The filter entry that asks for each list method's changes. */
+const changeFilter: Readonly<Record<string, keyof Listen.Filter>> = {
+  "tools/list": "toolsListChanged",
+  "prompts/list": "promptsListChanged",
+  "resources/list": "resourcesListChanged",
+  "resources/templates/list": "resourcesListChanged"
+}
 
 const changedLists: Readonly<Record<string, ReadonlyArray<string>>> = {
   "notifications/tools/list_changed": ["tools/list"],
@@ -42,9 +54,21 @@ export interface Cache {
   readonly freshUntil: (method: string) => number | undefined
 }
 
+/** A list's freshness: until when by its `ttlMs`, and, for a page without one, the stream that keeps it. */
+interface Freshness {
+  readonly until: number
+  readonly epoch: number | undefined
+}
+
 /** @internal */
-export const make = (clock: Clock.Clock): Cache => {
-  const lists = new Map<string, number>()
+export const make = (clock: Clock.Clock, watching: () => Listen.Watching | undefined): Cache => {
+  const lists = new Map<string, Freshness>()
+  /** The epoch of the open stream that reports the list method's changes, if any. */
+  const watchedEpoch = (method: string) => {
+    const current = watching()
+    const key = changeFilter[method]
+    return current !== undefined && key !== undefined && current.filter[key] === true ? current.epoch : undefined
+  }
   const reads = new Map<string, { readonly result: unknown; readonly until: number }>()
   const uriOf = (params: unknown) => Predicate.isRecord(params) && typeof params.uri === "string" ? params.uri : undefined
   const cursorOf = (params: unknown) => Predicate.isRecord(params) ? params.cursor : undefined
@@ -62,10 +86,19 @@ export const make = (clock: Clock.Clock): Cache => {
     keep: (method, params, result) => {
       const now = clock.unsafeCurrentTimeMillis()
       if (listMethods.has(method)) {
-        const until = now + ttlOf(result)
+        const untilChanged = !Predicate.isRecord(result) || result.ttlMs === undefined
+        const page: Freshness = untilChanged
+          ? { until: Number.POSITIVE_INFINITY, epoch: watchedEpoch(method) ?? -1 }
+          : { until: now + ttlOf(result), epoch: undefined }
         const earlier = lists.get(method)
         // a first page starts the list over; later pages can only shorten its freshness
-        lists.set(method, cursorOf(params) === undefined || earlier === undefined ? until : Math.min(earlier, until))
+        lists.set(
+          method,
+          cursorOf(params) === undefined || earlier === undefined ? page : {
+            until: Math.min(earlier.until, page.until),
+            epoch: earlier.epoch === undefined ? page.epoch : page.epoch === undefined || page.epoch === earlier.epoch ? earlier.epoch : -1
+          }
+        )
         return
       }
       const uri = uriOf(params)
@@ -80,6 +113,10 @@ export const make = (clock: Clock.Clock): Cache => {
         if (uri !== undefined) reads.delete(uri)
       }
     },
-    freshUntil: (method) => lists.get(method)
+    freshUntil: (method) => {
+      const entry = lists.get(method)
+      if (entry === undefined) return undefined
+      return entry.epoch === undefined || entry.epoch === watchedEpoch(method) ? entry.until : 0
+    }
   }
 }

@@ -3,6 +3,7 @@
  * definition from that session's list, retried as the tool's hints allow. The other requests,
  * lists included, are in `serverFeatures.ts`.
  */
+import type * as McpSchema from "@effect/ai/McpSchema"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as McpClient from "../McpClient.js"
@@ -20,6 +21,9 @@ import * as Transport from "./transport.js"
 export interface Calls {
   readonly callTool: McpClient.Service["callTool"]
 }
+
+/** How long a listing made for a tool the list lacked answers later misses without listing again. */
+const missRelistInterval = 5_000
 
 const isArguments = (args: unknown): args is Readonly<Record<string, unknown>> =>
   typeof args === "object" && args !== null && !Array.isArray(args)
@@ -56,17 +60,33 @@ export const make = (options: {
     }
   }
 
+  /**
+   * The list each session fetched last because a call named a tool it did not hold, and when: a
+   * call that misses in that same list soon after fails without listing again (a caller trying
+   * unknown names would otherwise have the server list its tools at every call).
+   */
+  const missed = new WeakMap<McpSession.McpSession, { readonly tools: ReadonlyArray<McpSchema.Tool>; readonly at: number }>()
+  const unknown = (session: McpSession.McpSession, tool: string, tools: ReadonlyArray<McpSchema.Tool>) =>
+    new UnknownToolError({ server: session.server, tool, available: tools.map((t) => t.name) })
+
   /** The tool's definition, from the session's list, listed once more before giving up on it. */
-  const definition = (session: McpSession.McpSession, tool: string) => {
-    const found = pool.cachedTools(session)?.find((candidate) => candidate.name === tool)
-    if (found !== undefined) return Effect.succeed(found)
-    return Effect.flatMap(pool.fetchTools(session, Attempt.untimed), (tools) => {
-      const fresh = tools.find((candidate) => candidate.name === tool)
-      return fresh !== undefined
-        ? Effect.succeed(fresh)
-        : Effect.fail(new UnknownToolError({ server: session.server, tool, available: tools.map((t) => t.name) }))
+  const definition = (session: McpSession.McpSession, tool: string, meta: McpSession.RequestOptions["meta"]) =>
+    Effect.clockWith((clock) => {
+      const cached = pool.cachedTools(session)
+      const found = cached?.find((candidate) => candidate.name === tool)
+      if (found !== undefined) return Effect.succeed(found)
+      const last = missed.get(session)
+      if (cached !== undefined && last?.tools === cached && clock.unsafeCurrentTimeMillis() - last.at < missRelistInterval) {
+        return Effect.fail(unknown(session, tool, cached))
+      }
+      // on the call's behalf, so in its trace; the id it is sent with is the listing's, not the call's
+      return Effect.flatMap(pool.fetchTools(session, meta === undefined ? Attempt.untimed : { ...Attempt.untimed, meta }), (tools) => {
+        const fresh = tools.find((candidate) => candidate.name === tool)
+        if (fresh !== undefined) return Effect.succeed(fresh)
+        missed.set(session, { tools, at: clock.unsafeCurrentTimeMillis() })
+        return Effect.fail(unknown(session, tool, tools))
+      })
     })
-  }
 
   const callTool = (server: string, tool: string, args: unknown, callOptions: McpClient.CallOptions = {}) =>
     telemetry.operation({ server, method: "tools/call", tool }, (trace) =>
@@ -88,7 +108,7 @@ export const make = (options: {
         const onCallersFiber = () => pool.ready(config, auth) !== undefined
         const attempt = attempts.run(config, tool, timeout, state, onCallersFiber, () =>
           pool.use(config, auth, (session) =>
-            Effect.flatMap(definition(session, tool), (found) => {
+            Effect.flatMap(definition(session, tool, requestOptions.meta), (found) => {
               if (callOptions.idempotent === undefined) {
                 state.safeToRepeat = found.annotations?.readOnlyHint === true || found.annotations?.idempotentHint === true
               }

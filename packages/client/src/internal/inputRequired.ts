@@ -10,6 +10,7 @@
  * handler) fails the request with the `ProtocolError` it would have been answered with in 2025,
  * since an `InputResponses` map has no place for an error.
  */
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Predicate from "effect/Predicate"
@@ -71,6 +72,8 @@ export const follow = (options: {
   readonly serverRequests: ServerRequests.ServerRequests
   readonly auth: Redacted.Redacted<string> | undefined
   readonly maxRounds: number
+  /** The request's timeout, which also bounds each wait for the handlers' answers. */
+  readonly timeout: Duration.Duration
   readonly send: Send
 }): Effect.Effect<unknown, McpSessionError> => {
   const { method, target } = options
@@ -93,7 +96,18 @@ export const follow = (options: {
             ),
           onRight: (result) => Effect.succeed([key, result] as const)
         }))
-    }).pipe(Effect.map((entries) => Object.fromEntries(entries)))
+    }).pipe(
+      Effect.map((entries) => Object.fromEntries(entries)),
+      // as in 2025, where the server's request waits within the client's
+      (answering) =>
+        Duration.isFinite(options.timeout)
+          ? Effect.timeoutFail(answering, {
+            duration: options.timeout,
+            onTimeout: () =>
+              Transport.transportError(target, "Timeout", `the input requests of "${method}" were not answered within ${Duration.format(options.timeout)}`)
+          })
+          : answering
+    )
 
   const round = (params: unknown, n: number): Effect.Effect<unknown, McpSessionError> =>
     Effect.flatMap(options.send(params), (result) => {

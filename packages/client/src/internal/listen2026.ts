@@ -47,12 +47,26 @@ export interface Listener {
   readonly unsubscribe: (uri: string) => Effect.Effect<void, McpSessionError>
   /** Opens the stream of list changes, when they are wanted, in the background. */
   readonly start: Effect.Effect<void>
+  /**
+   * What the current stream was acknowledged for, while it is open: its `epoch` changes with
+   * every acknowledgement, so that what was kept before a gap (when changes may have been
+   * missed) is told apart from what was kept since.
+   */
+  readonly watching: () => Watching | undefined
+}
+
+/** @internal */
+export interface Watching {
+  readonly epoch: number
+  readonly filter: Filter
 }
 
 interface Stream {
   id: JsonRpc.RequestId | undefined
   readonly acknowledged: Deferred.Deferred<Filter, McpSessionError>
   fiber: Fiber.RuntimeFiber<void> | undefined
+  /** Set by each acknowledgement of its current request, cleared when that request ends. */
+  watching: Watching | undefined
 }
 
 const backoff = Schedule.exponential(Duration.seconds(1)).pipe(
@@ -97,6 +111,7 @@ export const make = (options: {
     /** Streams that are open or opening, by id. */
     const open = new Map<string, Stream>()
     let current: Stream | undefined
+    let epochs = 0
 
     const filter = (): Filter => ({ ...options.lists, resourceSubscriptions: [...uris] })
     const wanted = (f: Filter) =>
@@ -105,7 +120,7 @@ export const make = (options: {
 
     /** One stream, opened again after it ends until it is replaced; returns once acknowledged (or failed). */
     const openStream = Effect.gen(function*() {
-      const stream: Stream = { id: undefined, acknowledged: yield* Deferred.make<Filter, McpSessionError>(), fiber: undefined }
+      const stream: Stream = { id: undefined, acknowledged: yield* Deferred.make<Filter, McpSessionError>(), fiber: undefined, watching: undefined }
       const once = Effect.suspend(() => {
         const asked = filter()
         return options.listen(asked, (id) => {
@@ -113,6 +128,9 @@ export const make = (options: {
           stream.id = id
           open.set(String(id), stream)
         }).pipe(
+          Effect.ensuring(Effect.sync(() => {
+            stream.watching = undefined
+          })),
           Effect.tapError((error) => Deferred.fail(stream.acknowledged, error)),
           // a graceful end, or a dropped connection: either way, listen again while wanted
           Effect.zipRight(Effect.fail(Transport.transportError(target, "Closed", "the subscriptions/listen stream ended"))),
@@ -160,7 +178,11 @@ export const make = (options: {
       const stream = open.get(String(id))
       // a stream already closed, or not ours
       if (stream === undefined) return Effect.void
-      if (message.method === ACKNOWLEDGED) return Effect.asVoid(Deferred.succeed(stream.acknowledged, decodeFilter(message.params)))
+      if (message.method === ACKNOWLEDGED) {
+        const acknowledged = decodeFilter(message.params)
+        stream.watching = { epoch: ++epochs, filter: acknowledged }
+        return Effect.asVoid(Deferred.succeed(stream.acknowledged, acknowledged))
+      }
       return options.forward(message, during)
     }
 
@@ -196,5 +218,5 @@ export const make = (options: {
       ? Effect.asVoid(refresh.pipe(Effect.interruptible, Effect.forkIn(options.scope)))
       : Effect.void
 
-    return { onMessage, subscribe, unsubscribe, start }
+    return { onMessage, subscribe, unsubscribe, start, watching: () => current?.watching }
   })

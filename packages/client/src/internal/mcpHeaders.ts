@@ -121,6 +121,18 @@ const at = (args: unknown, path: ReadonlyArray<string>): unknown => {
 }
 
 /**
+ * The name of the first header whose argument is an integer beyond the safe range: no decimal
+ * text of it is sure to be the number the server reads from the body.
+ *
+ * @internal
+ */
+export const unsafeInteger = (headers: ReadonlyArray<ParamHeader>, args: unknown): string | undefined =>
+  headers.find((header) => {
+    const value = at(args, header.path)
+    return typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value)
+  })?.name
+
+/**
  * The `Mcp-Param-*` headers of a call with `args`.
  *
  * @internal

@@ -6,35 +6,36 @@
  * - A recognised modern error means a modern server: `UnsupportedProtocolVersion` (-32022) names
  *   the versions to pick from; `HeaderMismatch` (-32020) and `MissingRequiredClientCapability`
  *   (-32021) are modern too.
- * - Over HTTP, a 400, 404 or 405 without a recognised modern error (an empty body, a legacy
- *   "no session" error), or a JSON-RPC error answer of another code, means a legacy server:
- *   fall back to `initialize`. Any other status, a 401 or 403, a timeout or a network failure is
- *   no evidence of either: the opening fails and nothing is remembered.
+ * - Over HTTP, a 4xx without a recognised modern error (an empty body, a legacy "no session"
+ *   error), or a JSON-RPC error answer of another code, means a legacy server: fall back to
+ *   `initialize`. A 401, 403, 407, 408 or 429, a 5xx, a timeout or a network failure is no
+ *   evidence of either: the opening fails and nothing is remembered.
  * - Over stdio there are no statuses: any JSON-RPC error that is not a recognised modern one, or
  *   no answer within the probe's deadline, means legacy; a process that dies is no evidence.
  * - On either, a success that is no `DiscoverResult`, or an answer that is no JSON-RPC answer to
  *   the probe, means legacy (a modern server answers its own discovery).
  *
  * The outcome is remembered per endpoint URL (a refinement of the specification's "per origin":
- * two endpoints of one origin may differ) for the life of the `McpClient`, and forgotten when a
- * session opened on it fails to open, so that the next opening probes again. A stdio server's
+ * two endpoints of one origin may differ) for the life of the `McpClient`, and forgotten when the
+ * server refuses an opening (`isEvidence`), so that the next opening probes again. A stdio server's
  * outcome lives as long as its process, which is the session's.
  */
-import * as Predicate from "effect/Predicate"
 import { type McpSessionError, UnsupportedVersionError } from "../McpError.js"
 
 /** The modern revisions this client speaks, newest first. */
-export const modernVersions: ReadonlyArray<string> = ["2026-07-28"]
+export const modernVersions = ["2026-07-28"] as const satisfies ReadonlyArray<string>
 
 /** The legacy (initialize-based) revisions this client speaks, newest first. */
-export const legacyVersions: ReadonlyArray<string> = ["2025-11-25", "2025-06-18", "2025-03-26"]
+export const legacyVersions = ["2025-11-25", "2025-06-18", "2025-03-26"] as const satisfies ReadonlyArray<string>
 
-/** JSON-RPC error codes the 2026-07-28 revision defines. */
-export const HEADER_MISMATCH = -32020
-export const MISSING_CLIENT_CAPABILITY = -32021
-export const UNSUPPORTED_PROTOCOL_VERSION = -32022
+/** A revision this client speaks. */
+export type Version = typeof modernVersions[number] | typeof legacyVersions[number]
 
-const modernCodes: ReadonlySet<number> = new Set([HEADER_MISMATCH, MISSING_CLIENT_CAPABILITY, UNSUPPORTED_PROTOCOL_VERSION])
+/** Whether this client speaks `version` as a modern revision. */
+export const isModern = (version: string): boolean => (modernVersions as ReadonlyArray<string>).includes(version)
+
+/** Whether this client speaks `version` as a legacy revision. */
+export const isLegacy = (version: string): boolean => (legacyVersions as ReadonlyArray<string>).includes(version)
 
 /** What a probe's answer says about the server. */
 export type Verdict =
@@ -50,15 +51,31 @@ export type Verdict =
 /** The transport a probe ran over, which decides what a failure means. */
 export type Transport = "http" | "stdio"
 
-/** The versions a -32022 error's `data.supported` lists, or none. */
-export const supportedOf = (data: unknown): ReadonlyArray<string> =>
-  Predicate.isRecord(data) && Array.isArray(data.supported) ? data.supported.filter(Predicate.isString) : []
+/**
+ * Statuses that say nothing of the server's age (authorization, a proxy's, a timeout, a rate
+ * limit): any other 4xx without a modern error in its body is an old server's refusal.
+ */
+const noEvidence: ReadonlySet<number> = new Set([401, 403, 407, 408, 429])
+
+/** Whether a failed HTTP status (with no modern error in its body) shows a legacy server. */
+export const isAgeEvidence = (status: number | undefined): boolean =>
+  status !== undefined && status >= 400 && status < 500 && !noEvidence.has(status)
 
 /**
- * Whether a JSON-RPC error code is one the 2026-07-28 revision defines (the evidence of a
- * modern server).
+ * Whether an opening's failure is the server's own word on what it speaks (a JSON-RPC error, or
+ * a 4xx that is evidence of age), which undoes a remembered verdict; a missing token, a server
+ * error or a network failure is not.
  */
-export const isModernCode = (code: number): boolean => modernCodes.has(code)
+export const isEvidence = (error: McpSessionError): boolean => {
+  switch (error._tag) {
+    case "AuthorizationError":
+      return false
+    case "TransportError":
+      return error.reason === "Status" && isAgeEvidence(error.status)
+    default:
+      return true
+  }
+}
 
 /**
  * Classifies the failure of a probe. A success needs no classification: it is `Modern`.
@@ -66,15 +83,12 @@ export const isModernCode = (code: number): boolean => modernCodes.has(code)
 export const classifyFailure = (transport: Transport, error: McpSessionError): Verdict => {
   if (error._tag === "UnsupportedVersionError") return { _tag: "Unsupported", supported: error.supported }
   if (error._tag === "HeaderMismatchError" || error._tag === "MissingCapabilityError") return { _tag: "Modern" }
-  if (error._tag === "ProtocolError") {
-    if (error.code === UNSUPPORTED_PROTOCOL_VERSION) return { _tag: "Unsupported", supported: supportedOf(error.data) }
-    if (isModernCode(error.code)) return { _tag: "Modern" }
-    return { _tag: "Legacy", why: `the probe was answered with JSON-RPC error ${error.code}` }
-  }
+  // the modern codes have their typed errors (`McpError.fromAnswer`): any other is a legacy server's
+  if (error._tag === "ProtocolError") return { _tag: "Legacy", why: `the probe was answered with JSON-RPC error ${error.code}` }
   if (error._tag === "AuthorizationError") return { _tag: "Inconclusive", error }
   switch (error.reason) {
     case "Status":
-      return transport === "http" && (error.status === 400 || error.status === 404 || error.status === 405)
+      return transport === "http" && isAgeEvidence(error.status)
         ? { _tag: "Legacy", why: `the probe was answered with HTTP ${error.status}` }
         : { _tag: "Inconclusive", error }
     case "Timeout":

@@ -6,7 +6,6 @@
  * its answer is read is in `sessionMethods.ts`.
  */
 import * as McpSchema from "@effect/ai/McpSchema"
-import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
@@ -53,7 +52,6 @@ export const make = <R>(
 
     let generation = 0
     let info: McpSession.Info | undefined
-    let closed = false
     const initializing = yield* Effect.makeSemaphore(1)
     const sessionTarget: Transport.Target = { server }
 
@@ -117,18 +115,15 @@ export const make = <R>(
     /** Sends `message`, re-opening a session the server forgot; a request abandoned on the way is cancelled. */
     const send = (message: Outgoing): Effect.Effect<unknown, McpSessionError> => {
       const target = message.target
-      return channel.request(message).pipe(
-        Effect.catchTag("SessionExpired", (stale) =>
-          Abort.guard(reinitialize(stale.generation), (reason) =>
-            Effect.fail(Transport.transportError(target, reason.why === "deadline" ? "Timeout" : "Closed", "the session was being re-opened"))).pipe(
-              Effect.flatMap(() => channel.request(message)),
-              expired(target)
-            )),
-        // a request cut short by interruption or by its fiber's `Abort` is abandoned: tell the server
-        Effect.onError((cause) =>
-          Effect.withFiberRuntime((fiber) =>
-            Cause.isInterruptedOnly(cause) || Abort.current(fiber)?.aborted === true ? Core.cancel(core, message.id) : Effect.void
-          )
+      return core.cancelling(
+        message.id,
+        channel.request(message).pipe(
+          Effect.catchTag("SessionExpired", (stale) =>
+            Abort.guard(reinitialize(stale.generation), (reason) =>
+              Effect.fail(Transport.transportError(target, reason.why === "deadline" ? "Timeout" : "Closed", "the session was being re-opened"))).pipe(
+                Effect.flatMap(() => channel.request(message)),
+                expired(target)
+              ))
         )
       )
     }
@@ -142,15 +137,10 @@ export const make = <R>(
       params: unknown,
       target: Transport.Target,
       requestOptions: McpSession.RequestOptions | undefined
-    ): Effect.Effect<unknown, McpSessionError> =>
-      Effect.suspend(() =>
-        closed
-          ? Effect.fail(Transport.transportError(target, "Closed", "the session is closed"))
-          : core.request(method, params, target, requestOptions, encode, send)
-      )
+    ): Effect.Effect<unknown, McpSessionError> => core.request(method, params, target, requestOptions, encode, send)
 
     const close = Effect.suspend(() => {
-      closed = true
+      core.markClosed()
       return channel.close
     })
 

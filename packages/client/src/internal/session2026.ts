@@ -13,7 +13,6 @@
  * subscriptions go through `subscriptions/listen` (`listen2026.ts`).
  */
 import * as McpSchema from "@effect/ai/McpSchema"
-import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -22,7 +21,6 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { type HeaderMismatchError, type McpSessionError, ProtocolError } from "../McpError.js"
 import type * as McpSession from "../McpSession.js"
-import * as Abort from "./abort.js"
 import type { Channel, Handlers, Outgoing } from "./channel.js"
 import * as Cache from "./cache2026.js"
 import * as InputRequired from "./inputRequired.js"
@@ -39,8 +37,12 @@ const CLIENT_INFO = "io.modelcontextprotocol/clientInfo"
 const CLIENT_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
 const LOG_LEVEL = "io.modelcontextprotocol/logLevel"
 const SERVER_INFO = "io.modelcontextprotocol/serverInfo"
+const TOOLS_LIST_CHANGED = "notifications/tools/list_changed"
 
-/** The longest a stdio probe waits before taking silence for a legacy server. */
+/**
+ * How long a stdio probe waits, once the process has shown signs of life, before taking silence
+ * for a legacy server. A process slow to start is not old: the wait starts at its first output.
+ */
 const stdioProbeTimeout = Duration.seconds(5)
 
 /** @internal */
@@ -53,6 +55,8 @@ export interface ModernOptions extends Core.AdapterOptions {
   readonly maxInputRounds?: number | undefined
   /** HTTP: listen for list changes (`subscriptions/listen`); over stdio they are always listened for. */
   readonly listen?: boolean | undefined
+  /** stdio: completes on the process's first output. */
+  readonly started?: Effect.Effect<void> | undefined
 }
 
 const DiscoverResult = Schema.Struct({
@@ -95,7 +99,6 @@ export const open = (
 
     let version = options.version
     let logLevel: McpSchema.LoggingLevel | undefined
-    let closed = false
     /** Each tool's `Mcp-Param-*` headers, from the last `tools/list` (HTTP only). */
     let toolHeaders: Map<string, McpHeaders.ToolHeaders> | undefined
 
@@ -125,23 +128,20 @@ export const open = (
       }
     }
 
-    const send = (message: Outgoing): Effect.Effect<unknown, McpSessionError> =>
-      channel.request(message).pipe(
+    const send = (message: Outgoing): Effect.Effect<unknown, McpSessionError> => {
+      const sent = channel.request(message).pipe(
         // no session id is ever sent, so no session can expire
         Effect.catchTag("SessionExpired", () =>
-          Effect.fail(Transport.transportError(message.target, "Status", `"${message.method}" was answered with HTTP 404`, { status: 404 }))),
-        // over HTTP, the aborted request closed its stream, which is the cancellation
-        Effect.onError((cause) =>
-          Effect.withFiberRuntime((fiber) =>
-            !http && (Cause.isInterruptedOnly(cause) || Abort.current(fiber)?.aborted === true)
-              ? Core.cancel(core, message.id)
-              : Effect.void
-          )
-        )
+          Effect.fail(Transport.transportError(message.target, "Status", `"${message.method}" was answered with HTTP 404`, { status: 404 })))
       )
+      // over HTTP, the aborted request closed its stream, which is the cancellation
+      return http ? sent : core.cancelling(message.id, sent)
+    }
 
     const clock = yield* Effect.clock
-    const cache = Cache.make(clock)
+    // the listener comes after discovery, which its filter needs; until then nothing is watched
+    let listening: Listen.Listener | undefined
+    const cache = Cache.make(clock, () => listening?.watching())
 
     const request = (
       method: string,
@@ -149,8 +149,7 @@ export const open = (
       target: Transport.Target,
       requestOptions: McpSession.RequestOptions | undefined
     ): Effect.Effect<unknown, McpSessionError> =>
-      Effect.suspend(() => {
-        if (closed) return Effect.fail(Transport.transportError(target, "Closed", "the session is closed"))
+      core.guarded(target, Effect.suspend(() => {
         const hit = cache.lookup(method, params)
         if (hit !== undefined) return Effect.succeed(hit)
         let rounds = 0
@@ -166,58 +165,63 @@ export const open = (
             serverRequests: core.serverRequests,
             auth: options.auth,
             maxRounds: options.maxInputRounds ?? InputRequired.defaultMaxRounds,
+            timeout: requestOptions?.timeout === undefined ? core.defaultTimeout : Duration.decode(requestOptions.timeout),
             send: once
           })
           : once(params)
         // the answer of a retry with inputResponses or requestState is never kept
         return Effect.tap(answered, (result) => rounds === 1 ? cache.keep(method, params, result) : undefined)
-      })
+      }))
 
-    const discover = (timeout: Duration.DurationInput | undefined) =>
-      request("server/discover", {}, sessionTarget, timeout === undefined ? undefined : { timeout }).pipe(
-        Effect.flatMap((answer) => decodeDiscover(answer, sessionTarget))
-      )
+    const discover = request("server/discover", {}, sessionTarget, undefined).pipe(
+      Effect.flatMap((answer) => decodeDiscover(answer, sessionTarget))
+    )
+    // over stdio a legacy server may never answer a method it does not know
+    const silence = options.started === undefined ? undefined : options.started.pipe(
+      Effect.zipRight(Effect.sleep(Duration.min(core.defaultTimeout, stdioProbeTimeout))),
+      Effect.zipRight(Effect.fail(Transport.transportError(sessionTarget, "Timeout", `no answer to "server/discover" within ${Duration.format(stdioProbeTimeout)} of the process's first output`)))
+    )
+    const probe = silence === undefined ? discover : Effect.raceFirst(discover, silence)
+
+    /**
+     * What to do after the server named the versions it takes: a pinned revision never changes;
+     * otherwise one retry with a modern version we share, or `initialize` with a legacy one.
+     */
+    const renegotiate = (supported: ReadonlyArray<string>, attempt: number) => {
+      const chosen = options.fallback ? Negotiation.pick(supported, { modern: Negotiation.modernVersions, legacy: Negotiation.legacyVersions }) : undefined
+      if (chosen?._tag === "Modern" && attempt === 0) {
+        version = chosen.version
+        return Effect.succeed(undefined)
+      }
+      if (chosen?._tag === "Legacy") {
+        return Effect.succeed({ _tag: "Legacy", why: "the server named only legacy versions", version: chosen.version } as const)
+      }
+      return Effect.fail(Negotiation.noCommonVersion(server, version, supported))
+    }
 
     // the probe: at most one retry with a version the server named
-    const probeTimeout = http ? undefined : Duration.min(core.defaultTimeout, stdioProbeTimeout)
     let discovered: DiscoverResult | undefined
     for (let attempt = 0; discovered === undefined; attempt++) {
-      const outcome = yield* Effect.either(discover(probeTimeout))
+      const outcome = yield* Effect.either(probe)
+      let supported: ReadonlyArray<string>
       if (Either.isRight(outcome)) {
-        const supported = outcome.right.supportedVersions
+        supported = outcome.right.supportedVersions
         if (supported.length === 0 || supported.includes(version)) {
           discovered = outcome.right
           break
         }
-        const chosen = Negotiation.pick(supported, { modern: Negotiation.modernVersions, legacy: Negotiation.legacyVersions })
-        if (chosen?._tag === "Modern" && attempt === 0) {
-          version = chosen.version
-          continue
-        }
-        if (chosen?._tag === "Legacy" && options.fallback) return { _tag: "Legacy", why: "the server named only legacy versions", version: chosen.version }
-        return yield* Negotiation.noCommonVersion(server, version, supported)
-      }
-      const verdict = Negotiation.classifyFailure(channel.kind, outcome.left)
-      switch (verdict._tag) {
-        case "Inconclusive":
-          return yield* verdict.error
-        case "Legacy":
+      } else {
+        const verdict = Negotiation.classifyFailure(channel.kind, outcome.left)
+        if (verdict._tag === "Inconclusive") return yield* verdict.error
+        if (verdict._tag === "Modern") return yield* outcome.left
+        if (verdict._tag === "Legacy") {
           if (options.fallback) return { _tag: "Legacy", why: verdict.why, version: undefined }
           return yield* outcome.left
-        case "Modern":
-          return yield* outcome.left
-        case "Unsupported": {
-          const chosen = Negotiation.pick(verdict.supported, { modern: Negotiation.modernVersions, legacy: Negotiation.legacyVersions })
-          if (chosen?._tag === "Modern" && attempt === 0) {
-            version = chosen.version
-            continue
-          }
-          if (chosen?._tag === "Legacy" && options.fallback) {
-            return { _tag: "Legacy", why: "the server named only legacy versions", version: chosen.version }
-          }
-          return yield* Negotiation.noCommonVersion(server, version, verdict.supported)
         }
+        supported = verdict.supported
       }
+      const legacy = yield* renegotiate(supported, attempt)
+      if (legacy !== undefined) return legacy
     }
 
     const serverInfo = Either.getOrElse(
@@ -258,12 +262,9 @@ export const open = (
         return core.onMessage(message, during)
       },
       listen: (filter, onSent) =>
-        Effect.suspend(() =>
-          closed
-            ? Effect.fail(Transport.transportError(sessionTarget, "Closed", "the session is closed"))
-            : core.request("subscriptions/listen", { notifications: filter }, sessionTarget, { timeout: Duration.infinity }, encode, send, onSent)
-        )
+        core.request("subscriptions/listen", { notifications: filter }, sessionTarget, { timeout: Duration.infinity }, encode, send, onSent)
     })
+    listening = listener
     slot.current = { onMessage: listener.onMessage, reinitialize: () => Effect.void }
 
     /** Lists the tools, leaving out (and logging) those whose `x-mcp-header` is invalid. */
@@ -283,26 +284,58 @@ export const open = (
 
     const callTool: McpSession.McpSession["callTool"] = (tool, args, requestOptions) =>
       Effect.gen(function*() {
-        // a listing on the call's behalf keeps its deadline and headers, not its progress handler
-        const listing: McpSession.RequestOptions = { timeout: requestOptions?.timeout, headers: requestOptions?.headers }
+        // a listing on the call's behalf keeps its deadline, headers and trace context, not its
+        // progress handler nor `onSend` (its id is not the call's)
+        const listing: McpSession.RequestOptions = {
+          timeout: requestOptions?.timeout,
+          headers: requestOptions?.headers,
+          meta: requestOptions?.meta
+        }
         // the headers a call carries come from the tool's definition: learn it first
         if (http && !toolHeaders?.has(tool)) yield* Effect.ignore(listTools(listing))
-        const known = toolHeaders?.get(tool)
-        if (known?._tag === "Invalid") {
-          return yield* ProtocolError.refused({
-            server,
-            tool,
-            code: JsonRpc.INVALID_PARAMS,
-            message: `the tool's x-mcp-header annotations are invalid: ${known.reason}`
-          })
-        }
+        yield* sendable(tool, args, toolHeaders?.get(tool), "")
         return yield* methods.callTool(tool, args, requestOptions).pipe(
           // the definition changed under us: list again once, and call with the new headers
           Effect.catchIf(
             (error): error is HeaderMismatchError => http && error._tag === "HeaderMismatchError",
-            () => Effect.zipRight(listTools(listing), methods.callTool(tool, args, requestOptions))
+            () => Effect.zipRight(relisted(tool, args, listing), methods.callTool(tool, args, requestOptions))
           )
         )
+      })
+
+    /** Refuses a call whose headers cannot be right: a tool with invalid annotations, an integer no header can carry. */
+    const sendable = (tool: string, args: unknown, known: McpHeaders.ToolHeaders | undefined, why: string) => {
+      const refused = (message: string) => ProtocolError.refused({ server, tool, code: JsonRpc.INVALID_PARAMS, message: `${why}${message}` })
+      if (known?._tag === "Invalid") return Effect.fail(refused(`the tool's x-mcp-header annotations are invalid: ${known.reason}`))
+      const unsafe = known === undefined ? undefined : McpHeaders.unsafeInteger(known.headers, args)
+      return unsafe === undefined
+        ? Effect.void
+        : Effect.fail(refused(`the argument of header Mcp-Param-${unsafe} is an integer beyond the safe range (±${Number.MAX_SAFE_INTEGER})`))
+    }
+
+    /**
+     * Lists the tools after a `HeaderMismatch`, which says the server's list changed as a
+     * `list_changed` would: the owner of the session's lists is told so (its list, annotations
+     * included, is stale however fresh its `ttlMs`), and the tool must still be there, valid.
+     */
+    const relisted = (tool: string, args: unknown, listing: McpSession.RequestOptions) =>
+      Effect.gen(function*() {
+        cache.invalidate(TOOLS_LIST_CHANGED, undefined)
+        if (options.onNotification !== undefined) {
+          yield* options.onNotification({ method: TOOLS_LIST_CHANGED, params: undefined })
+        }
+        yield* listTools(listing)
+        const known = toolHeaders?.get(tool)
+        const why = "the server refused the call's headers (-32020), and "
+        if (known === undefined) {
+          return yield* ProtocolError.refused({
+            server,
+            tool,
+            code: JsonRpc.INVALID_PARAMS,
+            message: `${why}its tools listed again no longer include it`
+          })
+        }
+        yield* sendable(tool, args, known, `${why}listed again, `)
       })
 
     const ping = (requestOptions?: McpSession.RequestOptions) =>
@@ -323,9 +356,7 @@ export const open = (
         return Effect.void
       })
 
-    const close = Effect.sync(() => {
-      closed = true
-    }).pipe(Effect.zipRight(channel.close))
+    const close = Effect.zipRight(Effect.sync(core.markClosed), channel.close)
     yield* Effect.addFinalizer(() => close)
 
     const session: McpSession.McpSession = {

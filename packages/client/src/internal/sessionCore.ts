@@ -6,12 +6,14 @@
  * 2025 adapter sends params as they are, the 2026-07-28 one adds `_meta` and headers) and in how
  * it is sent (`send`: re-opening a forgotten session, or cancelling by closing the stream).
  */
+import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { McpSessionError } from "../McpError.js"
 import type * as McpSession from "../McpSession.js"
+import * as Abort from "./abort.js"
 import type * as Answer from "./answer.js"
 import type { Channel, Outgoing } from "./channel.js"
 import * as Defaults from "./defaults.js"
@@ -35,6 +37,18 @@ export interface AdapterOptions {
   readonly handlers?: McpSession.ClientHandlers | undefined
   /** The session's bearer token, told to the handlers of server requests. */
   readonly auth?: Redacted.Redacted<string> | undefined
+  /**
+   * The channel's request ids, when adapters take turns on one channel (the probe, then
+   * `initialize`): an id is never used twice on a connection, or a late answer to one request
+   * would settle another.
+   */
+  readonly ids?: (() => number) | undefined
+}
+
+/** Request ids from 1. @internal */
+export const idCounter = (): () => number => {
+  let next = 1
+  return () => next++
 }
 
 /** A request as the adapter encodes it: the JSON-RPC text and the headers that go with it. */
@@ -57,9 +71,18 @@ export interface Core {
   readonly onMessage: (message: Answer.Other, during: Outgoing | undefined) => Effect.Effect<void>
   /** Sends a message no caller waits for, on a fiber of the session's scope; a failure is only logged. */
   readonly sendInBackground: (body: string, what: string, onFailure: string) => Effect.Effect<void>
+  /** Marks the session closed: later requests fail `Closed` without being sent. */
+  readonly markClosed: () => void
+  /** `self`, unless the session is closed. */
+  readonly guarded: <A>(target: Transport.Target, self: Effect.Effect<A, McpSessionError>) => Effect.Effect<A, McpSessionError>
+  /**
+   * `self` (the sending of request `id`), followed by `notifications/cancelled` when it is cut
+   * short by interruption or by its fiber's `Abort`: the server is told the client stopped waiting.
+   */
+  readonly cancelling: <A, E>(id: JsonRpc.RequestId, self: Effect.Effect<A, E>) => Effect.Effect<A, E>
   /**
    * A request with a new id, bounded by its deadline (or by its progress), built by `encode` and
-   * sent by `send`.
+   * sent by `send`; refused once the session is closed.
    */
   readonly request: (
     method: string,
@@ -92,7 +115,7 @@ export const make = (
     const serverRequests = ServerRequests.make(options.handlers, options.auth)
     const progress = Progress.makeRoutes(yield* Effect.clock, scope)
     let channel: Channel | undefined
-    let nextId = 1
+    const nextId = options.ids ?? idCounter()
 
     const sendInBackground = (body: string, what: string, onFailure: string) =>
       // lazily: a server may speak before the channel is handed over
@@ -138,10 +161,14 @@ export const make = (
       )
     }
 
+    let closed = false
+    const guarded: Core["guarded"] = (target, self) =>
+      Effect.suspend(() => closed ? Effect.fail(Transport.transportError(target, "Closed", "the session is closed")) : self)
+
     const request: Core["request"] = (method, params, target, requestOptions, encode, send, onSent) =>
-      Effect.suspend(() => {
+      guarded(target, Effect.suspend(() => {
         const timeout = requestOptions?.timeout === undefined ? defaultTimeout : Duration.decode(requestOptions.timeout)
-        const id = nextId++
+        const id = nextId()
         onSent?.(id)
         if (requestOptions?.meta !== undefined) params = Telemetry.withMeta(params, requestOptions.meta)
         const opened = requestOptions?.onSend === undefined ? undefined : info()
@@ -175,7 +202,7 @@ export const make = (
             onTimeout: () => Transport.transportError(target, "Timeout", `no answer to "${method}" within ${Duration.format(timeout)}`)
           })
           : self
-      })
+      }))
 
     const core: Core = {
       server,
@@ -183,24 +210,29 @@ export const make = (
       defaultTimeout,
       clientInfo: options.clientInfo ?? defaultClientInfo,
       serverRequests,
-      nextId: () => nextId++,
+      nextId,
       attach: (built) => {
         channel = serverRequests.track(built)
         return channel
       },
       onMessage,
       sendInBackground,
+      markClosed: () => {
+        closed = true
+      },
+      guarded,
+      cancelling: (id, self) =>
+        Effect.onError(self, (cause) =>
+          Effect.withFiberRuntime((fiber) =>
+            Cause.isInterruptedOnly(cause) || Abort.current(fiber)?.aborted === true ? cancel(core, id) : Effect.void
+          )),
       request
     }
     return core
   })
 
-/**
- * Sends `notifications/cancelled` for a request the client stopped waiting for.
- *
- * @internal
- */
-export const cancel = (core: Core, id: JsonRpc.RequestId): Effect.Effect<void> =>
+/** Sends `notifications/cancelled` for a request the client stopped waiting for. */
+const cancel = (core: Core, id: JsonRpc.RequestId): Effect.Effect<void> =>
   core.sendInBackground(
     JsonRpc.encodeNotification("notifications/cancelled", { requestId: id, reason: "The client stopped waiting" }),
     `"notifications/cancelled"`,

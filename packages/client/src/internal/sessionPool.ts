@@ -22,6 +22,7 @@ import type { McpSessionError } from "../McpError.js"
 import type * as McpOAuth from "../McpOAuth.js"
 import type * as McpServerConfig from "../McpServerConfig.js"
 import * as McpSession from "../McpSession.js"
+import * as Negotiation from "./negotiation.js"
 import * as ServerLog from "./serverLog.js"
 import * as Telemetry from "./telemetry.js"
 
@@ -45,8 +46,12 @@ export interface Lists {
 /** @internal */
 export type ListKind = keyof Lists
 
-/** The request that lists each kind. */
-const listMethods: Record<ListKind, string> = {
+/**
+ * The request that lists each kind.
+ *
+ * @internal
+ */
+export const listMethods: Readonly<Record<ListKind, string>> = {
   tools: "tools/list",
   resources: "resources/list",
   resourceTemplates: "resources/templates/list",
@@ -323,17 +328,55 @@ export const make = (
       })
     }
 
+    const useOpen = <A, E>(
+      config: McpServerConfig.McpServerConfig,
+      auth: Redacted.Redacted<string> | undefined,
+      use: (session: McpSession.McpSession) => Effect.Effect<A, E>
+    ): Effect.Effect<A, E | McpSessionError> => {
+      const entry = ready.get(readyId(config.name, auth))
+      if (entry === undefined) return Effect.scoped(Effect.flatMap(hold(config, auth), use))
+      return Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        if (now - entry.touched < 1000) return use(entry.session)
+        entry.touched = now
+        return Effect.zipRight(RcMap.touch(sessions, entry.key), use(entry.session))
+      })
+    }
+
+    /**
+     * A -32022 answered on an open session: the server no longer speaks the session's revision.
+     * The session and the endpoint's verdict are dropped, and the request, which the server
+     * refused unread, is sent once more on a session negotiated anew.
+     */
+    const renegotiated = <A, E>(
+      config: McpServerConfig.McpServerConfig,
+      auth: Redacted.Redacted<string> | undefined,
+      use: (session: McpSession.McpSession) => Effect.Effect<A, E>
+    ): Effect.Effect<A, E | McpSessionError> => {
+      let used: McpSession.McpSession | undefined
+      return useOpen(config, auth, (session) => {
+        used = session
+        return use(session)
+      }).pipe(
+        Effect.catchIf(
+          (error) => Predicate.isTagged(error, "UnsupportedVersionError") && used !== undefined && !ended.has(used),
+          () =>
+            Effect.gen(function*() {
+              yield* Effect.logWarning("the server no longer speaks the session's protocol version: negotiating again").pipe(
+                Effect.annotateLogs({ server: config.name })
+              )
+              if (config.stdio === undefined) protocolCache.delete(Negotiation.endpointKey(config.url))
+              yield* forget(readyId(config.name, auth), new SessionKey({ server: config.name, auth }), used)
+              // the forgotten session leaves the map on a fiber of its own: wait for a new one
+              yield* RcMap.invalidate(sessions, new SessionKey({ server: config.name, auth }))
+              return yield* useOpen(config, auth, use)
+            })
+        )
+      )
+    }
+
     return {
-      use: (config, auth, use) => {
-        const entry = ready.get(readyId(config.name, auth))
-        if (entry === undefined) return Effect.scoped(Effect.flatMap(hold(config, auth), use))
-        return Effect.clockWith((clock) => {
-          const now = clock.unsafeCurrentTimeMillis()
-          if (now - entry.touched < 1000) return use(entry.session)
-          entry.touched = now
-          return Effect.zipRight(RcMap.touch(sessions, entry.key), use(entry.session))
-        })
-      },
+      use: renegotiated,
       ready: (config, auth) => ready.get(readyId(config.name, auth))?.session,
       // a call's tool definition (for its annotations and headers) may come from a stale list
       cachedTools: (session) => lists.tools.get(session),

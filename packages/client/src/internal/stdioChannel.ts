@@ -31,6 +31,14 @@ export interface StdioChannelOptions {
   readonly maxMessageSize: number
   readonly closeTimeout: Duration.Duration
   readonly onExit: Effect.Effect<void> | undefined
+  /**
+   * Whether an error answer with an id no request of ours can have settles the only request in
+   * flight: while the probe is, since some old servers answer a method they do not know so;
+   * later such an answer belongs to no request. Default: never.
+   */
+  readonly acceptStray?: (() => boolean) | undefined
+  /** Told of the process's first output, on stdout or stderr: it has started. */
+  readonly onOutput?: (() => void) | undefined
 }
 
 /** What a server process inherits of ours; everything else must be given in its `env`. */
@@ -142,11 +150,11 @@ export const make = (
 
     /**
      * An error answer with an id no request of ours can have (null, or a number below 1: ours
-     * are positive integers or strings) is the answer to the only request in flight, if there is
-     * one: some servers answer a method they do not know so.
+     * are positive integers or strings), when accepted, is the answer to the only request in flight.
      */
     const stray = (answer: Answer.Answer) =>
-      answer._tag === "Failure" && (answer.id === null || (typeof answer.id === "number" && answer.id < 1)) && pending.size === 1
+      answer._tag === "Failure" && (answer.id === null || (typeof answer.id === "number" && answer.id < 1)) && pending.size === 1 &&
+      options.acceptStray?.() === true
 
     const settle = (answer: Answer.Answer) => {
       const key = stray(answer) ? [...pending.keys()][0] : answer.id === null ? undefined : String(answer.id)
@@ -156,9 +164,17 @@ export const make = (
       waiting(answer)
     }
 
+    let spoke = false
+    const started = () => {
+      if (spoke) return
+      spoke = true
+      options.onOutput?.()
+    }
+
     const splitStdout = lineSplitter(maxMessageSize, "fail")
     /** Settles the answers of a chunk on the spot; an effect when it holds more to do (notifications, server requests, warnings). */
     const onStdout = (chunk: Uint8Array): Effect.Effect<void, TransportError> | undefined => {
+      started()
       const lines = splitStdout(chunk)
       if (lines === undefined) {
         return Effect.fail(
@@ -197,6 +213,7 @@ export const make = (
 
     const splitStderr = lineSplitter(STDERR_LINE_LIMIT, "cut")
     const onStderr = (chunk: Uint8Array) => {
+      started()
       const lines = splitStderr(chunk) ?? []
       return Effect.forEach(lines, (line) => {
         stderrTail.push(line)

@@ -24,6 +24,7 @@ import * as Attempt from "./attempt.js"
 import * as Defaults from "./defaults.js"
 import type * as Servers from "./servers.js"
 import type * as SessionPool from "./sessionPool.js"
+import type * as Telemetry from "./telemetry.js"
 
 /** One server subscription, and the streams sharing it. */
 interface Share {
@@ -43,8 +44,24 @@ export const make = (options: {
   readonly servers: Servers.Servers
   readonly pool: Pick<SessionPool.SessionPool, "hold" | "lost" | "isEnded" | "watchResource">
   readonly attempts: Attempt.Attempts
+  readonly telemetry?: Telemetry.Telemetry | undefined
 }): Subscriptions => {
   const { attempts, pool, servers } = options
+
+  /**
+   * `run` as the request `method` of the uri: measured and traced as every other request, its
+   * session requests carrying the trace context.
+   */
+  const traced = <A, E>(
+    server: string,
+    method: string,
+    uri: string,
+    run: (sessionOptions: McpSession.RequestOptions, attempt: <B, F>(self: Effect.Effect<B, F>) => Effect.Effect<B, F>) => Effect.Effect<A, E>
+  ): Effect.Effect<A, E> =>
+    options.telemetry === undefined
+      ? run(Attempt.untimed, (self) => self)
+      : options.telemetry.operation({ server, method, uri }, (trace) =>
+        trace === undefined ? run(Attempt.untimed, (self) => self) : run(trace.requestOptions(Attempt.untimed), trace.attempt))
   const shares = new Map<string, Share>()
   // subscriptions come and go rarely: one lock per server keeps the counting simple
   const locks = new Map<string, Effect.Semaphore>()
@@ -75,20 +92,22 @@ export const make = (options: {
   ): Effect.Effect<Share, McpClientError> => {
     const lock = lockOf(config.name)
     const state = Attempt.safeState()
-    const attempt = attempts.run(config, undefined, timeout, state, never, () =>
-      Effect.flatMap(Scope.extend(pool.hold(config, undefined), scope), (session) =>
-        // once the server holds the subscription, the share and its way out are recorded together
-        Effect.uninterruptibleMask((restore) =>
-          Effect.gen(function*() {
-            yield* restore(lock.take(1))
-            const share = yield* Effect.ensuring(enter(session, uri, id, restore), lock.release(1))
-            // only once the lock is released: on a scope that closed meanwhile (the stream ended
-            // while it subscribed again), the finalizer runs at once, and it takes the lock
-            yield* Scope.addFinalizer(scope, leave(config, uri, id, share))
-            return share
-          })
-        )))
-    return attempts.withRetries(config, { method: "resources/subscribe" }, policy, state, attempt)
+    return traced(config.name, "resources/subscribe", uri, (sessionOptions, traceAttempt) => {
+      const attempt = attempts.run(config, undefined, timeout, state, never, () =>
+        Effect.flatMap(Scope.extend(pool.hold(config, undefined), scope), (session) =>
+          // once the server holds the subscription, the share and its way out are recorded together
+          Effect.uninterruptibleMask((restore) =>
+            Effect.gen(function*() {
+              yield* restore(lock.take(1))
+              const share = yield* Effect.ensuring(enter(session, uri, id, sessionOptions, restore), lock.release(1))
+              // only once the lock is released: on a scope that closed meanwhile (the stream ended
+              // while it subscribed again), the finalizer runs at once, and it takes the lock
+              yield* Scope.addFinalizer(scope, leave(config, uri, id, share))
+              return share
+            })
+          )))
+      return attempts.withRetries(config, { method: "resources/subscribe" }, policy, state, traceAttempt(attempt))
+    })
   }
 
   /**
@@ -99,6 +118,7 @@ export const make = (options: {
     session: McpSession.McpSession,
     uri: string,
     id: string,
+    sessionOptions: McpSession.RequestOptions,
     restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   ): Effect.Effect<Share, McpSessionError> =>
     Effect.gen(function*() {
@@ -109,7 +129,7 @@ export const make = (options: {
       }
       // taken before asking, so that a loss while the request is in flight is not missed
       const lost = pool.lost(session)
-      yield* restore(session.subscribeResource(uri, Attempt.untimed))
+      yield* restore(session.subscribeResource(uri, sessionOptions))
       const share: Share = { session, lost, subscribers: 1 }
       shares.set(id, share)
       return share
@@ -122,8 +142,9 @@ export const make = (options: {
       if (share.subscribers > 0) return
       if (shares.get(id) === share) shares.delete(id)
       if (!(yield* isCurrent(share, share.session))) return
-      yield* attempts.run(config, undefined, Defaults.unsubscribeTimeout, Attempt.safeState(), never, () =>
-        share.session.unsubscribeResource(uri, Attempt.untimed)).pipe(
+      yield* traced(config.name, "resources/unsubscribe", uri, (sessionOptions, traceAttempt) =>
+        traceAttempt(attempts.run(config, undefined, Defaults.unsubscribeTimeout, Attempt.safeState(), never, () =>
+          share.session.unsubscribeResource(uri, sessionOptions)))).pipe(
           Effect.catchAll((error) => Effect.logDebug("could not unsubscribe from a resource", error.message))
         )
     }))

@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import { type AnswerError, fromAnswer, TransportError } from "../McpError.js"
 import * as Body from "./body.js"
 import * as Defaults from "./defaults.js"
+import { isModernCode } from "./modernErrors.js"
 
 /** @internal */
 export interface Target {
@@ -230,7 +231,7 @@ export const failedAnswer = (
     Effect.orElseSucceed(() => ""),
     Effect.zipWith(Clock.currentTimeMillis, (text, now) => {
       const error = jsonRpcError(text)
-      if (error !== undefined && (modernCodes.has(error.code) || (error.code === -32601 && response.status === 404))) {
+      if (error !== undefined && (isModernCode(error.code) || (error.code === -32601 && response.status === 404))) {
         return fromAnswer({ ...target, code: error.code, message: error.message, data: error.data })
       }
       return transportError(
@@ -242,8 +243,6 @@ export const failedAnswer = (
     })
   )
 }
-
-const modernCodes: ReadonlySet<number> = new Set([-32020, -32021, -32022])
 
 const jsonRpcError = (text: string): { readonly code: number; readonly message: string; readonly data: unknown } | undefined => {
   try {
