@@ -7,16 +7,13 @@ import { describe, expect, it } from "@effect/vitest"
 import { SpanKind } from "@opentelemetry/api"
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
 import * as Fiber from "effect/Fiber"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
-import { McpClient, McpServerConfig, type McpSession } from "../src/index.js"
-import * as Attempt from "../src/internal/attempt.js"
-import * as Subscriptions from "../src/internal/subscriptions.js"
-import * as Telemetry from "../src/internal/telemetry.js"
-import { eventually } from "./support/effects.js"
+import { McpClient } from "../src/index.js"
+import * as Peers from "./support/childPeers.js"
+import { eventuallyValue } from "./support/effects.js"
 import { otel } from "./support/otel.js"
 import { sdkPeer } from "./support/sdkPeer.js"
 import { server2026Http } from "./support/server2026Peer.js"
@@ -57,50 +54,27 @@ describe("trace context on requests made on a call's behalf", () => {
 })
 
 describe("subscriptions are traced requests", () => {
-  it.scopedLive("resources/subscribe and resources/unsubscribe are client spans, their trace context given to the session", () => {
+  it.scopedLive("resources/subscribe and resources/unsubscribe are client spans whose trace context reaches the server", () => {
     const telemetry = otel()
     return Effect.gen(function*() {
-      const config = yield* McpServerConfig.make({ name: "files", url: "http://127.0.0.1:1/mcp" })
-      const given: Array<readonly [string, unknown]> = []
-      const unused = () => Effect.dieMessage("not used by subscriptions")
-      const session: McpSession.McpSession = {
-        server: "files",
-        info: unused(),
-        listTools: unused,
-        callTool: unused,
-        ping: unused,
-        listResources: unused,
-        listResourceTemplates: unused,
-        readResource: unused,
-        subscribeResource: (_uri, options) => Effect.sync(() => void given.push(["subscribe", traceparentIn(options?.meta)])),
-        unsubscribeResource: (_uri, options) => Effect.sync(() => void given.push(["unsubscribe", traceparentIn(options?.meta)])),
-        listPrompts: unused,
-        getPrompt: unused,
-        complete: unused,
-        setLoggingLevel: unused,
-        close: Effect.void
-      }
-      const lost = yield* Deferred.make<void>()
-      const subscriptions = Subscriptions.make({
-        servers: { lookup: () => Effect.succeed(config) },
-        attempts: {
-          run: (_config, _tool, _timeout, _state, _onCallersFiber, use) => use(),
-          withRetries: (_config, _subject, _policy, _state, attempt) => attempt
-        } satisfies Attempt.Attempts,
-        pool: {
-          hold: () => Effect.succeed(session),
-          lost: () => lost,
-          isEnded: () => false,
-          watchResource: () => Effect.void
-        },
-        telemetry: Telemetry.make([config])
+      const server = yield* Peers.features("features", "http")
+      const mcp = yield* client({ servers: [server], healthInterval: "1 hour" })
+      const stats = Effect.map(mcp.callTool("features", "stats", {}), (result) => {
+        const first = result.content[0]
+        return JSON.parse(first !== undefined && first.type === "text" ? first.text : "{}") as {
+          readonly active: number
+          readonly subscriptionTraces: ReadonlyArray<readonly [string, string | undefined]>
+        }
       })
-      const stream = yield* Effect.fork(Stream.runDrain(subscriptions.subscribe("files", "file:///a")))
-      yield* eventually(() => given.length === 1, "the subscription")
+      const stream = yield* Effect.forkScoped(Stream.runDrain(mcp.subscribeResource("features", "mem://one")))
+      yield* eventuallyValue(stats, (seen) => seen.active === 1)
       yield* Fiber.interrupt(stream)
+      const { subscriptionTraces } = yield* stats
       const [subscribe] = clientSpans(telemetry.spans(), "resources/subscribe")
       const [unsubscribe] = clientSpans(telemetry.spans(), "resources/unsubscribe")
-      expect(given).toEqual([["subscribe", traceparentOf(subscribe!)], ["unsubscribe", traceparentOf(unsubscribe!)]])
+      expect(subscribe!.attributes["mcp.resource.uri"]).toBe("mem://one")
+      expect(unsubscribe!.attributes["mcp.resource.uri"]).toBe("mem://one")
+      expect(subscriptionTraces).toEqual([["subscribe", traceparentOf(subscribe!)], ["unsubscribe", traceparentOf(unsubscribe!)]])
     }).pipe(Effect.provide(telemetry.layer))
   })
 })

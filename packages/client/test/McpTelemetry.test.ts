@@ -121,9 +121,10 @@ describe("McpTelemetry with @effect/opentelemetry", () => {
       expect(call!.attributes["error.type"]).toBeUndefined()
       const attempts = telemetry.spans().filter((span) => span.name === "mcp.attempt" && parentOf(span) === call!.spanContext().spanId)
       expect(attempts.map((span) => span.attributes["mcp.attempt.number"])).toEqual([1])
-      // the call lists the server's tools before it calls one
+      // the call lists the server's tools before it calls one, in the call's trace
       const listed = peer.received.filter((request) => request.method === "tools/list")
       expect(listed.length).toBeGreaterThan(0)
+      for (const list of listed) expect(metaOf(list.meta).traceparent).toBe(traceparentOf(call!))
     }).pipe(Effect.provide(telemetry.layer))
   })
 

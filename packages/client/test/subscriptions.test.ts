@@ -13,6 +13,7 @@ import * as Stream from "effect/Stream"
 import { McpServerConfig, type McpSession } from "../src/index.js"
 import type * as Attempt from "../src/internal/attempt.js"
 import * as Subscriptions from "../src/internal/subscriptions.js"
+import * as Telemetry from "../src/internal/telemetry.js"
 
 const unused = () => Effect.dieMessage("not used by subscriptions")
 
@@ -73,6 +74,7 @@ describe("subscriptions", () => {
       const subscriptions = Subscriptions.make({
         servers: { lookup: () => Effect.succeed(config) },
         attempts,
+        telemetry: Telemetry.make([config]),
         pool: {
           hold: () =>
             Effect.suspend(() => {

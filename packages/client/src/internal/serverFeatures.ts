@@ -14,7 +14,7 @@ import type * as McpServerConfig from "../McpServerConfig.js"
 import type * as McpSession from "../McpSession.js"
 import * as Attempt from "./attempt.js"
 import type * as Deadlines from "./deadlines.js"
-import type * as SessionPool from "./sessionPool.js"
+import * as SessionPool from "./sessionPool.js"
 import * as Servers from "./servers.js"
 import * as Subscriptions from "./subscriptions.js"
 import type * as Telemetry from "./telemetry.js"
@@ -36,14 +36,6 @@ export type ServerFeatures = Pick<
   | "availableResources"
   | "availablePrompts"
 >
-
-/** The method that lists each kind. */
-const listMethod: Record<SessionPool.ListKind, string> = {
-  tools: "tools/list",
-  resources: "resources/list",
-  resourceTemplates: "resources/templates/list",
-  prompts: "prompts/list"
-}
 
 /** Lists are rare: like `listTools`, they keep a fiber of their own. */
 const neverOnCallersFiber = () => false
@@ -114,7 +106,7 @@ export const make = (options: {
     Effect.suspend(() => {
       if (deadlines.isClosed()) return Effect.succeed([])
       return Effect.forEach(configs, (config) =>
-        Servers.unlessNeedsUser(options.needsUser, config, request(config.name, listMethod[kind], { retry: false }, "never", listOf(kind))).pipe(
+        Servers.unlessNeedsUser(options.needsUser, config, request(config.name, SessionPool.listMethods[kind], { retry: false }, "never", listOf(kind))).pipe(
           Effect.map((items) => ({ server: config.name, items })),
           Effect.catchAll((error) => Effect.as(Effect.logDebug(`left out of the available ${kind}`, error.message), { server: config.name, items: [] }))
         ), { concurrency: "unbounded" })
@@ -127,7 +119,7 @@ export const make = (options: {
     return flat.map(({ item, server }, i) => ({ server, item, qualifiedName: names[i]! }))
   }
 
-  const subscriptions = Subscriptions.make({ servers, pool, attempts })
+  const subscriptions = Subscriptions.make({ servers, pool, attempts, telemetry })
 
   return {
     listTools: (server, requestOptions = {}) => request(server, "tools/list", requestOptions, "never", listOf("tools")),

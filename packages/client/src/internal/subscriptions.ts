@@ -44,7 +44,7 @@ export const make = (options: {
   readonly servers: Servers.Servers
   readonly pool: Pick<SessionPool.SessionPool, "hold" | "lost" | "isEnded" | "watchResource">
   readonly attempts: Attempt.Attempts
-  readonly telemetry?: Telemetry.Telemetry | undefined
+  readonly telemetry: Telemetry.Telemetry
 }): Subscriptions => {
   const { attempts, pool, servers } = options
 
@@ -58,10 +58,8 @@ export const make = (options: {
     uri: string,
     run: (sessionOptions: McpSession.RequestOptions, attempt: <B, F>(self: Effect.Effect<B, F>) => Effect.Effect<B, F>) => Effect.Effect<A, E>
   ): Effect.Effect<A, E> =>
-    options.telemetry === undefined
-      ? run(Attempt.untimed, (self) => self)
-      : options.telemetry.operation({ server, method, uri }, (trace) =>
-        trace === undefined ? run(Attempt.untimed, (self) => self) : run(trace.requestOptions(Attempt.untimed), trace.attempt))
+    options.telemetry.operation({ server, method, uri }, (trace) =>
+      trace === undefined ? run(Attempt.untimed, (self) => self) : run(trace.requestOptions(Attempt.untimed), trace.attempt))
   const shares = new Map<string, Share>()
   // subscriptions come and go rarely: one lock per server keeps the counting simple
   const locks = new Map<string, Effect.Semaphore>()
