@@ -146,6 +146,20 @@ describe("McpTelemetry with @effect/opentelemetry", () => {
     }).pipe(Effect.provide(telemetry.layer))
   })
 
+  it.scopedLive("the health probe of a 2026-07-28 server is a server/discover span, named as sent", () => {
+    const telemetry = otel()
+    return Effect.gen(function*() {
+      const server = yield* server2026Http()
+      const mcp = yield* client({ servers: [{ name: "modern", url: server.url }], healthInterval: "1 hour" })
+      yield* mcp.checkHealth("modern")
+      expect(clientSpans(telemetry.spans(), "ping")).toEqual([])
+      const [probe] = clientSpans(telemetry.spans(), "server/discover")
+      expect(probe!.attributes["mcp.protocol.version"]).toBe("2026-07-28")
+      const discovers = (yield* server.received).filter((record) => record.kind === "request" && record.method === "server/discover")
+      expect(discovers.map((record) => record.meta?.traceparent)).toContain(traceparentOf(probe!))
+    }).pipe(Effect.provide(telemetry.layer))
+  })
+
   it.scopedLive("an external parent's trace and tracestate reach the server", () => {
     const telemetry = otel()
     return Effect.gen(function*() {

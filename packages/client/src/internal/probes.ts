@@ -29,6 +29,7 @@ import * as McpRetry from "../McpRetry.js"
 import type * as McpServerConfig from "../McpServerConfig.js"
 import * as Attempt from "./attempt.js"
 import type * as HealthRegistry from "./healthRegistry.js"
+import * as Negotiation from "./negotiation.js"
 import type * as SessionPool from "./sessionPool.js"
 import * as TokenSource from "./oauth/tokenSource.js"
 import * as Telemetry from "./telemetry.js"
@@ -89,8 +90,11 @@ export const make = Effect.fnUntraced(function*(options: {
         ? probeHttp(config, config.healthUrl)
         : unauthorized && config.url !== undefined
         ? probeAlive(config, config.url)
-        : telemetry.operation({ server: config.name, method: "ping" }, (trace) =>
-          pool.use(config, undefined, (session) => session.ping(trace === undefined ? Attempt.untimed : trace.requestOptions(Attempt.untimed))))
+        // the span opens once the session's revision is known: a 2026-07-28 session pings with server/discover
+        : pool.use(config, undefined, (session) =>
+          Effect.flatMap(session.info, (info) =>
+            telemetry.operation({ server: config.name, method: Negotiation.isModern(info.protocolVersion) ? "server/discover" : "ping" }, (trace) =>
+              session.ping(trace === undefined ? Attempt.untimed : trace.requestOptions(Attempt.untimed)))))
       const exit = yield* Effect.exit(check.pipe(
         Effect.timeoutFail({
           duration: config.timeout,
