@@ -139,6 +139,31 @@ describe("McpClient with 2026-07-28 servers", () => {
       expect(records.filter((record) => record.kind === "request" && record.method === "initialize")).toHaveLength(1)
     }))
 
+  it.scopedLive("every call in flight when the server drops 2026-07-28 is sent once more on the new session", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http(["--legacy-too", "--modern-calls", "1"])
+      const mcp = yield* client([{ name: "s", url: server.url }])
+      yield* mcp.callTool("s", "echo", { text: "one" })
+      const results = yield* Effect.all(
+        Array.from({ length: 4 }, (_, i) => mcp.callTool("s", "echo", { text: `concurrent ${i}` })),
+        { concurrency: "unbounded" }
+      )
+      expect(results.map((result) => result.isError === true)).toEqual([false, false, false, false])
+      expect((yield* mcp.status)[0]?.session?.protocolVersion).toBe("2025-11-25")
+      expect(count(yield* server.received, "initialize")).toBe(1)
+    }))
+
+  it.scopedLive("a 2025 server's own -32022 is its answer: the call is not sent again", () =>
+    Effect.gen(function*() {
+      const server = yield* server2026Http(["--legacy-only"])
+      const mcp = yield* client([{ name: "s", url: server.url }])
+      const error = yield* failureOf(mcp.callTool("s", "app_error", { code: -32022 }))
+      expect(error._tag).toBe("UnsupportedVersionError")
+      const calls = (yield* server.received).filter((record) => record.kind === "request" && record.method === "tools/call")
+      expect(calls).toHaveLength(1)
+      expect((yield* mcp.status)[0]?.session?.protocolVersion).toBe("2025-11-25")
+    }))
+
   it.scopedLive("subscribeResource streams the updates that arrive on the listen stream", () =>
     Effect.gen(function*() {
       const server = yield* server2026Http()

@@ -344,9 +344,11 @@ export const make = (
     }
 
     /**
-     * A -32022 answered on an open session: the server no longer speaks the session's revision.
-     * The session and the endpoint's verdict are dropped, and the request, which the server
-     * refused unread, is sent once more on a session negotiated anew.
+     * A -32022 answered on an open 2026-07-28 session: the server no longer speaks the session's
+     * revision. The session and the endpoint's verdict are dropped (by the first request to hear
+     * it), and each request so refused, which the server did not read, is sent once more on a
+     * session negotiated anew. On a 2025 session -32022 is a code the server is free to define
+     * (its tool may have run): the answer stands.
      */
     const renegotiated = <A, E>(
       config: McpServerConfig.McpServerConfig,
@@ -359,16 +361,20 @@ export const make = (
         return use(session)
       }).pipe(
         Effect.catchIf(
-          (error) => Predicate.isTagged(error, "UnsupportedVersionError") && used !== undefined && !ended.has(used),
-          () =>
+          (error) => Predicate.isTagged(error, "UnsupportedVersionError") && used !== undefined,
+          (error) =>
             Effect.gen(function*() {
-              yield* Effect.logWarning("the server no longer speaks the session's protocol version: negotiating again").pipe(
-                Effect.annotateLogs({ server: config.name })
-              )
-              if (config.stdio === undefined) protocolCache.delete(Negotiation.endpointKey(config.url))
-              yield* forget(readyId(config.name, auth), new SessionKey({ server: config.name, auth }), used)
-              // the forgotten session leaves the map on a fiber of its own: wait for a new one
-              yield* RcMap.invalidate(sessions, new SessionKey({ server: config.name, auth }))
+              const refusedBy = used!
+              if (!Negotiation.isModern((yield* refusedBy.info).protocolVersion)) return yield* Effect.fail(error)
+              if (!ended.has(refusedBy)) {
+                yield* Effect.logWarning("the server no longer speaks the session's protocol version: negotiating again").pipe(
+                  Effect.annotateLogs({ server: config.name })
+                )
+                if (config.stdio === undefined) protocolCache.delete(Negotiation.endpointKey(config.url))
+                yield* forget(readyId(config.name, auth), new SessionKey({ server: config.name, auth }), refusedBy)
+                // the forgotten session leaves the map on a fiber of its own: wait for a new one
+                yield* RcMap.invalidate(sessions, new SessionKey({ server: config.name, auth }))
+              }
               return yield* useOpen(config, auth, use)
             })
         )
