@@ -9,7 +9,7 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { restaurantReasoning, restaurantSearch } from "../src/servers.js"
+import { restaurantReasoning, restaurantSearch, stdioCommand } from "../src/servers.js"
 
 /** What the scripted model saw on each turn: the tools offered (name and JSON Schema) and the prompt. */
 interface Seen {
@@ -164,5 +164,21 @@ describe("McpToolkit with a language model", () => {
       expect(search.toolCalls).toEqual([])
       expect(search.authorizations).toContain("Bearer jwt-frank")
       expect(reasoning.authorizations).toEqual([])
+    }))
+
+  it.scopedLive("inside withAuth a stdio server's tools are offered and called without the token, which it has no header to carry", () =>
+    Effect.gen(function*() {
+      const client = yield* Layer.build(McpClient.layerNode({
+        servers: [{ name: "local", ...stdioCommand("restaurant-reasoning") }],
+        healthInterval: "1 hour"
+      }))
+      const model = scriptedModel("local__analyze_restaurant_sentiment", { restaurant_name: "Harbour Lantern" }, [])
+      const { built, response } = yield* Effect.gen(function*() {
+        const built = yield* McpToolkit.make()
+        const response = yield* LanguageModel.generateText({ prompt: "How is Harbour Lantern?", toolkit: built.withHandler })
+        return { built, response }
+      }).pipe(McpToolkit.withAuth("jwt-grace"), Effect.provide(Layer.merge(model, Layer.succeedContext(client))))
+      expect(built.tools.map((tool) => tool.qualifiedName)).toEqual(["local__recommend_restaurants", "local__analyze_restaurant_sentiment"])
+      expect(response.toolResults[0]!.isFailure).toBe(false)
     }))
 })

@@ -182,28 +182,41 @@ const selected = (tools: ReadonlyArray<McpClient.QualifiedTool>, options: Option
 /**
  * The tools a toolkit may hold. Without a user's token or a choice of servers, those of
  * `availableTools` (lists shared by every toolkit). Otherwise each chosen server (every
- * configured one when none is chosen) is listed alone, in the session of the user's token when
- * one is set, so a server whose tools depend on the user shows that user's list. As in
- * `availableTools`, a server that fails or would need an interactive authorization is left out.
+ * configured one when none is chosen), in configuration order, is listed alone, an HTTP server
+ * in the session of the user's token when one is set, so a server whose tools depend on the user
+ * shows that user's list. As in `availableTools`, a server that fails or would need an
+ * interactive authorization is left out.
  */
 const offered = (
   mcp: McpClient.Service,
   options: Options<FailureMode>,
+  configured: ReadonlyArray<McpClient.ServerStatus>,
   auth: Option.Option<Redacted.Redacted<string>>
 ): Effect.Effect<ReadonlyArray<McpClient.QualifiedTool>> =>
   options.servers === undefined && Option.isNone(auth)
     ? mcp.availableTools
     : Effect.gen(function*() {
-      const servers = options.servers ?? (yield* mcp.status).flatMap((status) => status.unsupported === undefined ? [status.server] : [])
-      const lists = yield* Effect.forEach(servers, (server) =>
-        McpOAuth.nonInteractive(mcp.listTools(server, { auth: Option.getOrUndefined(auth), retry: false })).pipe(
-          Effect.map((tools) => tools.map((tool) => ({ server, tool }))),
+      const chosen = options.servers === undefined ? undefined : new Set(options.servers)
+      const servers = configured.filter((status) => status.unsupported === undefined && (chosen === undefined || chosen.has(status.server)))
+      const lists = yield* Effect.forEach(servers, (status) =>
+        McpOAuth.nonInteractive(mcp.listTools(status.server, { auth: forwarded(status, auth), retry: false })).pipe(
+          Effect.map((tools) => tools.map((tool) => ({ server: status.server, tool }))),
           Effect.catchAll((error) => Effect.as(Effect.logDebug("left out of the toolkit", error.message), []))
         ), { concurrency: "unbounded" })
       const listed = lists.flat()
       const names = qualify(listed.map(({ server, tool }) => ({ server, tool: tool.name })))
       return listed.map(({ server, tool }, i) => ({ server, name: tool.name, qualifiedName: names[i]!, tool }))
     })
+
+/**
+ * The user's token as a request to `server` carries it: a stdio server is a child process with
+ * no header to carry it and no user to tell apart, so it is called without (where `callTool`
+ * with an explicit `auth` refuses, the token here is the context's, not the call's).
+ */
+const forwarded = (
+  server: Pick<McpClient.ServerStatus, "transport"> | undefined,
+  auth: Option.Option<Redacted.Redacted<string>>
+): Redacted.Redacted<string> | undefined => server?.transport === "http" ? Option.getOrUndefined(auth) : undefined
 
 /** @internal */
 export const make = <Mode extends FailureMode = "return">(
@@ -214,13 +227,17 @@ export const make = <Mode extends FailureMode = "return">(
     // a server name that is not configured is a mistake: `isHealthy` fails with the known names
     if (options.servers !== undefined) yield* Effect.forEach(options.servers, (server) => mcp.isHealthy(server), { discard: true })
     const failureMode = (options.failureMode ?? "return") as Mode
-    const tools = selected(yield* offered(mcp, options, yield* CurrentAuth), options)
+    const configured = yield* mcp.status
+    const tools = selected(yield* offered(mcp, options, configured, yield* CurrentAuth), options)
     const toolkit: Toolkit.Toolkit<Tools<Mode>> = Toolkit.make(...tools.map((tool) => toolOf(tool, failureMode)))
     const callOptions = options.callOptions ?? {}
 
+    const byName = new Map(configured.map((status) => [status.server, status]))
     const call = (qualified: McpClient.QualifiedTool, params: Readonly<Record<string, unknown>>) =>
-      Effect.flatMap(CurrentAuth, (auth) =>
-        mcp.callTool(qualified.server, qualified.name, params, Option.isSome(auth) ? { ...callOptions, auth: auth.value } : callOptions))
+      Effect.flatMap(CurrentAuth, (auth) => {
+        const token = forwarded(byName.get(qualified.server), auth)
+        return mcp.callTool(qualified.server, qualified.name, params, token === undefined ? callOptions : { ...callOptions, auth: token })
+      })
 
     const finish: Finish<Mode> = finishers[failureMode]
     const handlers: Toolkit.HandlersFrom<Tools<Mode>> = Object.fromEntries(
