@@ -146,17 +146,32 @@ describe("McpTelemetry with @effect/opentelemetry", () => {
     }).pipe(Effect.provide(telemetry.layer))
   })
 
-  it.scopedLive("the health probe of a 2026-07-28 server is a server/discover span, named as sent", () => {
+  it.scopedLive("the health probe of an open 2026-07-28 session is a server/discover span, named as sent", () => {
     const telemetry = otel()
     return Effect.gen(function*() {
       const server = yield* server2026Http()
       const mcp = yield* client({ servers: [{ name: "modern", url: server.url }], healthInterval: "1 hour" })
+      yield* mcp.listTools("modern")
       yield* mcp.checkHealth("modern")
-      expect(clientSpans(telemetry.spans(), "ping")).toEqual([])
       const [probe] = clientSpans(telemetry.spans(), "server/discover")
       expect(probe!.attributes["mcp.protocol.version"]).toBe("2026-07-28")
       const discovers = (yield* server.received).filter((record) => record.kind === "request" && record.method === "server/discover")
       expect(discovers.map((record) => record.meta?.traceparent)).toContain(traceparentOf(probe!))
+    }).pipe(Effect.provide(telemetry.layer))
+  })
+
+  it.scopedLive("a health probe that cannot open a session is a failed span and a measured operation", () => {
+    const telemetry = otel()
+    return Effect.gen(function*() {
+      // nothing listens on port 1: the connection is refused
+      const mcp = yield* client({ servers: [{ name: "down", url: "http://127.0.0.1:1/mcp" }], healthInterval: "1 hour" })
+      expect((yield* mcp.checkHealth("down")).status).toBe("unhealthy")
+      const probes = clientSpans(telemetry.spans(), "ping").filter((span) => span.attributes["mcp.server"] === "down")
+      expect(probes.length).toBeGreaterThan(0)
+      expect(probes.every((span) => span.status.code === 2 && span.attributes["error.type"] === "TransportError")).toBe(true)
+      const exported = yield* telemetry.metrics
+      expect(JSON.stringify(exported)).toContain("mcp.client.operation.duration")
+      expect(JSON.stringify(exported)).toContain('"mcp.method.name":"ping"')
     }).pipe(Effect.provide(telemetry.layer))
   })
 

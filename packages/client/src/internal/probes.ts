@@ -82,6 +82,19 @@ export const make = Effect.fnUntraced(function*(options: {
       )
     )
 
+  /**
+   * What the probe's `ping` is sent as, for its span: `server/discover` on a 2026-07-28 session.
+   * The span must open before the session (so that a probe that cannot open one is a failed
+   * span), so the revision is the open session's or the pinned one; a session about to be
+   * negotiated counts as 2025 until it is open.
+   */
+  const pingMethod = (config: McpServerConfig.McpServerConfig) =>
+    Effect.gen(function*() {
+      const shared = pool.shared(config.name)
+      const version = shared === undefined ? config.protocolVersion : (yield* shared.info).protocolVersion
+      return Negotiation.isModern(version) ? "server/discover" : "ping"
+    })
+
   const probe = (config: McpServerConfig.McpServerConfig) =>
     Effect.gen(function*() {
       const start = yield* Clock.currentTimeMillis
@@ -90,11 +103,9 @@ export const make = Effect.fnUntraced(function*(options: {
         ? probeHttp(config, config.healthUrl)
         : unauthorized && config.url !== undefined
         ? probeAlive(config, config.url)
-        // the span opens once the session's revision is known: a 2026-07-28 session pings with server/discover
-        : pool.use(config, undefined, (session) =>
-          Effect.flatMap(session.info, (info) =>
-            telemetry.operation({ server: config.name, method: Negotiation.isModern(info.protocolVersion) ? "server/discover" : "ping" }, (trace) =>
-              session.ping(trace === undefined ? Attempt.untimed : trace.requestOptions(Attempt.untimed)))))
+        : Effect.flatMap(pingMethod(config), (method) =>
+          telemetry.operation({ server: config.name, method }, (trace) =>
+            pool.use(config, undefined, (session) => session.ping(trace === undefined ? Attempt.untimed : trace.requestOptions(Attempt.untimed)))))
       const exit = yield* Effect.exit(check.pipe(
         Effect.timeoutFail({
           duration: config.timeout,
