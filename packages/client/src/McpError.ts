@@ -128,8 +128,9 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
 }
 
 /**
- * The server answered the request with a JSON-RPC error. `message` names the server (and the
- * tool) and quotes the server's own error text; `code` and `data` are as the server sent them.
+ * The server answered the request with a JSON-RPC error (or the client refused it before sending,
+ * with the code the server would have answered: `refusedLocally`). `message` names the server (and
+ * the tool) and quotes the server's own error text; `code` and `data` are as the server sent them.
  *
  * @since 0.1.0
  * @category errors
@@ -139,7 +140,9 @@ export class ProtocolError extends Schema.TaggedError<ProtocolError>()("Protocol
   tool: Schema.optional(Schema.String),
   code: Schema.Number,
   message: Schema.String,
-  data: Schema.optional(Schema.Unknown)
+  data: Schema.optional(Schema.Unknown),
+  /** `true` when the client refused the request before sending it: no server answered. */
+  refusedLocally: Schema.optional(Schema.Literal(true))
 }) {
   /**
    * Builds the error from a JSON-RPC error answer, composing a message that names the server.
@@ -178,7 +181,8 @@ export class ProtocolError extends Schema.TaggedError<ProtocolError>()("Protocol
       server: options.server,
       ...(options.tool === undefined ? {} : { tool: options.tool }),
       code: options.code,
-      message: `${where(options.server, options.tool)}: refused before sending, JSON-RPC error ${options.code}: ${options.message}`
+      message: `${where(options.server, options.tool)}: refused before sending, JSON-RPC error ${options.code}: ${options.message}`,
+      refusedLocally: true
     })
   }
 }

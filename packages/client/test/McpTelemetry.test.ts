@@ -447,6 +447,18 @@ describe("McpTelemetry: what the metrics hold", () => {
       expect(toolLabels).toEqual(new Set(["echo", "_OTHER"]))
     }))
 
+  it.scopedLive("a call the client refuses before sending names no tool and carries no response code", () =>
+    Effect.gen(function*() {
+      const mcp = yield* client({ servers: [{ name: "refusing", url: "http://127.0.0.1:1/mcp" }], healthInterval: "1 hour" })
+      // a token with a space cannot be an HTTP header value: refused with -32602, nothing sent
+      const refused = yield* Effect.forEach(["invented_a", "invented_b"], (tool) => failureOf(mcp.callTool("refusing", tool, {}, { auth: "has space" })))
+      expect(refused.map((error) => [error._tag, "code" in error ? error.code : undefined])).toEqual([["ProtocolError", -32602], ["ProtocolError", -32602]])
+      const tags = (yield* Metric.snapshot)
+        .filter((pair) => pair.metricKey.name === McpTelemetry.names.operationDuration && pair.metricKey.tags.some((tag) => tag.key === "mcp.server" && tag.value === "refusing"))
+        .flatMap((pair) => pair.metricKey.tags.filter((tag) => tag.key === "gen_ai.tool.name" || tag.key === "rpc.response.status_code").map((tag) => `${tag.key}=${tag.value}`))
+      expect(new Set(tags)).toEqual(new Set(["gen_ai.tool.name=_OTHER"]))
+    }))
+
   it.scoped("an interrupted request leaves nothing in flight", () =>
     Effect.gen(function*() {
       const telemetry = Telemetry.make([{ name: "interrupted", url: undefined }])

@@ -238,7 +238,7 @@ const answerErrors: ReadonlySet<string> = new Set(["ProtocolError", "HeaderMisma
 
 /**
  * `rpc.response.status_code` of a request's end: the code of the JSON-RPC error it was answered
- * with, as a string; `undefined` otherwise.
+ * with, as a string; `undefined` otherwise, a request the client refused before sending included.
  *
  * @internal
  */
@@ -248,7 +248,8 @@ export const responseCode = (exit: Exit.Exit<unknown, unknown>): string | undefi
   if (Option.isNone(failure)) return undefined
   const error = failure.value
   return Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" && answerErrors.has(error._tag) &&
-      Predicate.hasProperty(error, "code") && typeof error.code === "number"
+      Predicate.hasProperty(error, "code") && typeof error.code === "number" &&
+      !(Predicate.hasProperty(error, "refusedLocally") && error.refusedLocally === true)
     ? String(error.code)
     : undefined
 }
