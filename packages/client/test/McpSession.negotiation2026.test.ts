@@ -3,18 +3,24 @@
  * with statuses other than 400/404/405, request ids across the probe and `initialize` on one
  * connection, and a stdio server slow to start (under the TestClock).
  */
+import { fileURLToPath } from "node:url"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import * as TestServices from "effect/TestServices"
-import { McpSession } from "../src/index.js"
+import { McpClient, McpSession } from "../src/index.js"
 import * as Negotiation from "../src/internal/negotiation.js"
 import { eventually, failureOf } from "./support/effects.js"
 import { captureLogs, textOf } from "./support/logs.js"
 import { server2026Http, server2026StdioCommand } from "./support/server2026Peer.js"
+
+const silentLegacyServer = fileURLToPath(new URL("./fixtures/silentLegacyServer.mjs", import.meta.url))
 
 describe("negotiation with 2025 servers", () => {
   it.scopedLive("a 2025 server refusing the probe with 406, 415 or 422 is opened with initialize, with a new request id", () =>
@@ -86,7 +92,32 @@ describe("the verdict remembered per endpoint", () => {
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 })
 
+/** Until the probe waits on the TestClock (checked every 10 ms of real time, for at most 5 s). */
+const probeWaiting: Effect.Effect<void> = Effect.suspend(() => {
+  const poll = (left: number): Effect.Effect<void> =>
+    Effect.flatMap(TestClock.sleeps(), (sleeps) =>
+      Chunk.isNonEmpty(sleeps) ? Effect.void
+      : left === 0 ? Effect.dieMessage("the probe did not wait on the clock within 5 s")
+      : Effect.zipRight(TestServices.provideLive(Effect.sleep("10 millis")), poll(left - 1)))
+  return poll(500)
+})
+
 describe("negotiation over stdio with a server slow to start", () => {
+  it.scopedLive("a 2025 server silent until initialize is opened within the attempt that probed it", () =>
+    Effect.gen(function*() {
+      const mcp = yield* Effect.map(
+        Layer.build(McpClient.layerNode({
+          servers: [{ name: "silent", command: process.execPath, args: [silentLegacyServer], timeout: "4 seconds", retry: { times: 1 } }],
+          healthInterval: "1 hour"
+        })),
+        (context) => Context.get(context, McpClient.McpClient)
+      )
+      // the probe gives up after half the attempt's 4 s, leaving the rest to initialize
+      expect((yield* mcp.listTools("silent")).map((tool) => tool.name)).toEqual(["quiet"])
+      expect((yield* mcp.status)[0]?.session?.protocolVersion).toBe("2025-11-25")
+    }))
+
+
   it.scoped("the probe's 5 seconds start at the process's first output, not at its start", () =>
     Effect.gen(function*() {
       // the dual-era server reads nothing for 1.5 s (real time): it has not spoken when the
@@ -94,7 +125,7 @@ describe("negotiation over stdio with a server slow to start", () => {
       const opening = yield* Effect.fork(
         McpSession.make({ server: "slow", ...server2026StdioCommand(["--legacy-too", "--start-delay-ms", "1500"]) })
       )
-      yield* TestServices.provideLive(Effect.sleep("700 millis"))
+      yield* probeWaiting
       yield* TestClock.adjust("10 seconds")
       const session = yield* Fiber.join(opening)
       expect((yield* session.info).protocolVersion).toBe("2026-07-28")

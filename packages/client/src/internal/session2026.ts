@@ -42,6 +42,8 @@ const TOOLS_LIST_CHANGED = "notifications/tools/list_changed"
 /**
  * How long a stdio probe waits, once the process has shown signs of life, before taking silence
  * for a legacy server. A process slow to start is not old: the wait starts at its first output.
+ * A process that shows none is taken for silent after half the request timeout, so that the
+ * `initialize` that follows still fits in the attempt that opened the session.
  */
 const stdioProbeTimeout = Duration.seconds(5)
 
@@ -177,9 +179,15 @@ export const open = (
       Effect.flatMap((answer) => decodeDiscover(answer, sessionTarget))
     )
     // over stdio a legacy server may never answer a method it does not know
-    const silence = options.started === undefined ? undefined : options.started.pipe(
-      Effect.zipRight(Effect.sleep(Duration.min(core.defaultTimeout, stdioProbeTimeout))),
-      Effect.zipRight(Effect.fail(Transport.transportError(sessionTarget, "Timeout", `no answer to "server/discover" within ${Duration.format(stdioProbeTimeout)} of the process's first output`)))
+    const silence = options.started === undefined ? undefined : Effect.raceFirst(
+      Effect.zipRight(options.started, Effect.sleep(stdioProbeTimeout)),
+      Effect.sleep(Duration.times(core.defaultTimeout, 0.5))
+    ).pipe(
+      Effect.zipRight(Effect.fail(Transport.transportError(
+        sessionTarget,
+        "Timeout",
+        `no answer to "server/discover" within ${Duration.format(stdioProbeTimeout)} of the process's first output or half the request timeout`
+      )))
     )
     const probe = silence === undefined ? discover : Effect.raceFirst(discover, silence)
 
