@@ -1,6 +1,7 @@
 /**
  * Trace context on the requests made on a request's behalf: the tool listing a call needs first
- * (every page of it, to a 2025 and a 2026-07-28 server), and the `resources/subscribe` and
+ * (every page of it, to a 2026-07-28 server; `McpTelemetry.test.ts` checks a 2025 one), and the
+ * `resources/subscribe` and
  * `resources/unsubscribe` of a subscription, which are client spans of their own.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -15,7 +16,6 @@ import { McpClient } from "../src/index.js"
 import * as Peers from "./support/childPeers.js"
 import { eventuallyValue } from "./support/effects.js"
 import { otel } from "./support/otel.js"
-import { sdkPeer } from "./support/sdkPeer.js"
 import { server2026Http } from "./support/server2026Peer.js"
 
 const client = (options: McpClient.McpClientOptions) =>
@@ -26,19 +26,6 @@ const clientSpans = (spans: ReadonlyArray<ReadableSpan>, name: string) => spans.
 const traceparentIn = (meta: unknown): unknown => typeof meta === "object" && meta !== null && "traceparent" in meta ? meta.traceparent : undefined
 
 describe("trace context on requests made on a call's behalf", () => {
-  it.scopedLive("every tools/list page a call needed carries the call's trace context (2025 server)", () => {
-    const telemetry = otel()
-    return Effect.gen(function*() {
-      const peer = yield* sdkPeer("json")
-      const mcp = yield* client({ servers: [{ name: "traced", url: peer.url }], healthInterval: "1 hour" })
-      yield* mcp.callTool("traced", "echo", { text: "hello" })
-      const [call] = clientSpans(telemetry.spans(), "tools/call echo")
-      const pages = peer.received.filter((request) => request.method === "tools/list")
-      expect(pages.length).toBeGreaterThan(1)
-      for (const page of pages) expect(traceparentIn(page.meta)).toBe(traceparentOf(call!))
-    }).pipe(Effect.provide(telemetry.layer))
-  })
-
   it.scopedLive("every tools/list page a call needed carries the call's trace context (2026-07-28 server)", () => {
     const telemetry = otel()
     return Effect.gen(function*() {

@@ -13,12 +13,11 @@ import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
 import * as TestServices from "effect/TestServices"
 import { McpElicitation, McpRoots, McpSampling, McpSession } from "../src/index.js"
+import { changingToolServer } from "./support/changingToolServer.js"
 import { eventually, eventuallyValue, failureOf } from "./support/effects.js"
 import { captureLogs, textOf } from "./support/logs.js"
 import { sdkPeer } from "./support/sdkPeer.js"
 import { type Server2026Record, server2026Http, server2026StdioCommand } from "./support/server2026Peer.js"
-import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 
 const requests = (records: ReadonlyArray<Server2026Record>) => records.filter((record) => record.kind === "request")
 
@@ -212,46 +211,10 @@ describe("McpSession 2026-07-28 over Streamable HTTP", () => {
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 })
 
-/**
- * A minimal 2026-07-28 server whose tool gains an `x-mcp-header` annotation after the first
- * listing, and which checks the header: the client's first call is refused with -32020.
- */
-const changingToolServer = Effect.acquireRelease(
-  Effect.async<{ readonly url: string; readonly methods: Array<string>; readonly server: Http.Server }>((resume) => {
-    const methods: Array<string> = []
-    let listings = 0
-    const server = Http.createServer((req, res) => {
-      let text = ""
-      req.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")))
-      req.on("end", () => {
-        const message = JSON.parse(text) as { id: number; method: string; params?: { arguments?: { region?: string } } }
-        methods.push(message.method)
-        const answer = (result: unknown, status = 200) =>
-          res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id: message.id, ...(status === 200 ? { result } : { error: result }) }))
-        if (message.method === "server/discover") {
-          return answer({ resultType: "complete", supportedVersions: ["2026-07-28"], capabilities: { tools: {} }, ttlMs: 0, cacheScope: "public" })
-        }
-        if (message.method === "tools/list") {
-          listings++
-          const region = listings === 1 ? { type: "string" } : { type: "string", "x-mcp-header": "Region" }
-          return answer({ resultType: "complete", ttlMs: 0, cacheScope: "public", tools: [{ name: "t", inputSchema: { type: "object", properties: { region } } }] })
-        }
-        if (req.headers["mcp-param-region"] !== message.params?.arguments?.region) {
-          return answer({ code: -32020, message: "Header mismatch: Mcp-Param-Region" }, 400)
-        }
-        answer({ resultType: "complete", content: [{ type: "text", text: "ok" }] })
-      })
-    })
-    server.listen(0, "127.0.0.1", () =>
-      resume(Effect.succeed({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, methods, server })))
-  }),
-  ({ server }) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
-)
-
 describe("McpSession 2026-07-28 header mismatch", () => {
   it.scopedLive("a call refused with HeaderMismatch lists the tools again and is sent once more with the new headers", () =>
     Effect.gen(function*() {
-      const peer = yield* changingToolServer
+      const peer = yield* changingToolServer("annotated", 0)
       const session = yield* McpSession.make({ server: "changing", url: peer.url })
       const result = yield* session.callTool("t", { region: "eu" })
       expect(result.content).toEqual([{ type: "text", text: "ok" }])
