@@ -141,7 +141,11 @@ export class ProtocolError extends Schema.TaggedError<ProtocolError>()("Protocol
   code: Schema.Number,
   message: Schema.String,
   data: Schema.optional(Schema.Unknown),
-  /** `true` when the client refused the request before sending it: no server answered. */
+  /**
+   * `true` when the client refused to send the request (a capability the server did not
+   * announce, an argument no server could take), or to send it once more (an input it could not
+   * give, a tool gone after a re-listing): the code is the one a server would have answered.
+   */
   refusedLocally: Schema.optional(Schema.Literal(true))
 }) {
   /**

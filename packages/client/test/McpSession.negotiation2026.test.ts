@@ -92,7 +92,10 @@ describe("the verdict remembered per endpoint", () => {
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 })
 
-/** Until the probe waits on the TestClock (checked every 10 ms of real time, for at most 5 s). */
+/**
+ * Until the probe's timer waits on the TestClock (checked every 10 ms of real time, for at most
+ * 5 s): the half-request-timeout one, registered when the probe is sent, before any output.
+ */
 const probeWaiting: Effect.Effect<void> = Effect.suspend(() => {
   const poll = (left: number): Effect.Effect<void> =>
     Effect.flatMap(TestClock.sleeps(), (sleeps) =>

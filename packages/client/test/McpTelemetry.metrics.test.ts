@@ -141,6 +141,19 @@ describe("McpTelemetry: what the metrics hold", () => {
       expect(new Set(tags)).toEqual(new Set(["gen_ai.tool.name=_OTHER"]))
     }))
 
+  it.scopedLive("a request for a capability the server did not announce is refused locally, with no response code", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({ servers: [{ name: "toolsonly", url: peer.url }], healthInterval: "1 hour" })
+      // the SDK peer announces tools and logging, no prompts
+      const refused = yield* failureOf(mcp.getPrompt("toolsonly", "greet", {}))
+      expect(refused).toMatchObject({ _tag: "ProtocolError", code: -32601, refusedLocally: true })
+      const codes = (yield* Metric.snapshot)
+        .filter((pair) => pair.metricKey.name === McpTelemetry.names.operationDuration && pair.metricKey.tags.some((tag) => tag.key === "mcp.server" && tag.value === "toolsonly"))
+        .flatMap((pair) => pair.metricKey.tags.filter((tag) => tag.key === "rpc.response.status_code"))
+      expect(codes).toEqual([])
+    }))
+
   it.scoped("an interrupted request leaves nothing in flight", () =>
     Effect.gen(function*() {
       const telemetry = Telemetry.make([{ name: "interrupted", url: undefined }])

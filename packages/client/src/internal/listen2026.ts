@@ -190,7 +190,8 @@ export const make = (options: {
       new ProtocolError({
         server: options.server,
         code: JsonRpc.METHOD_NOT_FOUND,
-        message: `MCP server "${options.server}" ${why}: no updates of ${uri}`
+        message: `MCP server "${options.server}" ${why}: no updates of ${uri}`,
+        refusedLocally: true
       })
 
     const subscribe = (uri: string): Effect.Effect<void, McpSessionError> =>

@@ -356,7 +356,8 @@ export const open = (
             new ProtocolError({
               server,
               code: JsonRpc.METHOD_NOT_FOUND,
-              message: `MCP server "${server}" did not announce the "logging" capability: the log level was not set`
+              message: `MCP server "${server}" did not announce the "logging" capability: the log level was not set`,
+              refusedLocally: true
             })
           )
         }

@@ -91,7 +91,8 @@ export const make = (options: {
           new ProtocolError({
             server,
             code: JsonRpc.METHOD_NOT_FOUND,
-            message: `MCP server "${server}" did not announce the "${capability}" capability: "${method}" was not sent`
+            message: `MCP server "${server}" did not announce the "${capability}" capability: "${method}" was not sent`,
+            refusedLocally: true
           })
         )
     )
