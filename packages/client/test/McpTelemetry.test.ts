@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { McpClient, McpSession, McpTelemetry } from "../src/index.js"
 import * as Telemetry from "../src/internal/telemetry.js"
+import * as TraceContext from "../src/internal/traceContext.js"
 import { failureOf } from "./support/effects.js"
 import { dataPoints, otel } from "./support/otel.js"
 import * as Peers from "./support/childPeers.js"
@@ -67,16 +68,16 @@ describe("McpTelemetry: span names and attributes", () => {
 
   it("merges trace context into params._meta, keeping what is there", () => {
     const meta = { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" }
-    expect(Telemetry.withMeta(undefined, meta)).toEqual({ _meta: meta })
-    expect(Telemetry.withMeta({ name: "t", _meta: { progressToken: 3 } }, meta)).toEqual({ name: "t", _meta: { progressToken: 3, ...meta } })
-    expect(Telemetry.withMeta([1], meta)).toEqual([1])
+    expect(TraceContext.withMeta(undefined, meta)).toEqual({ _meta: meta })
+    expect(TraceContext.withMeta({ name: "t", _meta: { progressToken: 3 } }, meta)).toEqual({ name: "t", _meta: { progressToken: 3, ...meta } })
+    expect(TraceContext.withMeta([1], meta)).toEqual([1])
   })
 
   it("writes a W3C traceparent only for W3C ids", () => {
     const span = { _tag: "ExternalSpan", traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331", sampled: false, context: Context.empty() } as const
-    expect(Telemetry.traceMeta(span)).toEqual({ traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00" })
-    expect(Telemetry.traceMeta({ ...span, traceId: "native" })).toBeUndefined()
-    expect(Telemetry.traceMeta({ ...span, spanId: "0000000000000000" })).toBeUndefined()
+    expect(TraceContext.traceMeta(span)).toEqual({ traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00" })
+    expect(TraceContext.traceMeta({ ...span, traceId: "native" })).toBeUndefined()
+    expect(TraceContext.traceMeta({ ...span, spanId: "0000000000000000" })).toBeUndefined()
   })
 
   it("estimates quantiles from cumulative buckets", () => {

@@ -19,22 +19,15 @@
  */
 import type * as Clock from "effect/Clock"
 import * as Predicate from "effect/Predicate"
+import * as Lists from "./lists.js"
 import type * as Listen from "./listen2026.js"
 
-const listMethods: ReadonlySet<string> = new Set(["tools/list", "prompts/list", "resources/list", "resources/templates/list"])
-
-/** The filter entry that asks for each list method's changes. */
-const changeFilter: Readonly<Record<string, keyof Listen.Filter>> = {
-  "tools/list": "toolsListChanged",
-  "prompts/list": "promptsListChanged",
-  "resources/list": "resourcesListChanged",
-  "resources/templates/list": "resourcesListChanged"
-}
-
-const changedLists: Readonly<Record<string, ReadonlyArray<string>>> = {
-  "notifications/tools/list_changed": ["tools/list"],
-  "notifications/prompts/list_changed": ["prompts/list"],
-  "notifications/resources/list_changed": ["resources/list", "resources/templates/list"]
+/** The filter entry that asks for each list's changes. */
+const changeFilter: Readonly<Record<Lists.ListKind, keyof Listen.Filter>> = {
+  tools: "toolsListChanged",
+  prompts: "promptsListChanged",
+  resources: "resourcesListChanged",
+  resourceTemplates: "resourcesListChanged"
 }
 
 /** The freshness a result's hints give, in milliseconds (0: stale at once). */
@@ -66,8 +59,8 @@ export const make = (clock: Clock.Clock, watching: () => Listen.Watching | undef
   /** The epoch of the open stream that reports the list method's changes, if any. */
   const watchedEpoch = (method: string) => {
     const current = watching()
-    const key = changeFilter[method]
-    return current !== undefined && key !== undefined && current.filter[key] === true ? current.epoch : undefined
+    const kind = Lists.kindOf.get(method)
+    return current !== undefined && kind !== undefined && current.filter[changeFilter[kind]] === true ? current.epoch : undefined
   }
   const reads = new Map<string, { readonly result: unknown; readonly until: number }>()
   const uriOf = (params: unknown) => Predicate.isRecord(params) && typeof params.uri === "string" ? params.uri : undefined
@@ -85,7 +78,7 @@ export const make = (clock: Clock.Clock, watching: () => Listen.Watching | undef
     },
     keep: (method, params, result) => {
       const now = clock.unsafeCurrentTimeMillis()
-      if (listMethods.has(method)) {
+      if (Lists.kindOf.has(method)) {
         const untilChanged = !Predicate.isRecord(result) || result.ttlMs === undefined
         const page: Freshness = untilChanged
           ? { until: Number.POSITIVE_INFINITY, epoch: watchedEpoch(method) ?? -1 }
@@ -107,7 +100,7 @@ export const make = (clock: Clock.Clock, watching: () => Listen.Watching | undef
       }
     },
     invalidate: (notification, params) => {
-      for (const method of changedLists[notification] ?? []) lists.delete(method)
+      for (const kind of Lists.emptiedBy[notification] ?? []) lists.delete(Lists.listMethods[kind])
       if (notification === "notifications/resources/updated") {
         const uri = uriOf(params)
         if (uri !== undefined) reads.delete(uri)

@@ -14,7 +14,8 @@ import type * as McpServerConfig from "../McpServerConfig.js"
 import type * as McpSession from "../McpSession.js"
 import * as Attempt from "./attempt.js"
 import type * as Deadlines from "./deadlines.js"
-import * as SessionPool from "./sessionPool.js"
+import * as Lists from "./lists.js"
+import type * as SessionPool from "./sessionPool.js"
 import * as Servers from "./servers.js"
 import * as Subscriptions from "./subscriptions.js"
 import type * as Telemetry from "./telemetry.js"
@@ -92,8 +93,8 @@ export const make = (options: {
       }))
 
   /** The session's list of `kind`, from its cache, else fetched (every page) and kept. */
-  const listOf = <K extends SessionPool.ListKind>(kind: K) =>
-  (session: McpSession.McpSession, sessionOptions: McpSession.RequestOptions): Effect.Effect<SessionPool.Lists[K], McpSessionError> => {
+  const listOf = <K extends Lists.ListKind>(kind: K) =>
+  (session: McpSession.McpSession, sessionOptions: McpSession.RequestOptions): Effect.Effect<Lists.Lists[K], McpSessionError> => {
     const cached = pool.cached(kind, session)
     return cached === undefined ? pool.fetch(kind, session, sessionOptions) : Effect.succeed(cached)
   }
@@ -102,11 +103,11 @@ export const make = (options: {
    * The list of `kind` of every server, one attempt each; a server that fails is left out, and so
    * is one that would need a user's authorization: a listing never brings a user in.
    */
-  const acrossServers = <K extends SessionPool.ListKind>(kind: K) =>
+  const acrossServers = <K extends Lists.ListKind>(kind: K) =>
     Effect.suspend(() => {
       if (deadlines.isClosed()) return Effect.succeed([])
       return Effect.forEach(configs, (config) =>
-        Servers.unlessNeedsUser(options.needsUser, config, request(config.name, SessionPool.listMethods[kind], { retry: false }, "never", listOf(kind))).pipe(
+        Servers.unlessNeedsUser(options.needsUser, config, request(config.name, Lists.listMethods[kind], { retry: false }, "never", listOf(kind))).pipe(
           Effect.map((items) => ({ server: config.name, items })),
           Effect.catchAll((error) => Effect.as(Effect.logDebug(`left out of the available ${kind}`, error.message), { server: config.name, items: [] }))
         ), { concurrency: "unbounded" })

@@ -21,7 +21,7 @@ import * as JsonRpc from "./jsonRpc.js"
 import * as Progress from "./progress.js"
 import * as ServerLog from "./serverLog.js"
 import * as ServerRequests from "./serverRequests.js"
-import * as Telemetry from "./telemetry.js"
+import * as TraceContext from "./traceContext.js"
 import * as Transport from "./transport.js"
 
 /** @internal */
@@ -170,7 +170,7 @@ export const make = (
         const timeout = requestOptions?.timeout === undefined ? defaultTimeout : Duration.decode(requestOptions.timeout)
         const id = nextId()
         onSent?.(id)
-        if (requestOptions?.meta !== undefined) params = Telemetry.withMeta(params, requestOptions.meta)
+        if (requestOptions?.meta !== undefined) params = TraceContext.withMeta(params, requestOptions.meta)
         const opened = requestOptions?.onSend === undefined ? undefined : info()
         if (opened !== undefined) requestOptions?.onSend?.(id, opened)
         const onProgress = requestOptions?.onProgress

@@ -22,6 +22,7 @@ import type { McpSessionError } from "../McpError.js"
 import type * as McpOAuth from "../McpOAuth.js"
 import type * as McpServerConfig from "../McpServerConfig.js"
 import * as McpSession from "../McpSession.js"
+import * as Lists from "./lists.js"
 import * as Negotiation from "./negotiation.js"
 import * as ServerLog from "./serverLog.js"
 import * as Telemetry from "./telemetry.js"
@@ -31,43 +32,7 @@ class SessionKey extends Data.Class<{
   readonly auth: Redacted.Redacted<string> | undefined
 }> {}
 
-/**
- * The lists a session keeps until the server announces a change.
- *
- * @internal
- */
-export interface Lists {
-  readonly tools: ReadonlyArray<McpSchema.Tool>
-  readonly resources: ReadonlyArray<McpSchema.Resource>
-  readonly resourceTemplates: ReadonlyArray<McpSchema.ResourceTemplate>
-  readonly prompts: ReadonlyArray<McpSchema.Prompt>
-}
-
-/** @internal */
-export type ListKind = keyof Lists
-
-/**
- * The request that lists each kind.
- *
- * @internal
- */
-export const listMethods: Readonly<Record<ListKind, string>> = {
-  tools: "tools/list",
-  resources: "resources/list",
-  resourceTemplates: "resources/templates/list",
-  prompts: "prompts/list"
-}
-
-const listKinds: ReadonlyArray<ListKind> = ["tools", "resources", "resourceTemplates", "prompts"]
-
-/** Which lists each change notification empties: resources and their templates change together. */
-const emptiedBy: Readonly<Record<string, ReadonlyArray<ListKind>>> = {
-  "notifications/tools/list_changed": ["tools"],
-  "notifications/resources/list_changed": ["resources", "resourceTemplates"],
-  "notifications/prompts/list_changed": ["prompts"]
-}
-
-const fetchers: { readonly [K in ListKind]: (session: McpSession.McpSession, options?: McpSession.RequestOptions) => Effect.Effect<Lists[K], McpSessionError> } = {
+const fetchers: { readonly [K in Lists.ListKind]: (session: McpSession.McpSession, options?: McpSession.RequestOptions) => Effect.Effect<Lists.Lists[K], McpSessionError> } = {
   tools: (session, options) => session.listTools(options),
   resources: (session, options) => session.listResources(options),
   resourceTemplates: (session, options) => session.listResourceTemplates(options),
@@ -92,13 +57,13 @@ export interface SessionPool {
     options?: McpSession.RequestOptions
   ) => Effect.Effect<ReadonlyArray<McpSchema.Tool>, McpSessionError>
   /** The session's list of `kind` as last fetched. */
-  readonly cached: <K extends ListKind>(kind: K, session: McpSession.McpSession) => Lists[K] | undefined
+  readonly cached: <K extends Lists.ListKind>(kind: K, session: McpSession.McpSession) => Lists.Lists[K] | undefined
   /** Fetches the session's list of `kind` (every page) and keeps it. */
-  readonly fetch: <K extends ListKind>(
+  readonly fetch: <K extends Lists.ListKind>(
     kind: K,
     session: McpSession.McpSession,
     options?: McpSession.RequestOptions
-  ) => Effect.Effect<Lists[K], McpSessionError>
+  ) => Effect.Effect<Lists.Lists[K], McpSessionError>
   /** The session for (server, token), opened if needed and kept open until the scope closes. */
   readonly hold: (
     config: McpServerConfig.McpServerConfig,
@@ -139,7 +104,7 @@ export const make = (
     const byName = new Map(configs.map((config) => [config.name, config]))
     /** Which revision each HTTP endpoint speaks, learned by the first session's probe. */
     const protocolCache = McpSession.makeProtocolCache()
-    const lists: { readonly [K in ListKind]: WeakMap<McpSession.McpSession, Lists[K]> } = {
+    const lists: { readonly [K in Lists.ListKind]: WeakMap<McpSession.McpSession, Lists.Lists[K]> } = {
       tools: new WeakMap(),
       resources: new WeakMap(),
       resourceTemplates: new WeakMap(),
@@ -201,7 +166,7 @@ export const make = (
     }
 
     const onNotification = (server: string) => (notification: McpSession.Notification): Effect.Effect<void> => {
-      const kinds = emptiedBy[notification.method]
+      const kinds = Lists.emptiedBy[notification.method]
       if (kinds !== undefined) {
         return Effect.sync(() => {
           changed(server)
@@ -241,7 +206,7 @@ export const make = (
               // a server that forgot the session may have restarted with other lists, and no
               // list_changed will say so
               changed(config.name)
-              for (const kind of listKinds) lists[kind].delete(started)
+              for (const kind of Lists.listKinds) lists[kind].delete(started)
               // forked: this runs inside the session's re-initialization, which its requests wait for
               return Effect.asVoid(Effect.forkIn(applyLevel(readyId(key.server, key.auth), started), poolScope))
             })
@@ -305,20 +270,20 @@ export const make = (
      * A kept list, while fresh: until a `list_changed` (2025), and within its `ttlMs` too
      * (2026-07-28, which the session tracks).
      */
-    const cached = <K extends ListKind>(kind: K, session: McpSession.McpSession): Lists[K] | undefined => {
+    const cached = <K extends Lists.ListKind>(kind: K, session: McpSession.McpSession): Lists.Lists[K] | undefined => {
       const list = lists[kind].get(session)
       if (list === undefined || session.freshUntil === undefined) return list
-      const until = session.freshUntil(listMethods[kind])
+      const until = session.freshUntil(Lists.listMethods[kind])
       return until !== undefined && until > clock.unsafeCurrentTimeMillis() ? list : undefined
     }
 
-    const fetch = <K extends ListKind>(
+    const fetch = <K extends Lists.ListKind>(
       kind: K,
       session: McpSession.McpSession,
       requestOptions?: McpSession.RequestOptions
-    ): Effect.Effect<Lists[K], McpSessionError> => {
-      const kept: WeakMap<McpSession.McpSession, Lists[K]> = lists[kind]
-      const fetched: Effect.Effect<Lists[K], McpSessionError> = fetchers[kind](session, requestOptions)
+    ): Effect.Effect<Lists.Lists[K], McpSessionError> => {
+      const kept: WeakMap<McpSession.McpSession, Lists.Lists[K]> = lists[kind]
+      const fetched: Effect.Effect<Lists.Lists[K], McpSessionError> = fetchers[kind](session, requestOptions)
       return Effect.suspend(() => {
         const before = changes.get(session.server) ?? 0
         return Effect.map(fetched, (list) => {

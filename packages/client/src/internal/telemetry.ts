@@ -1,7 +1,7 @@
 /**
  * The client's spans and metrics (see `McpTelemetry`): the span of each request, named and
- * attributed after the OpenTelemetry MCP conventions, with a child span per attempt; the W3C
- * trace context that request carries in `params._meta`; and the metrics every request records.
+ * attributed after the OpenTelemetry MCP conventions, with a child span per attempt, whose W3C
+ * trace context the request carries (`traceContext.ts`); and the metrics every request records.
  *
  * Spans are made only for a tracer that is not Effect's built-in one (which exports nothing, and
  * whose span costs about as much as a call on loopback): without one, a request records its
@@ -24,6 +24,7 @@ import type * as McpHealth from "../McpHealth.js"
 import type * as McpServerConfig from "../McpServerConfig.js"
 import type * as McpSession from "../McpSession.js"
 import * as McpTelemetry from "../McpTelemetry.js"
+import * as TraceContext from "./traceContext.js"
 
 const names = McpTelemetry.names
 
@@ -103,66 +104,6 @@ export const exitErrorType = (exit: Exit.Exit<unknown, unknown>): string | undef
   return Cause.isInterruptedOnly(exit.cause) ? "cancelled" : "_OTHER"
 }
 
-const traceId = /^[0-9a-f]{32}$/
-const spanId = /^[0-9a-f]{16}$/
-const invalidTraceId = "0".repeat(32)
-const invalidSpanId = "0".repeat(16)
-
-/** Where `@effect/opentelemetry` keeps the `tracestate` of an external parent span. */
-const traceStateTag = Context.GenericTag<unknown>("@effect/opentelemetry/Tracer/OtelTraceState")
-
-const serializeTraceState = (u: unknown): string | undefined => {
-  if (!Predicate.hasProperty(u, "serialize") || typeof u.serialize !== "function") return undefined
-  const serialized: unknown = u.serialize()
-  return typeof serialized === "string" && serialized !== "" ? serialized : undefined
-}
-
-/**
- * The W3C `tracestate` of a span: that of the OpenTelemetry span behind an `@effect/opentelemetry`
- * span, else that of the nearest external parent that has one.
- */
-const traceStateOf = (span: Tracer.AnySpan): string | undefined => {
-  if (Predicate.hasProperty(span, "span") && Predicate.hasProperty(span.span, "spanContext") && typeof span.span.spanContext === "function") {
-    const context: unknown = span.span.spanContext()
-    return Predicate.hasProperty(context, "traceState") ? serializeTraceState(context.traceState) : undefined
-  }
-  let current: Option.Option<Tracer.AnySpan> = Option.some(span)
-  while (Option.isSome(current)) {
-    const state = Context.getOption(current.value.context, traceStateTag)
-    if (Option.isSome(state)) return serializeTraceState(state.value)
-    current = current.value._tag === "Span" ? current.value.parent : Option.none()
-  }
-  return undefined
-}
-
-/**
- * The W3C trace context of `span`, for a request's `params._meta`: `traceparent`, and
- * `tracestate` when there is one. `undefined` when the span's ids are not W3C ids (a tracer of
- * its own kind).
- *
- * @internal
- */
-export const traceMeta = (span: Tracer.AnySpan): Readonly<Record<string, string>> | undefined => {
-  if (!traceId.test(span.traceId) || !spanId.test(span.spanId) || span.traceId === invalidTraceId || span.spanId === invalidSpanId) {
-    return undefined
-  }
-  const traceparent = `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`
-  const tracestate = traceStateOf(span)
-  return tracestate === undefined ? { traceparent } : { traceparent, tracestate }
-}
-
-/**
- * `params` with `meta` merged into its `_meta`; params that are not an object are left alone.
- *
- * @internal
- */
-export const withMeta = (params: unknown, meta: Readonly<Record<string, unknown>>): unknown => {
-  if (params === undefined) return { _meta: { ...meta } }
-  if (!Predicate.isRecord(params)) return params
-  const existing = Predicate.isRecord(params._meta) ? params._meta : {}
-  return { ...params, _meta: { ...existing, ...meta } }
-}
-
 /**
  * What a traced request gives its session requests and its attempts.
  *
@@ -176,7 +117,7 @@ export interface Trace {
 }
 
 const makeTrace = (span: Tracer.Span): Trace => {
-  const meta = traceMeta(span)
+  const meta = TraceContext.traceMeta(span)
   let attemptSpan: Tracer.Span | undefined
   let attempts = 0
   const onSend = (id: string | number, info: McpSession.Info) => {
