@@ -1,6 +1,7 @@
 /**
- * Builds the `@effect/ai` tools, toolkit and handlers of `McpToolkit` from qualified MCP tools. The parameters schema of each tool accepts any JSON object and
- * carries the server's `inputSchema` as its JSON Schema override, so `Tool.getJsonSchema` (what
+ * Builds the `@effect/ai` tools, toolkit and handlers of `McpToolkit` from qualified MCP tools.
+ * The parameters schema of each tool accepts any JSON object and carries the server's
+ * `inputSchema` as its JSON Schema override, so `Tool.getJsonSchema` (what
  * providers send) gives that schema back unchanged and the model's arguments reach `callTool`
  * unchanged too: the server validates them.
  */
