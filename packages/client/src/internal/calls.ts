@@ -102,7 +102,7 @@ export const make = (options: {
           slot = { current: undefined }
           requestOptions = { ...requestOptions, onProgress: stretching(slot, timeout, callOptions.onProgress) }
         }
-        if (trace !== undefined) requestOptions = trace.requestOptions(requestOptions)
+        requestOptions = trace.requestOptions(requestOptions)
         const state: Attempt.AttemptState = { sent: false, safeToRepeat: callOptions.idempotent === true, slot }
         // a tool list still to be fetched is fetched by requests of this fiber: the `Abort` reaches them
         const onCallersFiber = () => pool.ready(config, auth) !== undefined
@@ -116,7 +116,7 @@ export const make = (options: {
               return session.callTool(tool, args, requestOptions)
             })))
         const total = Duration.decode(callOptions.maxTotalTimeout ?? Defaults.maxTotalTimeout)
-        const call = attempts.withRetries(config, { tool }, policy, state, trace === undefined ? attempt : trace.attempt(attempt))
+        const call = attempts.withRetries(config, { tool }, policy, state, trace.attempt(attempt))
         return yield* Duration.isFinite(total)
           ? Effect.timeoutFail(call, {
             duration: total,

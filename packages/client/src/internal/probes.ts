@@ -105,7 +105,7 @@ export const make = Effect.fnUntraced(function*(options: {
         ? probeAlive(config, config.url)
         : Effect.flatMap(pingMethod(config), (method) =>
           telemetry.operation({ server: config.name, method }, (trace) =>
-            pool.use(config, undefined, (session) => session.ping(trace === undefined ? Attempt.untimed : trace.requestOptions(Attempt.untimed)))))
+            pool.use(config, undefined, (session) => session.ping(trace.requestOptions(Attempt.untimed)))))
       const exit = yield* Effect.exit(check.pipe(
         Effect.timeoutFail({
           duration: config.timeout,

@@ -73,7 +73,7 @@ export const make = (options: {
         const timeout = requestOptions.timeout === undefined ? config.timeout : Duration.decode(requestOptions.timeout)
         // the attempt's deadline, which also covers opening the session, is the only timer
         const base: McpSession.RequestOptions = { timeout: Duration.infinity, headers: requestOptions.headers }
-        const sessionOptions = trace === undefined ? base : trace.requestOptions(base)
+        const sessionOptions = trace.requestOptions(base)
         const state = Attempt.safeState()
         const attempt = attempts.run(
           config,
@@ -88,7 +88,7 @@ export const make = (options: {
           { method },
           Servers.policy(config, requestOptions.retry),
           state,
-          trace === undefined ? attempt : trace.attempt(attempt)
+          trace.attempt(attempt)
         )
       }))
 

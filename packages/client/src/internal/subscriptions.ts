@@ -46,20 +46,7 @@ export const make = (options: {
   readonly attempts: Attempt.Attempts
   readonly telemetry: Telemetry.Telemetry
 }): Subscriptions => {
-  const { attempts, pool, servers } = options
-
-  /**
-   * `run` as the request `method` of the uri: measured and traced as every other request, its
-   * session requests carrying the trace context.
-   */
-  const traced = <A, E>(
-    server: string,
-    method: string,
-    uri: string,
-    run: (sessionOptions: McpSession.RequestOptions, attempt: <B, F>(self: Effect.Effect<B, F>) => Effect.Effect<B, F>) => Effect.Effect<A, E>
-  ): Effect.Effect<A, E> =>
-    options.telemetry.operation({ server, method, uri }, (trace) =>
-      trace === undefined ? run(Attempt.untimed, (self) => self) : run(trace.requestOptions(Attempt.untimed), trace.attempt))
+  const { attempts, pool, servers, telemetry } = options
   const shares = new Map<string, Share>()
   // subscriptions come and go rarely: one lock per server keeps the counting simple
   const locks = new Map<string, Effect.Semaphore>()
@@ -90,7 +77,8 @@ export const make = (options: {
   ): Effect.Effect<Share, McpClientError> => {
     const lock = lockOf(config.name)
     const state = Attempt.safeState()
-    return traced(config.name, "resources/subscribe", uri, (sessionOptions, traceAttempt) => {
+    return telemetry.operation({ server: config.name, method: "resources/subscribe", uri }, (trace) => {
+      const sessionOptions = trace.requestOptions(Attempt.untimed)
       const attempt = attempts.run(config, undefined, timeout, state, never, () =>
         Effect.flatMap(Scope.extend(pool.hold(config, undefined), scope), (session) =>
           // once the server holds the subscription, the share and its way out are recorded together
@@ -104,7 +92,7 @@ export const make = (options: {
               return share
             })
           )))
-      return attempts.withRetries(config, { method: "resources/subscribe" }, policy, state, traceAttempt(attempt))
+      return attempts.withRetries(config, { method: "resources/subscribe" }, policy, state, trace.attempt(attempt))
     })
   }
 
@@ -140,9 +128,9 @@ export const make = (options: {
       if (share.subscribers > 0) return
       if (shares.get(id) === share) shares.delete(id)
       if (!(yield* isCurrent(share, share.session))) return
-      yield* traced(config.name, "resources/unsubscribe", uri, (sessionOptions, traceAttempt) =>
-        traceAttempt(attempts.run(config, undefined, Defaults.unsubscribeTimeout, Attempt.safeState(), never, () =>
-          share.session.unsubscribeResource(uri, sessionOptions)))).pipe(
+      yield* telemetry.operation({ server: config.name, method: "resources/unsubscribe", uri }, (trace) =>
+        trace.attempt(attempts.run(config, undefined, Defaults.unsubscribeTimeout, Attempt.safeState(), never, () =>
+          share.session.unsubscribeResource(uri, trace.requestOptions(Attempt.untimed))))).pipe(
           Effect.catchAll((error) => Effect.logDebug("could not unsubscribe from a resource", error.message))
         )
     }))

@@ -116,6 +116,9 @@ export interface Trace {
   readonly attempt: <A, E, R>(attempt: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
+/** The trace of a request without a span: its requests and attempts go as they are. */
+const untraced: Trace = { requestOptions: (base) => base, attempt: (attempt) => attempt }
+
 const makeTrace = (span: Tracer.Span): Trace => {
   const meta = TraceContext.traceMeta(span)
   let attemptSpan: Tracer.Span | undefined
@@ -283,9 +286,10 @@ const measure = <A, E, R>(measured: Measured, operation: Operation, self: Effect
 export interface Telemetry {
   /**
    * `run` as the request `operation`: measured, and a span of kind client when a tracer that
-   * exports is installed, in which case `run` is given the `Trace` to apply.
+   * exports is installed; `run` applies the `Trace` it is given (which changes nothing without
+   * a span) to its session requests and attempts.
    */
-  readonly operation: <A, E, R>(operation: Operation, run: (trace: Trace | undefined) => Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  readonly operation: <A, E, R>(operation: Operation, run: (trace: Trace) => Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
 /** @internal */
@@ -295,9 +299,9 @@ export const make = (configs: ReadonlyArray<Pick<McpServerConfig.McpServerConfig
     operation: (operation, run) => {
       const measured = servers.get(operation.server)
       // a server that is not configured gets no metrics: its name is whatever the caller passed
-      if (measured === undefined) return run(undefined)
+      if (measured === undefined) return run(untraced)
       return Effect.tracerWith((tracer) => {
-        if (!isExporting(tracer)) return measure(measured, operation, run(undefined), undefined)
+        if (!isExporting(tracer)) return measure(measured, operation, run(untraced), undefined)
         return Effect.useSpan(
           spanName(operation),
           { kind: "client", attributes: spanAttributes(operation, measured.endpoint), captureStackTrace: false },
