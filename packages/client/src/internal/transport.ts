@@ -186,8 +186,19 @@ export const readText = (
   })
 }
 
+/** The error of a failed status: `what` was answered with it, and a short excerpt of its body. */
+const statusFailure = (target: Target, response: HttpClientResponse.HttpClientResponse, what: string, body: string, now: number) => {
+  const text = excerpt(body)
+  return transportError(
+    target,
+    "Status",
+    `${withDisplayUrls(what)} was answered with HTTP ${response.status}${text === "" ? "" : `: ${text}`}`,
+    { status: response.status, retryAfter: parseRetryAfter(response.headers["retry-after"], now) }
+  )
+}
+
 /**
- * A short excerpt of an error body, for the message of a status error.
+ * The error of a failed status, its message quoting a short excerpt of the body.
  *
  * @internal
  */
@@ -197,19 +208,8 @@ export const statusError = (
   what: string
 ): Effect.Effect<TransportError> =>
   readText(target, response, Defaults.smallBody).pipe(
-    Effect.map(excerpt),
     Effect.orElseSucceed(() => ""),
-    Effect.zipWith(Clock.currentTimeMillis, (text, now) =>
-      transportError(
-        target,
-        "Status",
-        `${withDisplayUrls(what)} was answered with HTTP ${response.status}${text === "" ? "" : `: ${text}`}`,
-        {
-          status: response.status,
-          retryAfter: parseRetryAfter(response.headers["retry-after"], now)
-        }
-      )
-    )
+    Effect.zipWith(Clock.currentTimeMillis, (text, now) => statusFailure(target, response, what, text, now))
   )
 
 /**
@@ -234,12 +234,7 @@ export const failedAnswer = (
       if (error !== undefined && (isModernCode(error.code) || (error.code === -32601 && response.status === 404))) {
         return fromAnswer({ ...target, code: error.code, message: error.message, data: error.data })
       }
-      return transportError(
-        target,
-        "Status",
-        `${withDisplayUrls(what)} was answered with HTTP ${response.status}${text === "" ? "" : `: ${excerpt(text)}`}`,
-        { status: response.status, retryAfter: parseRetryAfter(response.headers["retry-after"], now) }
-      )
+      return statusFailure(target, response, what, text, now)
     })
   )
 }
