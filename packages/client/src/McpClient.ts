@@ -359,7 +359,10 @@ export interface Service {
   readonly checkHealth: (server: string) => Effect.Effect<McpHealth.ServerHealth, UnknownServerError>
   /** Probes every server concurrently. */
   readonly checkAllHealth: Effect.Effect<ReadonlyMap<string, McpHealth.ServerHealth>>
-  /** Every server's health, kept current by the health fiber and by calls. */
+  /**
+   * Every server's health, kept current by the health fiber and by calls. The client publishes it
+   * here: what an application writes to it reaches the subscribers, not the circuits.
+   */
   readonly health: SubscriptionRef.SubscriptionRef<ReadonlyMap<string, McpHealth.ServerHealth>>
   readonly isHealthy: (server: string) => Effect.Effect<boolean, UnknownServerError>
   readonly healthyServers: Effect.Effect<ReadonlyArray<string>>

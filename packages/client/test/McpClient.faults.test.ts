@@ -220,6 +220,33 @@ describe("McpClient under injected faults", () => {
       yield* Fiber.interrupt(hanging)
     }))
 
+  it.scopedLive("an interrupted call on an open session aborts its request, and the server hears the cancellation", () =>
+    Effect.gen(function*() {
+      // a server that never answers a call; it sees a request abandoned as its connection closing
+      const abandoned: Array<unknown> = []
+      const cancelled: Array<unknown> = []
+      const peer = yield* rawPeer((request, res) => {
+        const message = request.message
+        if (message?.method === "tools/list") {
+          answerJson(res, message.id, { tools: [{ name: "hang", inputSchema: { type: "object" } }] })
+        } else if (message?.method === "tools/call") {
+          res.on("close", () => abandoned.push(message.id))
+        } else if (message?.method === "notifications/cancelled") {
+          cancelled.push(message)
+          res.writeHead(202).end()
+        } else {
+          res.writeHead(405).end()
+        }
+      })
+      const mcp = yield* client({ servers: [{ name: "raw", url: peer.url }], healthInterval: "1 hour" })
+      yield* mcp.listTools("raw")
+      const fiber = yield* Effect.fork(mcp.callTool("raw", "hang", {}))
+      yield* eventually(() => peer.requests.some((request) => request.message?.method === "tools/call"), "the call to reach the server")
+      yield* Fiber.interrupt(fiber)
+      yield* eventually(() => abandoned.length === 1, "the call's request to be aborted")
+      yield* eventually(() => cancelled.length === 1, "notifications/cancelled")
+    }))
+
   it.scopedLive("soak: 20 000 mixed calls across 3 servers with 10% faults", () =>
     Effect.gen(function*() {
       v8.setFlagsFromString("--expose-gc")

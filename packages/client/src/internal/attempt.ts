@@ -8,7 +8,6 @@
  * that never left may be repeated whatever the tool.
  */
 import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -18,6 +17,7 @@ import type * as McpHealth from "../McpHealth.js"
 import * as McpRetry from "../McpRetry.js"
 import type * as McpServerConfig from "../McpServerConfig.js"
 import type * as McpSession from "../McpSession.js"
+import * as Bulkhead from "./bulkhead.js"
 import type * as Deadlines from "./deadlines.js"
 import type * as HealthRegistry from "./healthRegistry.js"
 import * as Telemetry from "./telemetry.js"
@@ -91,31 +91,7 @@ export const make = (options: {
   readonly abortable: boolean
 }): Attempts => {
   const { abortable, deadlines, registry } = options
-  const bulkheads = new Map(options.configs.map((config) => [config.name, Effect.unsafeMakeSemaphore(config.maxConcurrency)]))
-
-  /**
-   * `use` within its deadline and one of the server's permits. On the caller's fiber, a permit
-   * must be free at once (the deadline then only has the request to cut short); otherwise the
-   * attempt waits for its permit on a fiber of its own, which the deadline interrupts.
-   */
-  const bounded = <A, E>(
-    config: McpServerConfig.McpServerConfig,
-    timeout: Duration.Duration,
-    slot: Deadlines.Slot | undefined,
-    onCallersFiber: () => boolean,
-    onTimeout: () => TransportError,
-    use: () => Effect.Effect<A, E>
-  ): Effect.Effect<A, E | TransportError> =>
-    Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const at = now + Duration.toMillis(timeout)
-      const bulkhead = bulkheads.get(config.name)!
-      const forked = () => deadlines.onOwnFiber(bulkhead.withPermits(1)(use()), at, onTimeout, slot)
-      if (!abortable || !onCallersFiber()) return forked()
-      return Effect.flatMap(
-        bulkhead.withPermitsIfAvailable(1)(deadlines.onCallersFiber(use(), at, onTimeout, slot)),
-        (result) => Option.isSome(result) ? Effect.succeed(result.value) : forked()
-      )
-    })
+  const bulkheads = new Map(options.configs.map((config) => [config.name, Bulkhead.make(config.maxConcurrency)]))
 
   /** Feeds the attempt's outcome to health; an attempt that ended without one gives up its trial. */
   const settle = (server: string, admitted: HealthRegistry.Admitted, exit: Exit.Exit<unknown, McpClientError>): Effect.Effect<void> => {
@@ -128,6 +104,23 @@ export const make = (options: {
     )
   }
 
+  /**
+   * The attempt on a fiber of its own, which its deadline interrupts: admitted by the circuit
+   * (perhaps as its half-open trial), then waiting for a permit and using it.
+   */
+  const forked = <A, E extends McpClientError>(
+    config: McpServerConfig.McpServerConfig,
+    at: number,
+    slot: Deadlines.Slot | undefined,
+    onTimeout: () => TransportError,
+    use: () => Effect.Effect<A, E>
+  ): Effect.Effect<A, E | TransportError | ServerUnavailableError> =>
+    Effect.acquireUseRelease(
+      registry.admit(config.name),
+      () => deadlines.onOwnFiber(bulkheads.get(config.name)!.withPermit(use()), at, onTimeout, slot),
+      (admitted, exit) => settle(config.name, admitted, exit)
+    )
+
   const run = <A, E extends McpClientError>(
     config: McpServerConfig.McpServerConfig,
     tool: string | undefined,
@@ -135,27 +128,38 @@ export const make = (options: {
     state: AttemptState,
     onCallersFiber: () => boolean,
     use: () => Effect.Effect<A, E>
-  ): Effect.Effect<A, E | TransportError | ServerUnavailableError> =>
-    Effect.acquireUseRelease(
-      registry.admit(config.name),
-      () => {
+  ): Effect.Effect<A, E | TransportError | ServerUnavailableError> => {
+    const server = config.name
+    const slot = state.slot
+    const onTimeout = () =>
+      Transport.transportError({ server, tool }, "Timeout", `no answer ${slot === undefined ? "" : "nor progress "}within ${Duration.format(timeout)}`)
+    // the common case, a closed circuit, an open session and a free permit, runs on the caller's
+    // fiber: admission, permit and deadline are taken and given back in one uninterruptible
+    // region, without runtime steps of their own
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.withFiberRuntime((fiber) => {
         state.sent = false
-        return bounded(
-          config,
-          timeout,
-          state.slot,
-          onCallersFiber,
-          () =>
-            Transport.transportError(
-              { server: config.name, tool },
-              "Timeout",
-              `no answer ${state.slot === undefined ? "" : "nor progress "}within ${Duration.format(timeout)}`
-            ),
-          use
-        )
-      },
-      (admitted, exit) => settle(config.name, admitted, exit)
+        const at = deadlines.now() + Duration.toMillis(timeout)
+        const bulkhead = bulkheads.get(server)!
+        if (!abortable || !registry.isClosed(server) || !onCallersFiber() || !bulkhead.tryTake()) {
+          return restore(forked(config, at, slot, onTimeout, use))
+        }
+        const armed = deadlines.arm(fiber, at, slot)
+        return Effect.matchCauseEffect(restore(Effect.suspend(use)), {
+          onSuccess: (value) => {
+            deadlines.disarm(fiber, armed, slot)
+            bulkhead.release()
+            return registry.unchangedBy(server, callSucceeded) ? Effect.succeed(value) : Effect.as(registry.record(server, callSucceeded), value)
+          },
+          onFailure: (cause) => {
+            const exit = deadlines.disarmFailed(fiber, armed, slot, cause, onTimeout)
+            bulkhead.release()
+            return Effect.zipRight(settle(server, "allow", exit), exit)
+          }
+        })
+      })
     )
+  }
 
   const withRetries = <A, E extends McpClientError>(
     config: McpServerConfig.McpServerConfig,

@@ -71,58 +71,63 @@ export const make = (options: {
 
   /** The tool's definition, from the session's list, listed once more before giving up on it. */
   const definition = (session: McpSession.McpSession, tool: string, meta: McpSession.RequestOptions["meta"]) =>
-    Effect.clockWith((clock) => {
+    Effect.suspend(() => {
       const cached = pool.cachedTools(session)
       const found = cached?.find((candidate) => candidate.name === tool)
       if (found !== undefined) return Effect.succeed(found)
       const last = missed.get(session)
-      if (cached !== undefined && last?.tools === cached && clock.unsafeCurrentTimeMillis() - last.at < missRelistInterval) {
+      if (cached !== undefined && last?.tools === cached && deadlines.now() - last.at < missRelistInterval) {
         return Effect.fail(unknown(session, tool, cached))
       }
       // on the call's behalf, so in its trace; the id it is sent with is the listing's, not the call's
       return Effect.flatMap(pool.fetchTools(session, meta === undefined ? Attempt.untimed : { ...Attempt.untimed, meta }), (tools) => {
         const fresh = tools.find((candidate) => candidate.name === tool)
         if (fresh !== undefined) return Effect.succeed(fresh)
-        missed.set(session, { tools, at: clock.unsafeCurrentTimeMillis() })
+        missed.set(session, { tools, at: deadlines.now() })
         return Effect.fail(unknown(session, tool, tools))
       })
     })
 
   const callTool = (server: string, tool: string, args: unknown, callOptions: McpClient.CallOptions = {}) =>
     telemetry.operation({ server, method: "tools/call", tool }, (trace) =>
-      Effect.gen(function*() {
-        const config = yield* lookup(server, tool)
-        if (!isArguments(args)) return yield* invalidArguments(server, tool, args)
-        const auth = yield* Servers.credentials(config, tool, callOptions)
-        const timeout = callOptions.timeout === undefined ? config.timeout : Duration.decode(callOptions.timeout)
-        const policy = Servers.policy(config, callOptions.retry)
-        let requestOptions: McpSession.RequestOptions = { timeout: Duration.infinity, headers: callOptions.headers }
-        let slot: Deadlines.Slot | undefined
-        if (callOptions.onProgress !== undefined) {
-          slot = { current: undefined }
-          requestOptions = { ...requestOptions, onProgress: stretching(slot, timeout, callOptions.onProgress) }
-        }
-        requestOptions = trace.requestOptions(requestOptions)
-        const state: Attempt.AttemptState = { sent: false, safeToRepeat: callOptions.idempotent === true, slot }
-        // a tool list still to be fetched is fetched by requests of this fiber: the `Abort` reaches them
-        const onCallersFiber = () => pool.ready(config, auth) !== undefined
-        const attempt = attempts.run(config, tool, timeout, state, onCallersFiber, () =>
-          pool.use(config, auth, (session) =>
-            Effect.flatMap(definition(session, tool, requestOptions.meta), (found) => {
-              if (callOptions.idempotent === undefined) {
-                state.safeToRepeat = found.annotations?.readOnlyHint === true || found.annotations?.idempotentHint === true
-              }
-              state.sent = true
-              return session.callTool(tool, args, requestOptions)
-            })))
-        const total = Duration.decode(callOptions.maxTotalTimeout ?? Defaults.maxTotalTimeout)
-        const call = attempts.withRetries(config, { tool }, policy, state, trace.attempt(attempt))
-        return yield* Duration.isFinite(total)
-          ? Effect.timeoutFail(call, {
-            duration: total,
-            onTimeout: () => Transport.transportError({ server, tool }, "Timeout", `no answer within the call's maxTotalTimeout of ${Duration.format(total)}`)
-          })
-          : call
+      Effect.flatMap(lookup(server, tool), (config) => {
+        if (!isArguments(args)) return invalidArguments(server, tool, args)
+        return Effect.flatMap(Servers.credentials(config, tool, callOptions), (auth) => {
+          const timeout = callOptions.timeout === undefined ? config.timeout : Duration.decode(callOptions.timeout)
+          const policy = Servers.policy(config, callOptions.retry)
+          let requestOptions: McpSession.RequestOptions = { timeout: Duration.infinity, headers: callOptions.headers }
+          let slot: Deadlines.Slot | undefined
+          if (callOptions.onProgress !== undefined) {
+            slot = { current: undefined }
+            requestOptions = { ...requestOptions, onProgress: stretching(slot, timeout, callOptions.onProgress) }
+          }
+          requestOptions = trace.requestOptions(requestOptions)
+          const state: Attempt.AttemptState = { sent: false, safeToRepeat: callOptions.idempotent === true, slot }
+          const send = (session: McpSession.McpSession, found: McpSchema.Tool) => {
+            if (callOptions.idempotent === undefined) {
+              state.safeToRepeat = found.annotations?.readOnlyHint === true || found.annotations?.idempotentHint === true
+            }
+            state.sent = true
+            return session.callTool(tool, args, requestOptions)
+          }
+          // a tool list still to be fetched is fetched by requests of this fiber: the `Abort` reaches them
+          const onCallersFiber = () => pool.ready(config, auth) !== undefined
+          const attempt = attempts.run(config, tool, timeout, state, onCallersFiber, () =>
+            pool.use(config, auth, (session) => {
+              const found = pool.cachedTools(session)?.find((candidate) => candidate.name === tool)
+              return found === undefined
+                ? Effect.flatMap(definition(session, tool, requestOptions.meta), (found) => send(session, found))
+                : send(session, found)
+            }))
+          const total = Duration.decode(callOptions.maxTotalTimeout ?? Defaults.maxTotalTimeout)
+          const call = attempts.withRetries(config, { tool }, policy, state, trace.attempt(attempt))
+          return Duration.isFinite(total)
+            ? Effect.timeoutFail(call, {
+              duration: total,
+              onTimeout: () => Transport.transportError({ server, tool }, "Timeout", `no answer within the call's maxTotalTimeout of ${Duration.format(total)}`)
+            })
+            : call
+        })
       }))
 
   return { callTool }

@@ -7,6 +7,7 @@
  * honoured to within one tick. An attempt runs either on a fiber of its own, which is interrupted,
  * or on its caller's fiber with an `Abort`, which is fired (see `abort.ts`).
  */
+import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -39,6 +40,11 @@ export interface Slot {
   current: Deadline | undefined
 }
 
+/** A deadline armed on a caller's fiber. @internal */
+export interface Armed extends Deadline {
+  readonly cut: Abort.Abort
+}
+
 /** @internal */
 export interface Deadlines {
   /** Whether the client's scope has begun to close. */
@@ -55,17 +61,29 @@ export interface Deadlines {
     slot: Slot | undefined
   ) => Effect.Effect<A, E | E2>
   /**
-   * Runs `effect` on the caller's fiber, its requests aborted at `at` (when it fails with
-   * `onTimeout()`) or when the client closes (when it is interrupted). Only for effects whose
-   * waits all end with their requests or are guarded by `Abort.guard`. The deadline is in `slot`
-   * meanwhile, if one is given.
+   * Arms a deadline at `at` for what runs next on the caller's `fiber`: its requests are aborted
+   * then (or when the client closes) through the `Abort` attached to the fiber. Only for effects
+   * whose waits all end with their requests or are guarded by `Abort.guard`. The deadline is in
+   * `slot` until disarmed, if one is given. Run within the caller's uninterruptible region, with
+   * `disarm` or `disarmFailed` where that region ends.
    */
-  readonly onCallersFiber: <A, E, E2>(
-    effect: Effect.Effect<A, E>,
-    at: number,
-    onTimeout: () => E2,
-    slot: Slot | undefined
-  ) => Effect.Effect<A, E | E2>
+  readonly arm: (fiber: Fiber.RuntimeFiber<unknown, unknown>, at: number, slot: Slot | undefined) => Armed
+  readonly disarm: (fiber: Fiber.RuntimeFiber<unknown, unknown>, armed: Armed, slot: Slot | undefined) => void
+  /**
+   * `disarm` after a failure with `cause`, and what that failure stands for: the timeout
+   * `onTimeout()` when the deadline cut it short, an interruption when the client's close did,
+   * else `cause` itself. An interruption of the caller fires the `Abort`: a request still in
+   * flight ends with it (the lean client's requests wait for that, not for a canceler of their own).
+   */
+  readonly disarmFailed: <E, E2>(
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    armed: Armed,
+    slot: Slot | undefined,
+    cause: Cause.Cause<E>,
+    onTimeout: () => E2
+  ) => Exit.Exit<never, E | E2>
+  /** The epoch milliseconds of the clock deadlines follow. */
+  readonly now: () => number
   /**
    * Pushes the deadline of the attempt in `slot` back to `millis` from now, by the clock the
    * deadlines follow (not the caller's: a session's reader may run elsewhere), unless it passed
@@ -129,38 +147,36 @@ export const make: Effect.Effect<Deadlines, never, Scope.Scope> = Effect.gen(fun
       })
     )
 
-  const onCallersFiber = <A, E, E2>(
-    effect: Effect.Effect<A, E>,
-    at: number,
-    onTimeout: () => E2,
-    slot: Slot | undefined
-  ): Effect.Effect<A, E | E2> =>
-    Effect.uninterruptibleMask((restore) =>
-      Effect.withFiberRuntime((fiber) => {
-        const abort = new Abort.Abort()
-        const deadline: Deadline = { at, cut: abort, expired: false }
-        deadlines.add(deadline)
-        if (slot !== undefined) slot.current = deadline
-        if (closed) abort.abort(new Abort.AbortedError("closed"))
-        Abort.attach(fiber, abort)
-        const done = () => {
-          Abort.detach(fiber)
-          deadlines.delete(deadline)
-          if (slot !== undefined) slot.current = undefined
-        }
-        return Effect.matchCauseEffect(restore(effect), {
-          onSuccess: (value) => {
-            done()
-            return Effect.succeed(value)
-          },
-          onFailure: (cause): Effect.Effect<never, E | E2> => {
-            done()
-            const why = abort.reason?.why
-            return why === "deadline" ? Effect.fail(onTimeout()) : why === "closed" ? Effect.interrupt : Effect.failCause(cause)
-          }
-        })
-      })
-    )
+  const arm = (fiber: Fiber.RuntimeFiber<unknown, unknown>, at: number, slot: Slot | undefined): Armed => {
+    const abort = new Abort.Abort()
+    const armed: Armed = { at, cut: abort, expired: false }
+    deadlines.add(armed)
+    if (slot !== undefined) slot.current = armed
+    if (closed) abort.abort(new Abort.AbortedError("closed"))
+    Abort.attach(fiber, abort)
+    return armed
+  }
+
+  const disarm = (fiber: Fiber.RuntimeFiber<unknown, unknown>, armed: Armed, slot: Slot | undefined): void => {
+    Abort.detach(fiber)
+    deadlines.delete(armed)
+    if (slot !== undefined) slot.current = undefined
+  }
+
+  const disarmFailed = <E, E2>(
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    armed: Armed,
+    slot: Slot | undefined,
+    cause: Cause.Cause<E>,
+    onTimeout: () => E2
+  ): Exit.Exit<never, E | E2> => {
+    disarm(fiber, armed, slot)
+    const why = armed.cut.reason?.why
+    if (why === "deadline") return Exit.fail(onTimeout())
+    if (why === "closed") return Exit.interrupt(fiber.id())
+    if (Cause.isInterrupted(cause)) armed.cut.abort(new Abort.AbortedError("interrupted"))
+    return Exit.failCause(cause)
+  }
 
   const extend = (slot: Slot, millis: number): void => {
     const deadline = slot.current
@@ -168,5 +184,5 @@ export const make: Effect.Effect<Deadlines, never, Scope.Scope> = Effect.gen(fun
     if (deadline !== undefined && !deadline.expired && at > deadline.at) deadline.at = at
   }
 
-  return { isClosed: () => closed, onOwnFiber, onCallersFiber, extend }
+  return { isClosed: () => closed, onOwnFiber, arm, disarm, disarmFailed, now: () => clock.unsafeCurrentTimeMillis(), extend }
 })

@@ -1,7 +1,10 @@
 /**
  * Every server's health in one `SubscriptionRef`, changed only through `McpHealth`'s
  * transitions. Reads on the call path are cheap: a call to a healthy server with a closed
- * circuit neither copies the map nor wakes subscribers.
+ * circuit neither copies the map nor wakes subscribers, and is admitted and settled without a
+ * runtime step, from the last state the registry published (`isClosed`, `unchangedBy`). The
+ * `SubscriptionRef` publishes that state: what an application writes to it reaches its
+ * subscribers, not the circuits.
  */
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
@@ -20,6 +23,10 @@ export interface HealthRegistry {
   readonly admit: (server: string) => Effect.Effect<Admitted, ServerUnavailableError>
   /** A half-open trial ended without an outcome. */
   readonly abandonTrial: (server: string) => Effect.Effect<void>
+  /** Whether the server's circuit is closed: a call is then admitted with `allow`, no transition. */
+  readonly isClosed: (server: string) => boolean
+  /** Whether recording `observation` would leave the server's health as it is. */
+  readonly unchangedBy: (server: string, observation: McpHealth.Observation) => boolean
 }
 
 /** @internal */
@@ -28,34 +35,44 @@ export type Admitted = Exclude<McpHealth.Admission, "reject">
 const allowed: Effect.Effect<Admitted> = Effect.succeed("allow")
 
 /** @internal */
-export const make = (servers: ReadonlyArray<string>, circuit: McpHealth.CircuitOptions): Effect.Effect<HealthRegistry> =>
-  Effect.map(
-    SubscriptionRef.make<ReadonlyMap<string, McpHealth.ServerHealth>>(new Map(servers.map((server) => [server, McpHealth.unknown(server)]))),
+export const make = (servers: ReadonlyArray<string>, circuit: McpHealth.CircuitOptions): Effect.Effect<HealthRegistry> => {
+  const initial: ReadonlyMap<string, McpHealth.ServerHealth> = new Map(servers.map((server) => [server, McpHealth.unknown(server)]))
+  return Effect.map(
+    SubscriptionRef.make(initial),
     (states): HealthRegistry => {
-      const current = (server: string) => Effect.map(SubscriptionRef.get(states), (map) => map.get(server)!)
+      // the state last published, for the call path's synchronous reads
+      let published = initial
+      const publish = (map: ReadonlyMap<string, McpHealth.ServerHealth>) => {
+        published = map
+        return map
+      }
       const transition = (server: string, f: (health: McpHealth.ServerHealth, now: DateTime.Utc) => McpHealth.ServerHealth) =>
-        Effect.flatMap(DateTime.now, (now) => SubscriptionRef.update(states, (map) => new Map(map).set(server, f(map.get(server)!, now))))
+        Effect.flatMap(DateTime.now, (now) => SubscriptionRef.update(states, (map) => publish(new Map(map).set(server, f(map.get(server)!, now)))))
+      const unchangedBy = (server: string, observation: McpHealth.Observation) => {
+        const health = published.get(server)!
+        return observation._tag === "Success" && observation.source === "call" && health.status === "healthy" && health.circuit === "closed"
+      }
       return {
         states,
         record: (server, observation) =>
-          Effect.flatMap(current(server), (health) =>
-            observation._tag === "Success" && observation.source === "call" && health.status === "healthy" && health.circuit === "closed"
-              ? Effect.void
-              : transition(server, (health, now) => McpHealth.observe(health, observation, now, circuit))),
+          Effect.suspend(() => unchangedBy(server, observation) ? Effect.void : transition(server, (health, now) => McpHealth.observe(health, observation, now, circuit))),
         admit: (server) =>
-          Effect.flatMap(current(server), (health) =>
-            health.circuit === "closed" ? allowed : Effect.flatMap(DateTime.now, (now) =>
+          Effect.suspend(() =>
+            published.get(server)!.circuit === "closed" ? allowed : Effect.flatMap(DateTime.now, (now) =>
               Effect.flatMap(
                 SubscriptionRef.modify(states, (map) => {
                   const [admission, next] = McpHealth.admit(map.get(server)!, now)
-                  return [[admission, next] as const, admission === "trial" ? new Map(map).set(server, next) : map]
+                  return [[admission, next] as const, admission === "trial" ? publish(new Map(map).set(server, next)) : map]
                 }),
                 ([admission, next]): Effect.Effect<Admitted, ServerUnavailableError> =>
                   admission === "reject"
                     ? new ServerUnavailableError({ server, consecutiveFailures: next.consecutiveFailures, retryAt: next.retryAt ?? now })
                     : Effect.succeed(admission)
               ))),
-        abandonTrial: (server) => transition(server, McpHealth.abandonTrial)
+        abandonTrial: (server) => transition(server, McpHealth.abandonTrial),
+        isClosed: (server) => published.get(server)!.circuit === "closed",
+        unchangedBy
       }
     }
   )
+}

@@ -166,7 +166,8 @@ export const make = (
       Effect.suspend(() => closed ? Effect.fail(Transport.transportError(target, "Closed", "the session is closed")) : self)
 
     const request: Core["request"] = (method, params, target, requestOptions, encode, send, onSent) =>
-      guarded(target, Effect.suspend(() => {
+      Effect.suspend(() => {
+        if (closed) return Effect.fail(Transport.transportError(target, "Closed", "the session is closed"))
         const timeout = requestOptions?.timeout === undefined ? defaultTimeout : Duration.decode(requestOptions.timeout)
         const id = nextId()
         onSent?.(id)
@@ -202,7 +203,7 @@ export const make = (
             onTimeout: () => Transport.transportError(target, "Timeout", `no answer to "${method}" within ${Duration.format(timeout)}`)
           })
           : self
-      }))
+      })
 
     const core: Core = {
       server,

@@ -300,7 +300,7 @@ export const make = (
     ): Effect.Effect<A, E | McpSessionError> => {
       const entry = ready.get(readyId(config.name, auth))
       if (entry === undefined) return Effect.scoped(Effect.flatMap(hold(config, auth), use))
-      return Effect.clockWith((clock) => {
+      return Effect.suspend(() => {
         const now = clock.unsafeCurrentTimeMillis()
         if (now - entry.touched < 1000) return use(entry.session)
         entry.touched = now
