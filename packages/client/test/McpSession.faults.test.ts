@@ -1,33 +1,41 @@
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import { McpSession } from "../src/index.js"
+import type * as Layer from "effect/Layer"
+import { McpHttpClient, McpSession } from "../src/index.js"
 import type { TransportError } from "../src/McpError.js"
 import { failureOf } from "./support/effects.js"
 import { answerJson, type RawHandler, rawPeer, type RawPeerOptions } from "./support/rawPeer.js"
 
-const withPeer = <A, E>(
-  handle: RawHandler,
-  use: (session: McpSession.McpSession) => Effect.Effect<A, E>,
-  options?: RawPeerOptions & { readonly maxMessageSize?: number }
-) =>
-  Effect.gen(function*() {
-    const peer = yield* rawPeer(handle, options)
-    const session = yield* McpSession.make({
-      server: "raw",
-      url: peer.url,
-      ...(options?.maxMessageSize === undefined ? {} : { maxMessageSize: options.maxMessageSize })
-    })
-    return yield* use(session)
-  }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+// the platform's client, and the lean one, whose small JSON answers take a way of their own
+const httpClients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
+  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
+  ["McpHttpClient.layerUndici", McpHttpClient.layerUndici]
+]
 
-const transportFailure = (error: unknown): TransportError => {
-  expect(error).toHaveProperty("_tag", "TransportError")
-  return error as TransportError
-}
+describe.each(httpClients)("McpSession with a misbehaving server, over %s", (_name, httpClient) => {
+  const withPeer = <A, E>(
+    handle: RawHandler,
+    use: (session: McpSession.McpSession) => Effect.Effect<A, E>,
+    options?: RawPeerOptions & { readonly maxMessageSize?: number }
+  ) =>
+    Effect.gen(function*() {
+      const peer = yield* rawPeer(handle, options)
+      const session = yield* McpSession.make({
+        server: "raw",
+        url: peer.url,
+        ...(options?.maxMessageSize === undefined ? {} : { maxMessageSize: options.maxMessageSize })
+      })
+      return yield* use(session)
+    }).pipe(Effect.provide(httpClient))
 
-describe("McpSession with a misbehaving server", () => {
+  const transportFailure = (error: unknown): TransportError => {
+    expect(error).toHaveProperty("_tag", "TransportError")
+    return error as TransportError
+  }
+
   it.scopedLive("invalid JSON is a Decode error that quotes the bytes", () =>
     withPeer((_, res) => {
       res.writeHead(200, { "content-type": "application/json" }).end("{not json")
@@ -88,6 +96,12 @@ describe("McpSession with a misbehaving server", () => {
         { maxMessageSize: 1024 }
       )
       expect(transportFailure(json).detail).toBe("the answer is larger than the limit of 1024 bytes")
+      const chunked = yield* withPeer((request, res) => {
+        res.writeHead(200, { "content-type": "application/json" })
+        res.write(JSON.stringify({ jsonrpc: "2.0", id: request.message?.id, result: { big } }))
+        res.end()
+      }, (session) => failureOf(session.ping()), { maxMessageSize: 1024 })
+      expect(transportFailure(chunked).detail).toBe("the answer is larger than the limit of 1024 bytes")
       const sse = yield* withPeer((request, res) => {
         res.writeHead(200, { "content-type": "text/event-stream" })
         res.write(`data: ${JSON.stringify({ jsonrpc: "2.0", id: request.message?.id, result: { big } })}\n\n`)
@@ -138,7 +152,7 @@ describe("McpSession with a misbehaving server", () => {
       )
       const deleted = peer.requests.filter((request) => request.method === "DELETE")
       expect(deleted.map((request) => request.headers["mcp-session-id"])).toEqual(["s-orphan"])
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(httpClient)))
 
   it.scopedLive("a refused connection is a Connect error", () =>
     Effect.gen(function*() {
@@ -146,13 +160,13 @@ describe("McpSession with a misbehaving server", () => {
       const error = transportFailure(yield* failureOf(McpSession.make({ server: "gone", url: peer.url })))
       expect(error.reason).toBe("Connect")
       expect(error.detail).toContain("ECONNREFUSED")
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(httpClient)))
 
   it.scopedLive("closing the scope finishes even when the server never answers DELETE", () =>
     Effect.gen(function*() {
       const peer = yield* rawPeer(() => undefined, { sessionId: "s-1", hangOnDelete: true })
       yield* Effect.scoped(McpSession.make({ server: "raw", url: peer.url, closeTimeout: "100 millis" }))
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(httpClient)))
 
   it.scopedLive("unknown fields, missing optional fields and non-object structuredContent are accepted", () =>
     withPeer((request, res) => {

@@ -191,8 +191,10 @@ const fromSse = (
 /**
  * The answer to `id` in a JSON body (one message or a batch), read in one step: this is the hot
  * path of every call to a server that answers in JSON. Other messages go to `onOther`, in order.
+ *
+ * @internal
  */
-const fromJson = (
+export const fromJson = (
   text: string,
   status: number,
   id: JsonRpc.RequestId,

@@ -29,6 +29,7 @@ import * as Answer from "./answer.js"
 import { type Channel, type Handlers, type Outgoing, SessionExpired } from "./channel.js"
 import * as Discovery from "./oauth/discovery.js"
 import * as Transport from "./transport.js"
+import * as UndiciClient from "./undiciClient.js"
 
 /** @internal */
 export interface HttpChannelOptions {
@@ -54,7 +55,16 @@ interface Wire {
   readonly generation: number
   readonly sessionId: string | undefined
   readonly headers: Headers.Headers
+  /** `headers` with the `content-type` of a POST's JSON body. */
+  readonly postHeaders: Headers.Headers
 }
+
+const wireOf = (generation: number, sessionId: string | undefined, headers: Headers.Headers): Wire => ({
+  generation,
+  sessionId,
+  headers,
+  postHeaders: Headers.set(headers, "content-type", "application/json")
+})
 
 /** @internal */
 export const make = (
@@ -71,7 +81,7 @@ export const make = (
     if (options.auth !== undefined) {
       baseHeaders = Headers.set(baseHeaders, "authorization", `Bearer ${Redacted.value(options.auth)}`)
     }
-    let wire: Wire = { generation: 0, sessionId: undefined, headers: baseHeaders }
+    let wire = wireOf(0, undefined, baseHeaders)
     let closed = false
     const tokens = options.auth === undefined ? options.tokens : undefined
 
@@ -88,51 +98,68 @@ export const make = (
     const refused = (target: Transport.Target, detail: string) =>
       new AuthorizationError({ server: target.server, ...(target.tool === undefined ? {} : { tool: target.tool }), step: "Rejected", detail })
 
+    type Posted = Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | AnswerError | AuthorizationError | SessionExpired>
+
+    /**
+     * What a response to a POST on `current` stands for: itself when a success; else the request
+     * is sent once more (`again`) with the token the source gives after a `401` (or a `403` asking
+     * for more scope), or the status is the failure it means.
+     */
+    const answered = (
+      current: Wire,
+      target: Transport.Target,
+      what: string,
+      response: HttpClientResponse.HttpClientResponse,
+      token: Redacted.Redacted<string> | undefined,
+      fresh: boolean,
+      stepUps: number,
+      again: (token: Redacted.Redacted<string> | undefined, stepUps: number) => Posted
+    ): Posted => {
+      if (Transport.isSuccess(response)) return Effect.succeed(response)
+      if (tokens !== undefined && (response.status === 401 || response.status === 403)) {
+        const challenge = response.headers["www-authenticate"]
+        const stepUp = response.status === 403
+        if (stepUp && Discovery.parseChallenge(challenge).error !== "insufficient_scope") {
+          return Effect.flatMap(Transport.statusError(target, response, what), Effect.fail)
+        }
+        if (!stepUp && fresh) {
+          return Effect.zipRight(Transport.discard(response), Effect.fail(refused(target, `${what} was refused (HTTP 401) with a token just obtained for it`)))
+        }
+        if (stepUp && stepUps >= tokens.maxStepUps) {
+          return Effect.zipRight(
+            Transport.discard(response),
+            Effect.fail(refused(target, `${what} still needs more scope (HTTP 403 insufficient_scope) after ${stepUps} step-up(s)`))
+          )
+        }
+        return Transport.discard(response).pipe(
+          Effect.zipRight(tokens.challenged({ status: response.status, wwwAuthenticate: challenge, used: token })),
+          Effect.flatMap((next) => again(next, stepUp ? stepUps + 1 : stepUps))
+        )
+      }
+      if (response.status === 404 && current.sessionId !== undefined) {
+        return Effect.zipRight(Transport.discard(response), Effect.fail(new SessionExpired({ generation: current.generation })))
+      }
+      return Effect.flatMap(Transport.failedAnswer(target, response, what), Effect.fail)
+    }
+
+    const headersOf = (headers: Headers.Headers, extraHeaders: Readonly<Record<string, string>> | undefined) =>
+      extraHeaders === undefined ? headers : Headers.merge(Headers.fromInput(extraHeaders), headers)
+
     const post = (
       current: Wire,
       body: string,
       target: Transport.Target,
       what: string,
       extraHeaders?: Readonly<Record<string, string>>
-    ): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | AnswerError | AuthorizationError | SessionExpired> => {
-      const headers = extraHeaders === undefined ? current.headers : Headers.merge(Headers.fromInput(extraHeaders), current.headers)
-      const send = (
-        token: Redacted.Redacted<string> | undefined,
-        fresh: boolean,
-        stepUps: number
-      ): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | AnswerError | AuthorizationError | SessionExpired> =>
+    ): Posted => {
+      const headers = headersOf(current.headers, extraHeaders)
+      const send = (token: Redacted.Redacted<string> | undefined, fresh: boolean, stepUps: number): Posted =>
         http.execute(HttpClientRequest.post(url, {
           headers: withToken(headers, token),
           body: HttpBody.text(body, "application/json")
         })).pipe(
           Effect.mapError((error) => Transport.fromHttpClientError(target, error)),
-          Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError | AnswerError | AuthorizationError | SessionExpired> => {
-            if (Transport.isSuccess(response)) return Effect.succeed(response)
-            if (tokens !== undefined && (response.status === 401 || response.status === 403)) {
-              const challenge = response.headers["www-authenticate"]
-              const stepUp = response.status === 403
-              if (stepUp && Discovery.parseChallenge(challenge).error !== "insufficient_scope") {
-                return Effect.flatMap(Transport.statusError(target, response, what), Effect.fail)
-              }
-              if (!stepUp && fresh) {
-                return Effect.zipRight(Transport.discard(response), Effect.fail(refused(target, `${what} was refused (HTTP 401) with a token just obtained for it`)))
-              }
-              if (stepUp && stepUps >= tokens.maxStepUps) {
-                return Effect.zipRight(
-                  Transport.discard(response),
-                  Effect.fail(refused(target, `${what} still needs more scope (HTTP 403 insufficient_scope) after ${stepUps} step-up(s)`))
-                )
-              }
-              return Transport.discard(response).pipe(
-                Effect.zipRight(tokens.challenged({ status: response.status, wwwAuthenticate: challenge, used: token })),
-                Effect.flatMap((next) => send(next, true, stepUp ? stepUps + 1 : stepUps))
-              )
-            }
-            if (response.status === 404 && current.sessionId !== undefined) {
-              return Effect.zipRight(Transport.discard(response), Effect.fail(new SessionExpired({ generation: current.generation })))
-            }
-            return Effect.flatMap(Transport.failedAnswer(target, response, what), Effect.fail)
-          })
+          Effect.flatMap((response) => answered(current, target, what, response, token, fresh, stepUps, (next, stepUps) => send(next, true, stepUps)))
         )
       if (tokens === undefined) return send(undefined, false, 0)
       return Effect.flatMap(
@@ -160,21 +187,44 @@ export const make = (
         )
       )
 
-    const exchange = (current: Wire, request: Outgoing) =>
-      post(current, request.body, request.target, `"${request.method}"`, request.headers).pipe(
-        Effect.flatMap((response) =>
-          Answer.read(response, request.id, {
-            target: request.target,
-            maxMessageSize,
-            onOther: (message) => handlers.onMessage(message, request),
-            resume: resume(current, request.target)
-          })
+    const readOptions = (current: Wire, request: Outgoing): Answer.ReadOptions => ({
+      target: request.target,
+      maxMessageSize,
+      onOther: (message) => handlers.onMessage(message, request),
+      resume: resume(current, request.target)
+    })
+
+    // the lean client's hot path (see `undiciClient.ts`): a small JSON answer is read as text in
+    // undici's callback, with no request or response object built for it; anything else takes
+    // the way of any other `HttpClient`. OAuth needs its token first, and so takes that way too.
+    const jsonPost = tokens === undefined ? UndiciClient.jsonPost(http) : undefined
+
+    const exchange = (current: Wire, request: Outgoing) => {
+      if (jsonPost === undefined) {
+        return post(current, request.body, request.target, `"${request.method}"`, request.headers).pipe(
+          Effect.flatMap((response) => Answer.read(response, request.id, readOptions(current, request)))
         )
+      }
+      const what = `"${request.method}"`
+      const again = () => post(current, request.body, request.target, what, request.headers)
+      return jsonPost(
+        url,
+        headersOf(current.postHeaders, request.headers),
+        request.body,
+        maxMessageSize,
+        (text, status) => Answer.fromJson(text, status, request.id, readOptions(current, request)),
+        (response) =>
+          Effect.flatMap(
+            answered(current, request.target, what, response, undefined, false, 0, again),
+            (response) => Answer.read(response, request.id, readOptions(current, request))
+          ),
+        (error) => Effect.fail(Transport.fromHttpClientError(request.target, error))
       )
+    }
 
     const handshake = (generation: number, request: Outgoing) =>
       Effect.gen(function*() {
-        const fresh: Wire = { generation, sessionId: undefined, headers: baseHeaders }
+        const fresh = wireOf(generation, undefined, baseHeaders)
         // sent without a session id, so a 404 is only a 404
         const response = yield* post(fresh, request.body, request.target, `"${request.method}"`).pipe(
           Effect.catchTag("SessionExpired", () =>
@@ -183,7 +233,7 @@ export const make = (
         const sessionId = response.headers["mcp-session-id"]
         if (sessionId !== undefined) {
           // the server holds a session from now on: if anything below fails, `close` deletes it
-          wire = { generation, sessionId, headers: Headers.set(baseHeaders, "mcp-session-id", sessionId) }
+          wire = wireOf(generation, sessionId, Headers.set(baseHeaders, "mcp-session-id", sessionId))
         }
         return yield* Answer.read(response, request.id, {
           target: request.target,
@@ -196,7 +246,7 @@ export const make = (
     const establish = (generation: number, protocolVersion: string) => {
       const sessionId = wire.generation === generation ? wire.sessionId : undefined
       const headers = sessionId === undefined ? baseHeaders : Headers.set(baseHeaders, "mcp-session-id", sessionId)
-      wire = { generation, sessionId, headers: Headers.set(headers, "mcp-protocol-version", protocolVersion) }
+      wire = wireOf(generation, sessionId, Headers.set(headers, "mcp-protocol-version", protocolVersion))
     }
 
     const request = (outgoing: Outgoing) =>

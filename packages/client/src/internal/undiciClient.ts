@@ -7,16 +7,20 @@
  * loopback) that costs more than the request itself. This client keeps the `HttpClient` interface,
  * so it can be swapped for any other, and does only what an MCP request needs: one undici
  * request, aborted on interruption, and a response whose headers are read once. The body of a
- * success of at most 64 KiB whose length is announced is read before the response is handed over
- * (one wake-up of the fiber instead of two); any other body is streamed, and destroyed when
- * reading it is interrupted.
+ * success of at most 64 KiB that is not an SSE stream, length-announced or chunked, is read before
+ * the response is handed over (one wake-up of the fiber instead of two); any other body is
+ * streamed, and destroyed when reading it is interrupted.
+ *
+ * It also offers a session's hot path a way around the `HttpClient` interface (`jsonPost`): a JSON
+ * POST whose small answer reaches the caller as text, with no request or response object built
+ * for it. That is the one place the hot path leaves plain Effect.
  */
 import * as Cookies from "@effect/platform/Cookies"
-import type * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpBody from "@effect/platform/HttpBody"
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
@@ -50,15 +54,15 @@ const bodyOf = (body: Exclude<HttpBody.HttpBody, HttpBody.Stream>): DispatchBody
 /** Parsed targets of recent URLs: most clients talk to a handful of endpoints, over and over. */
 const targets = new Map<string, { readonly origin: string; readonly path: string }>()
 
-const targetOf = (request: HttpClientRequest.HttpClientRequest) => {
-  const simple = request.urlParams.length === 0 && Option.isNone(request.hash)
-  const cached = simple ? targets.get(request.url) : undefined
+const targetOf = (url: string, hash: Option.Option<string>, urlParams: UrlParams.UrlParams) => {
+  const simple = urlParams.length === 0 && Option.isNone(hash)
+  const cached = simple ? targets.get(url) : undefined
   if (cached !== undefined) return Either.right(cached)
-  return Either.map(UrlParams.makeUrl(request.url, request.urlParams, request.hash), (url) => {
-    const target = { origin: url.origin, path: url.pathname + url.search }
+  return Either.map(UrlParams.makeUrl(url, urlParams, hash), (made) => {
+    const target = { origin: made.origin, path: made.pathname + made.search }
     if (simple) {
       if (targets.size >= 256) targets.clear()
-      targets.set(request.url, target)
+      targets.set(url, target)
     }
     return target
   })
@@ -128,7 +132,7 @@ const readUpTo = (
 }
 
 const send = (dispatcher: Undici.Dispatcher, request: HttpClientRequest.HttpClientRequest) => {
-  const target = targetOf(request)
+  const target = targetOf(request.url, request.hash, request.urlParams)
   if (Either.isLeft(target)) {
     return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: target.left }))
   }
@@ -138,46 +142,128 @@ const send = (dispatcher: Undici.Dispatcher, request: HttpClientRequest.HttpClie
     : dispatch(dispatcher, request, target.right, bodyOf(body))
 }
 
+/** Where undici's answer to one request went: read whole, handed over partly read, or failed. */
+interface Outcome {
+  /** A success of at most `Defaults.smallBody` bytes, not an SSE stream, read whole. */
+  readonly read: (response: Undici.Dispatcher.ResponseData, body: Uint8Array) => void
+  /** Any other response, with the first chunks of a body too large to read before handing it over. */
+  readonly handOver: (response: Undici.Dispatcher.ResponseData, prefix: ReadonlyArray<Uint8Array>) => void
+  readonly requestFailed: (cause: unknown) => void
+  readonly bodyFailed: (response: Undici.Dispatcher.ResponseData, cause: unknown) => void
+}
+
+/**
+ * One undici request in an `Effect.async`, aborted by the fiber's `Abort` or its interruption;
+ * `outcome` decides what the fiber resumes with.
+ */
+const perform = <A, E>(
+  dispatcher: Undici.Dispatcher,
+  options: {
+    readonly method: string
+    readonly headers: Headers.Headers
+    readonly origin: string
+    readonly path: string
+    readonly body: DispatchBody | null
+  },
+  outcome: (resume: (effect: Effect.Effect<A, E>) => void) => Outcome
+): Effect.Effect<A, E> =>
+  Effect.withFiberRuntime<A, E>((fiber) =>
+    Effect.async((resume) => {
+      const attached = Abort.current(fiber)
+      const signal = attached ?? new Abort.Abort()
+      const { bodyFailed, handOver, read, requestFailed } = outcome(resume)
+      // undici would queue an aborted request until a socket is free before failing it
+      if (signal.aborted) return requestFailed(signal.reason)
+      // the callback form: no promise, no extra microtask
+      dispatcher.request({
+        signal,
+        method: options.method,
+        headers: options.headers,
+        origin: options.origin,
+        path: options.path,
+        body: options.body,
+        // deadlines are the caller's: interruption, or the fiber's `Abort`
+        headersTimeout: 0,
+        bodyTimeout: 0
+      }, (error, response) => {
+        if (error !== null) return requestFailed(error)
+        const length = announcedLength(response.headers)
+        // an SSE body may stay open and deliver notifications first: it is read as it comes
+        if (options.method === "HEAD" || response.statusCode >= 300 || length > Defaults.smallBody || (Number.isNaN(length) && isEventStream(response.headers))) {
+          return handOver(response, none)
+        }
+        // one wake-up instead of two for the common small answer, length-announced or chunked
+        readUpTo(response.body, Defaults.smallBody, (chunks, size, ended) =>
+          ended
+            ? read(response, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
+            : handOver(response, chunks), (cause) => bodyFailed(response, cause))
+      })
+      // an attempt that attached its `Abort` to the fiber fires it when interrupted (see
+      // `deadlines.ts`): a canceler of this request's own would cost a runtime step per request
+      return attached === undefined ? Effect.sync(() => signal.abort(new Abort.AbortedError("interrupted"))) : undefined
+    })
+  )
+
 const dispatch = (
   dispatcher: Undici.Dispatcher,
   request: HttpClientRequest.HttpClientRequest,
   target: { readonly origin: string; readonly path: string },
   body: DispatchBody | null
 ) =>
-  Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) =>
-    Effect.async((resume) => {
-      const signal = Abort.current(fiber) ?? new Abort.Abort()
-      // undici would queue an aborted request until a socket is free before failing it
-      if (signal.aborted) return resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: signal.reason })))
-      // the callback form: no promise, no extra microtask
-      dispatcher.request({
-        signal,
-        method: request.method,
-        headers: request.headers,
-        origin: target.origin,
-        path: target.path,
-        body,
-        // deadlines are the caller's: interruption, or the fiber's `Abort`
-        headersTimeout: 0,
-        bodyTimeout: 0
-      }, (error, response) => {
-        if (error !== null) return resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: error })))
-        const length = announcedLength(response.headers)
-        // an SSE body may stay open and deliver notifications first: it is read as it comes
-        if (request.method === "HEAD" || response.statusCode >= 300 || length > Defaults.smallBody || (Number.isNaN(length) && isEventStream(response.headers))) {
-          return resume(Effect.succeed(new LeanResponse(request, response, undefined, none)))
-        }
-        // one wake-up instead of two for the common small answer, length-announced or chunked
-        readUpTo(response.body, Defaults.smallBody, (chunks, size, ended) =>
-          resume(Effect.succeed(
-            ended
-              ? new LeanResponse(request, response, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), none)
-              : new LeanResponse(request, response, undefined, chunks)
-          )), (cause) => resume(Effect.fail(bodyError(request, response, cause))))
-      })
-      return Effect.sync(() => signal.abort(new Abort.AbortedError("interrupted")))
+  perform<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>(
+    dispatcher,
+    { method: request.method, headers: request.headers, origin: target.origin, path: target.path, body },
+    (resume) => ({
+      read: (response, bytes) => resume(Effect.succeed(new LeanResponse(request, response, bytes, none))),
+      handOver: (response, prefix) => resume(Effect.succeed(new LeanResponse(request, response, undefined, prefix))),
+      requestFailed: (cause) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause }))),
+      bodyFailed: (response, cause) => resume(Effect.fail(bodyError(request, response, cause)))
     })
   )
+
+/**
+ * A JSON POST through the lean client, for the hot path of a session: a success whose whole body
+ * was read in undici's callback (at most 64 KiB and `limit`, not an SSE stream) reaches `read` as
+ * text, without an `HttpClientRequest` or an `HttpClientResponse` built for it; any other response
+ * reaches `handOver` as the response the client would have returned, and a failure `fail` as its
+ * `HttpClientError`. The request, needed only for those two, is built then. `headers` must hold
+ * the body's `content-type`.
+ *
+ * @internal
+ */
+export interface JsonPost {
+  <A, E>(
+    url: string,
+    headers: Headers.Headers,
+    body: string,
+    limit: number,
+    read: (text: string, status: number) => Effect.Effect<A, E>,
+    handOver: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, E>,
+    fail: (error: HttpClientError.HttpClientError) => Effect.Effect<A, E>
+  ): Effect.Effect<A, E>
+}
+
+const jsonPosts = new WeakMap<HttpClient.HttpClient, JsonPost>()
+
+/** The lean client's `JsonPost`, when `client` is the lean client. @internal */
+export const jsonPost = (client: HttpClient.HttpClient): JsonPost | undefined => jsonPosts.get(client)
+
+const makeJsonPost = (dispatcher: Undici.Dispatcher): JsonPost => (url, headers, body, limit, read, handOver, fail) => {
+  const requestOf = () => HttpClientRequest.post(url, { headers, body: HttpBody.text(body, "application/json") })
+  const target = targetOf(url, Option.none(), UrlParams.empty)
+  if (Either.isLeft(target)) return fail(new HttpClientError.RequestError({ request: requestOf(), reason: "InvalidUrl", cause: target.left }))
+  return perform(dispatcher, { method: "POST", headers, origin: target.right.origin, path: target.right.path, body }, (resume) => ({
+    read: (response, bytes) =>
+      resume(
+        bytes.length > limit || isEventStream(response.headers)
+          ? handOver(new LeanResponse(requestOf(), response, bytes, none))
+          : read(decoder.decode(bytes), response.statusCode)
+      ),
+    handOver: (response, prefix) => resume(handOver(new LeanResponse(requestOf(), response, undefined, prefix))),
+    requestFailed: (cause) => resume(fail(new HttpClientError.RequestError({ request: requestOf(), reason: "Transport", cause }))),
+    bodyFailed: (response, cause) => resume(fail(bodyError(requestOf(), response, cause)))
+  }))
+}
 
 const isSucceeded = <A, E>(effect: Effect.Effect<A, E>): effect is Exit.Success<A, E> => Exit.isExit(effect) && Exit.isSuccess(effect)
 
@@ -186,12 +272,15 @@ const isSucceeded = <A, E>(effect: Effect.Effect<A, E>): effect is Exit.Success<
  *
  * @internal
  */
-export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
-  Abort.honoured(HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
+  const client = Abort.honoured(HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
     // a request given as it is (the usual case) is sent without a step to unwrap it
     (request) => isSucceeded(request) ? send(dispatcher, request.value) : Effect.flatMap(request, (request) => send(dispatcher, request)),
     Effect.succeed
   ))
+  jsonPosts.set(client, makeJsonPost(dispatcher))
+  return client
+}
 
 const ignore = () => {}
 
