@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import * as Exit from "effect/Exit"
@@ -6,7 +7,8 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
-import { McpClient } from "../src/index.js"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import { McpClient, type McpHealth } from "../src/index.js"
 import { effectPeer } from "./support/effectPeer.js"
 import { eventually, eventuallyValue, failureOf } from "./support/effects.js"
 import { rawPeer } from "./support/rawPeer.js"
@@ -112,6 +114,28 @@ describe("McpClient against real servers", () => {
       expect(calls[0]!.attributes.get("gen_ai.tool.name")).toBe("echo")
       expect(calls[0]!.attributes.get("mcp.server")).toBe("one")
       expect(calls[0]!.status._tag).toBe("Ended")
+    }))
+
+  it.scopedLive("what an application writes to health reaches subscribers until the next transition, never the circuits", () =>
+    Effect.gen(function*() {
+      const peer = yield* sdkPeer("json")
+      const mcp = yield* client({ servers: [{ name: "one", url: peer.url }, { name: "two", url: peer.url }], healthInterval: "1 hour" })
+      const states = yield* mcp.checkAllHealth
+      const opened: McpHealth.ServerHealth = {
+        ...states.get("one")!,
+        status: "unhealthy",
+        circuit: "open",
+        consecutiveFailures: 99,
+        retryAt: DateTime.unsafeMake(Date.now() + 3_600_000)
+      }
+      yield* SubscriptionRef.set(mcp.health, new Map(states).set("one", opened))
+      expect((yield* SubscriptionRef.get(mcp.health)).get("one")?.circuit).toBe("open")
+      const result = yield* mcp.callTool("one", "echo", { text: "through" })
+      expect(result.content).toEqual([{ type: "text", text: "through" }])
+      // a transition of another server publishes the client's own state again
+      yield* mcp.checkHealth("two")
+      expect((yield* SubscriptionRef.get(mcp.health)).get("one")?.circuit).toBe("closed")
+      expect((yield* mcp.callTool("one", "echo", { text: "still" })).content).toEqual([{ type: "text", text: "still" }])
     }))
 
   it.scopedLive("never repeats an unsafe tool after a timeout or a connection cut after it ran", () =>

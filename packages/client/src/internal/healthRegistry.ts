@@ -4,7 +4,7 @@
  * circuit neither copies the map nor wakes subscribers, and is admitted and settled without a
  * runtime step, from the last state the registry published (`isClosed`, `unchangedBy`). The
  * `SubscriptionRef` publishes that state: what an application writes to it reaches its
- * subscribers, not the circuits.
+ * subscribers until the next transition, never the circuits.
  */
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
@@ -46,8 +46,9 @@ export const make = (servers: ReadonlyArray<string>, circuit: McpHealth.CircuitO
         published = map
         return map
       }
+      // transitions start from the state last published, never from what an application wrote
       const transition = (server: string, f: (health: McpHealth.ServerHealth, now: DateTime.Utc) => McpHealth.ServerHealth) =>
-        Effect.flatMap(DateTime.now, (now) => SubscriptionRef.update(states, (map) => publish(new Map(map).set(server, f(map.get(server)!, now)))))
+        Effect.flatMap(DateTime.now, (now) => SubscriptionRef.update(states, () => publish(new Map(published).set(server, f(published.get(server)!, now)))))
       const unchangedBy = (server: string, observation: McpHealth.Observation) => {
         const health = published.get(server)!
         return observation._tag === "Success" && observation.source === "call" && health.status === "healthy" && health.circuit === "closed"
@@ -61,8 +62,8 @@ export const make = (servers: ReadonlyArray<string>, circuit: McpHealth.CircuitO
             published.get(server)!.circuit === "closed" ? allowed : Effect.flatMap(DateTime.now, (now) =>
               Effect.flatMap(
                 SubscriptionRef.modify(states, (map) => {
-                  const [admission, next] = McpHealth.admit(map.get(server)!, now)
-                  return [[admission, next] as const, admission === "trial" ? publish(new Map(map).set(server, next)) : map]
+                  const [admission, next] = McpHealth.admit(published.get(server)!, now)
+                  return [[admission, next] as const, admission === "trial" ? publish(new Map(published).set(server, next)) : map]
                 }),
                 ([admission, next]): Effect.Effect<Admitted, ServerUnavailableError> =>
                   admission === "reject"
