@@ -63,7 +63,8 @@ const wireOf = (generation: number, sessionId: string | undefined, headers: Head
   generation,
   sessionId,
   headers,
-  postHeaders: Headers.set(headers, "content-type", "application/json")
+  // as `HttpBody.text` would: the body's own type and no length but undici's
+  postHeaders: Headers.set(Headers.remove(headers, "content-length"), "content-type", "application/json")
 })
 
 /** @internal */
@@ -113,10 +114,11 @@ export const make = (
       token: Redacted.Redacted<string> | undefined,
       fresh: boolean,
       stepUps: number,
-      again: (token: Redacted.Redacted<string> | undefined, stepUps: number) => Posted
+      /** Sends the request again with another token: only with a token source. */
+      again: ((token: Redacted.Redacted<string> | undefined, stepUps: number) => Posted) | undefined
     ): Posted => {
       if (Transport.isSuccess(response)) return Effect.succeed(response)
-      if (tokens !== undefined && (response.status === 401 || response.status === 403)) {
+      if (tokens !== undefined && again !== undefined && (response.status === 401 || response.status === 403)) {
         const challenge = response.headers["www-authenticate"]
         const stepUp = response.status === 403
         if (stepUp && Discovery.parseChallenge(challenge).error !== "insufficient_scope") {
@@ -206,16 +208,15 @@ export const make = (
         )
       }
       const what = `"${request.method}"`
-      const again = () => post(current, request.body, request.target, what, request.headers)
       return jsonPost(
         url,
-        headersOf(current.postHeaders, request.headers),
+        request.headers === undefined ? current.postHeaders : Headers.remove(headersOf(current.postHeaders, request.headers), "content-length"),
         request.body,
         maxMessageSize,
         (text, status) => Answer.fromJson(text, status, request.id, readOptions(current, request)),
         (response) =>
           Effect.flatMap(
-            answered(current, request.target, what, response, undefined, false, 0, again),
+            answered(current, request.target, what, response, undefined, false, 0, undefined),
             (response) => Answer.read(response, request.id, readOptions(current, request))
           ),
         (error) => Effect.fail(Transport.fromHttpClientError(request.target, error))

@@ -6,7 +6,9 @@
  * proxy, and rebuilds the response headers on every read. On MCP's hot path (small JSON POSTs on
  * loopback) that costs more than the request itself. This client keeps the `HttpClient` interface,
  * so it can be swapped for any other, and does only what an MCP request needs: one undici
- * request, aborted on interruption, and a response whose headers are read once. The body of a
+ * request, aborted on interruption (through the canceler, or through the `Abort` an attempt
+ * attached to the fiber, which it fires: see `abort.ts`), and a response whose headers are read
+ * once (`leanResponse.ts`). The body of a
  * success of at most 64 KiB that is not an SSE stream, length-announced or chunked, is read before
  * the response is handed over (one wake-up of the fiber instead of two); any other body is
  * streamed, and destroyed when reading it is interrupted.
@@ -15,26 +17,23 @@
  * POST whose small answer reaches the caller as text, with no request or response object built
  * for it. That is the one place the hot path leaves plain Effect.
  */
-import * as Cookies from "@effect/platform/Cookies"
 import * as HttpBody from "@effect/platform/HttpBody"
-import * as Headers from "@effect/platform/Headers"
+import type * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import type * as Undici from "@effect/platform-node/Undici"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
-import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
-import * as Stream from "effect/Stream"
 import * as Abort from "./abort.js"
 import * as Body from "./body.js"
 import * as Defaults from "./defaults.js"
+import { decoder, LeanResponse } from "./leanResponse.js"
 
 type DispatchBody = Exclude<Undici.Dispatcher.DispatchOptions["body"], undefined>
 
@@ -248,17 +247,30 @@ const jsonPosts = new WeakMap<HttpClient.HttpClient, JsonPost>()
 /** The lean client's `JsonPost`, when `client` is the lean client. @internal */
 export const jsonPost = (client: HttpClient.HttpClient): JsonPost | undefined => jsonPosts.get(client)
 
-const makeJsonPost = (dispatcher: Undici.Dispatcher): JsonPost => (url, headers, body, limit, read, handOver, fail) => {
+const makeJsonPost = (dispatcher: Undici.Dispatcher): JsonPost => <A, E>(
+  url: string,
+  headers: Headers.Headers,
+  body: string,
+  limit: number,
+  read: (text: string, status: number) => Effect.Effect<A, E>,
+  handOver: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, E>,
+  fail: (error: HttpClientError.HttpClientError) => Effect.Effect<A, E>
+): Effect.Effect<A, E> => {
   const requestOf = () => HttpClientRequest.post(url, { headers, body: HttpBody.text(body, "application/json") })
   const target = targetOf(url, Option.none(), UrlParams.empty)
   if (Either.isLeft(target)) return fail(new HttpClientError.RequestError({ request: requestOf(), reason: "InvalidUrl", cause: target.left }))
-  return perform(dispatcher, { method: "POST", headers, origin: target.right.origin, path: target.right.path, body }, (resume) => ({
-    read: (response, bytes) =>
-      resume(
-        bytes.length > limit || isEventStream(response.headers)
-          ? handOver(new LeanResponse(requestOf(), response, bytes, none))
-          : read(decoder.decode(bytes), response.statusCode)
-      ),
+  return perform<A, E>(dispatcher, { method: "POST", headers, origin: target.right.origin, path: target.right.path, body }, (resume) => ({
+    read: (response, bytes) => {
+      if (bytes.length > limit || isEventStream(response.headers)) return resume(handOver(new LeanResponse(requestOf(), response, bytes, none)))
+      let answered: Effect.Effect<A, E>
+      // run in undici's callback, off the fiber: what throws must still reach it, as a defect
+      try {
+        answered = read(decoder.decode(bytes), response.statusCode)
+      } catch (defect) {
+        answered = Effect.die(defect)
+      }
+      resume(answered)
+    },
     handOver: (response, prefix) => resume(handOver(new LeanResponse(requestOf(), response, undefined, prefix))),
     requestFailed: (cause) => resume(fail(new HttpClientError.RequestError({ request: requestOf(), reason: "Transport", cause }))),
     bodyFailed: (response, cause) => resume(fail(bodyError(requestOf(), response, cause)))
@@ -281,119 +293,3 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
   jsonPosts.set(client, makeJsonPost(dispatcher))
   return client
 }
-
-const ignore = () => {}
-
-class LeanResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse, Body.ChunkSource {
-  readonly [IncomingMessage.TypeId]: IncomingMessage.TypeId = IncomingMessage.TypeId
-  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
-  readonly [Body.ChunkSourceTypeId]: Body.ChunkSourceTypeId = Body.ChunkSourceTypeId
-  readonly headers: Headers.Headers
-
-  constructor(
-    readonly request: HttpClientRequest.HttpClientRequest,
-    readonly source: Undici.Dispatcher.ResponseData,
-    /** The whole body, when it was read before the response was handed over. */
-    readonly buffered: Uint8Array | undefined,
-    /** The first chunks of a body that turned out too large to read before handing it over. */
-    readonly prefix: ReadonlyArray<Uint8Array>
-  ) {
-    super()
-    this.headers = Headers.fromInput(source.headers)
-    if (buffered === undefined) source.body.on("error", ignore)
-  }
-
-  get status(): number {
-    return this.source.statusCode
-  }
-
-  get cookies(): Cookies.Cookies {
-    const header = this.source.headers["set-cookie"]
-    return header === undefined ? Cookies.empty : Cookies.fromSetCookie(Array.isArray(header) ? header : [header])
-  }
-
-  get remoteAddress(): Option.Option<string> {
-    return Option.none()
-  }
-
-  get bufferedLength(): number {
-    return this.buffered === undefined ? Number.NaN : this.buffered.length
-  }
-
-  forEachChunk<E>(f: (chunk: Uint8Array) => Effect.Effect<boolean, E>): Effect.Effect<void, E | HttpClientError.ResponseError> {
-    const buffered = this.buffered
-    if (buffered === undefined) return Body.forEachReadable(this.source.body, this.prefix, f, (cause) => this.decodeError(cause))
-    return buffered.length === 0 ? Effect.void : Effect.asVoid(f(buffered))
-  }
-
-  private decodeError(cause: unknown) {
-    return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
-  }
-
-  /** The whole body, from where it stands: in memory, partly read, or unread. */
-  private read<A>(
-    fromBuffer: (bytes: Uint8Array) => A | Promise<A>,
-    fromBody: (body: Undici.Dispatcher.ResponseData["body"]) => Promise<A>
-  ): Effect.Effect<A, HttpClientError.ResponseError> {
-    const buffered = this.buffered
-    if (buffered !== undefined) {
-      return Effect.tryPromise({ try: async () => fromBuffer(buffered), catch: (cause) => this.decodeError(cause) })
-    }
-    if (this.prefix.length === 0) {
-      return Effect.tryPromise({ try: () => fromBody(this.source.body), catch: (cause) => this.decodeError(cause) }).pipe(
-        Effect.onInterrupt(() => Effect.sync(() => this.source.body.destroy()))
-      )
-    }
-    return Effect.suspend(() => {
-      const chunks: Array<Uint8Array> = []
-      return this.forEachChunk((chunk) => {
-        chunks.push(chunk)
-        return continueReading
-      }).pipe(
-        Effect.flatMap(() => Effect.tryPromise({ try: async () => fromBuffer(Buffer.concat(chunks)), catch: (cause) => this.decodeError(cause) }))
-      )
-    })
-  }
-
-  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    // the hot path: no promise for a body already read
-    const buffered = this.buffered
-    return buffered === undefined ? this.read((bytes) => decoder.decode(bytes), (body) => body.text()) : Effect.succeed(decoder.decode(buffered))
-  }
-
-  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
-    return Effect.flatMap(this.text, (text) =>
-      Effect.try({ try: (): unknown => text === "" ? null : JSON.parse(text), catch: (cause) => this.decodeError(cause) }))
-  }
-
-  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.read((bytes) => new Uint8Array(bytes).buffer, (body) => body.arrayBuffer())
-  }
-
-  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return this.read(
-      (bytes) => new Response(bytes, { headers: { "content-type": this.headers["content-type"] ?? "" } }).formData(),
-      (body) => body.formData() as Promise<FormData>
-    )
-  }
-
-  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
-    return Effect.flatMap(this.text, (text) =>
-      Effect.try({ try: () => UrlParams.fromInput(new URLSearchParams(text)), catch: (cause) => this.decodeError(cause) }))
-  }
-
-  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    const buffered = this.buffered
-    if (buffered !== undefined) return buffered.length === 0 ? Stream.empty : Stream.succeed(buffered)
-    const rest = NodeStream.fromReadable<HttpClientError.ResponseError>(() => this.source.body, (cause) => this.decodeError(cause))
-    return this.prefix.length === 0 ? rest : Stream.concat(Stream.fromIterable(this.prefix), rest)
-  }
-
-  toJSON(): unknown {
-    return IncomingMessage.inspect(this, { _id: "@effect/platform/HttpClientResponse", request: this.request.toJSON(), status: this.status })
-  }
-}
-
-const continueReading = Effect.succeed(true)
-
-const decoder = new TextDecoder()
