@@ -6,7 +6,9 @@
  * lean undici client does), an attempt on an open session runs on the caller's fiber with an
  * `Abort` attached to that fiber; at the deadline, or when the client closes, the `Abort` is fired,
  * which aborts the request in flight and any request made after it. The attempt then fails, and
- * the client turns that failure into the timeout or the interruption it stands for.
+ * the client turns that failure into the timeout or the interruption it stands for. When the
+ * caller is interrupted, the attempt fires the `Abort` as it ends (see `deadlines.ts`): a request
+ * of a fiber with an attached `Abort` needs no canceler of its own.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Duration from "effect/Duration"

@@ -60,8 +60,9 @@ export interface Attempts {
   /**
    * One attempt: admission, then `use()` bounded by `timeout` (waiting for a permit and opening
    * the session included) under the server's concurrency limit, then its outcome fed to health.
-   * `onCallersFiber` says, when the attempt starts, that its session is open: with a free permit
-   * and an `HttpClient` that honours `Abort`s, it then runs without a fiber of its own.
+   * `onCallersFiber` says, when the attempt starts, that its session is open: with the circuit
+   * closed, a free permit and an `HttpClient` that honours `Abort`s, it then runs without a fiber
+   * of its own (a half-open trial always has one).
    */
   readonly run: <A, E extends McpClientError>(
     config: McpServerConfig.McpServerConfig,
@@ -152,8 +153,8 @@ export const make = (options: {
             return registry.unchangedBy(server, callSucceeded) ? Effect.succeed(value) : Effect.as(registry.record(server, callSucceeded), value)
           },
           onFailure: (cause) => {
-            const exit = deadlines.disarmFailed(fiber, armed, slot, cause, onTimeout)
             bulkhead.release()
+            const exit = deadlines.disarmFailed(fiber, armed, slot, cause, onTimeout)
             return Effect.zipRight(settle(server, "allow", exit), exit)
           }
         })

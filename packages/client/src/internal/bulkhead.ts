@@ -33,7 +33,7 @@ export const make = (permits: number): Bulkhead => {
   const waiters = new Set<Waiter>()
 
   const tryTake = () => {
-    if (free === 0) return false
+    if (free <= 0) return false
     free--
     return true
   }

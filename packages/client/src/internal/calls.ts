@@ -69,12 +69,13 @@ export const make = (options: {
   const unknown = (session: McpSession.McpSession, tool: string, tools: ReadonlyArray<McpSchema.Tool>) =>
     new UnknownToolError({ server: session.server, tool, available: tools.map((t) => t.name) })
 
-  /** The tool's definition, from the session's list, listed once more before giving up on it. */
+  /**
+   * The definition of a tool the session's list (if it has one) lacks: listed once more before
+   * giving up on it, unless that same list was just fetched for a miss.
+   */
   const definition = (session: McpSession.McpSession, tool: string, meta: McpSession.RequestOptions["meta"]) =>
     Effect.suspend(() => {
       const cached = pool.cachedTools(session)
-      const found = cached?.find((candidate) => candidate.name === tool)
-      if (found !== undefined) return Effect.succeed(found)
       const last = missed.get(session)
       if (cached !== undefined && last?.tools === cached && deadlines.now() - last.at < missRelistInterval) {
         return Effect.fail(unknown(session, tool, cached))

@@ -65,7 +65,9 @@ export interface Deadlines {
    * then (or when the client closes) through the `Abort` attached to the fiber. Only for effects
    * whose waits all end with their requests or are guarded by `Abort.guard`. The deadline is in
    * `slot` until disarmed, if one is given. Run within the caller's uninterruptible region, with
-   * `disarm` or `disarmFailed` where that region ends.
+   * `disarm` or `disarmFailed` where that region ends: an interruption of the caller fires the
+   * `Abort` there, after the finalizers of what ran inside, and requests on the fiber rely on it
+   * instead of a canceler of their own.
    */
   readonly arm: (fiber: Fiber.RuntimeFiber<unknown, unknown>, at: number, slot: Slot | undefined) => Armed
   readonly disarm: (fiber: Fiber.RuntimeFiber<unknown, unknown>, armed: Armed, slot: Slot | undefined) => void
