@@ -8,6 +8,8 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as RuntimeFlags from "effect/RuntimeFlags"
+import * as Supervisor from "effect/Supervisor"
 import { type BenchClient, type Connected, effectLoops } from "../loops.js"
 
 /** Calls in flight at once, above the benchmark's 16, so that the permit never queues a call. */
@@ -81,3 +83,10 @@ export const effectMcpTraced: BenchClient = {
     return connect({ name: "peer", url, maxConcurrency }, "command", Layer.discard(telemetry), () => exporter.reset())
   }
 }
+
+/**
+ * effect-mcp over HTTP whose runtime tells `supervisor` of every step it runs (the runtime's
+ * op supervision), for `profile.ts` to count the steps of a call.
+ */
+export const effectMcpSupervised = (url: string, supervisor: Supervisor.Supervisor<unknown>) =>
+  connect({ name: "peer", url, maxConcurrency }, "command", Layer.merge(RuntimeFlags.enableOpSupervision, Supervisor.addSupervisor(supervisor)))
