@@ -199,16 +199,17 @@ export const make = (
     // the lean client's hot path (see `undiciClient.ts`): a small JSON answer is read as text in
     // undici's callback, with no request or response object built for it; anything else takes
     // the way of any other `HttpClient`. OAuth needs its token first, and so takes that way too.
-    const jsonPost = tokens === undefined ? UndiciClient.jsonPost(http) : undefined
+    const lean = tokens === undefined ? UndiciClient.dispatcherOf(http) : undefined
 
     const exchange = (current: Wire, request: Outgoing) => {
-      if (jsonPost === undefined) {
+      if (lean === undefined) {
         return post(current, request.body, request.target, `"${request.method}"`, request.headers).pipe(
           Effect.flatMap((response) => Answer.read(response, request.id, readOptions(current, request)))
         )
       }
       const what = `"${request.method}"`
-      return jsonPost(
+      return UndiciClient.jsonPost(
+        lean,
         url,
         request.headers === undefined ? current.postHeaders : Headers.remove(headersOf(current.postHeaders, request.headers), "content-length"),
         request.body,

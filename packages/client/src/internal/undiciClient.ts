@@ -220,34 +220,23 @@ const dispatch = (
     })
   )
 
+const dispatchers = new WeakMap<HttpClient.HttpClient, Undici.Dispatcher>()
+
+/** The dispatcher of `client`, when it is the lean client. @internal */
+export const dispatcherOf = (client: HttpClient.HttpClient): Undici.Dispatcher | undefined => dispatchers.get(client)
+
 /**
  * A JSON POST through the lean client, for the hot path of a session: a success whose whole body
  * was read in undici's callback (at most 64 KiB and `limit`, not an SSE stream) reaches `read` as
  * text, without an `HttpClientRequest` or an `HttpClientResponse` built for it; any other response
  * reaches `handOver` as the response the client would have returned, and a failure `fail` as its
  * `HttpClientError`. The request, needed only for those two, is built then. `headers` must hold
- * the body's `content-type`.
+ * the body's `content-type`. `dispatcher` is the lean client's (`dispatcherOf`).
  *
  * @internal
  */
-export interface JsonPost {
-  <A, E>(
-    url: string,
-    headers: Headers.Headers,
-    body: string,
-    limit: number,
-    read: (text: string, status: number) => Effect.Effect<A, E>,
-    handOver: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, E>,
-    fail: (error: HttpClientError.HttpClientError) => Effect.Effect<A, E>
-  ): Effect.Effect<A, E>
-}
-
-const jsonPosts = new WeakMap<HttpClient.HttpClient, JsonPost>()
-
-/** The lean client's `JsonPost`, when `client` is the lean client. @internal */
-export const jsonPost = (client: HttpClient.HttpClient): JsonPost | undefined => jsonPosts.get(client)
-
-const makeJsonPost = (dispatcher: Undici.Dispatcher): JsonPost => <A, E>(
+export const jsonPost = <A, E>(
+  dispatcher: Undici.Dispatcher,
   url: string,
   headers: Headers.Headers,
   body: string,
@@ -290,6 +279,6 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
     (request) => isSucceeded(request) ? send(dispatcher, request.value) : Effect.flatMap(request, (request) => send(dispatcher, request)),
     Effect.succeed
   ))
-  jsonPosts.set(client, makeJsonPost(dispatcher))
+  dispatchers.set(client, dispatcher)
   return client
 }
