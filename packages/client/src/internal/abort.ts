@@ -7,8 +7,9 @@
  * `Abort` attached to that fiber; at the deadline, or when the client closes, the `Abort` is fired,
  * which aborts the request in flight and any request made after it. The attempt then fails, and
  * the client turns that failure into the timeout or the interruption it stands for. When the
- * caller is interrupted, the attempt fires the `Abort` as it ends (see `deadlines.ts`): a request
- * of a fiber with an attached `Abort` needs no canceler of its own.
+ * caller is interrupted, the attempt fires the `Abort` as it ends (see `deadlines.ts`), and then
+ * tells the server the request in flight was given up (`cancelInFlight`): a request of a fiber
+ * with an attached `Abort` needs neither a canceler nor a failure handler of its own.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Duration from "effect/Duration"
@@ -33,6 +34,12 @@ export class AbortedError extends Error {
 export class Abort extends EventEmitter {
   aborted = false
   reason: AbortedError | undefined = undefined
+  /**
+   * Tells the server that the request in flight on the fiber was given up (`notifications/cancelled`):
+   * set by the session as it sends a request, cleared when the answer comes, run by the attempt
+   * when the `Abort` cut the request short.
+   */
+  cancelInFlight: (() => Effect.Effect<void>) | undefined = undefined
   abort(reason: AbortedError): void {
     if (this.aborted) return
     this.aborted = true

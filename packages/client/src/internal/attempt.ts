@@ -155,7 +155,10 @@ export const make = (options: {
           onFailure: (cause) => {
             bulkhead.release()
             const exit = deadlines.disarmFailed(fiber, armed, slot, cause, onTimeout)
-            return Effect.zipRight(settle(server, "allow", exit), exit)
+            const settled = Effect.zipRight(settle(server, "allow", exit), exit)
+            // cut short (deadline, close, the caller's interruption): the server is told
+            const cancel = armed.cut.aborted ? armed.cut.cancelInFlight?.() : undefined
+            return cancel === undefined ? settled : Effect.zipRight(cancel, settled)
           }
         })
       })

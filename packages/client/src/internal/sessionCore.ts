@@ -78,6 +78,8 @@ export interface Core {
   /**
    * `self` (the sending of request `id`), followed by `notifications/cancelled` when it is cut
    * short by interruption or by its fiber's `Abort`: the server is told the client stopped waiting.
+   * On a fiber with an attached `Abort`, the attempt that attached it sends that notification
+   * (`Abort.cancelInFlight`), which spares every request a failure handler.
    */
   readonly cancelling: <A, E>(id: JsonRpc.RequestId, self: Effect.Effect<A, E>) => Effect.Effect<A, E>
   /**
@@ -223,10 +225,15 @@ export const make = (
       },
       guarded,
       cancelling: (id, self) =>
-        Effect.onError(self, (cause) =>
-          Effect.withFiberRuntime((fiber) =>
-            Cause.isInterruptedOnly(cause) || Abort.current(fiber)?.aborted === true ? cancel(core, id) : Effect.void
-          )),
+        Effect.withFiberRuntime((fiber) => {
+          const attached = Abort.current(fiber)
+          if (attached === undefined) return Effect.onError(self, (cause) => Cause.isInterruptedOnly(cause) ? cancel(core, id) : Effect.void)
+          // the attempt that attached the `Abort` sends the cancellation if it cuts the request short
+          attached.cancelInFlight = () => cancel(core, id)
+          return Effect.tap(self, () => {
+            attached.cancelInFlight = undefined
+          })
+        }),
       request
     }
     return core
