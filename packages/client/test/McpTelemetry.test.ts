@@ -13,7 +13,7 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { McpClient, McpSession, McpTelemetry } from "../src/index.js"
 import * as Telemetry from "../src/internal/telemetry.js"
 import * as TraceContext from "../src/internal/traceContext.js"
-import { failureOf } from "./support/effects.js"
+import { eventuallyValue, failureOf } from "./support/effects.js"
 import { dataPoints, otel } from "./support/otel.js"
 import * as Peers from "./support/childPeers.js"
 import { sdkPeer } from "./support/sdkPeer.js"
@@ -295,8 +295,11 @@ describe("McpTelemetry with @effect/opentelemetry", () => {
         .flatMap((metric) => metric.dataPoints)
         .find((p) => p.attributes["mcp.server"] === "tripped")
       expect(rejections?.value).toBe(1)
-      const state = yield* Metric.value(McpTelemetry.circuitState.pipe(Metric.tagged("mcp.server", "tripped")))
-      expect(state.value).toBe(McpTelemetry.circuitStateValue.open)
+      const gauge = Metric.value(McpTelemetry.circuitState.pipe(Metric.tagged("mcp.server", "tripped")))
+      yield* eventuallyValue(gauge, (state) => state.value === McpTelemetry.circuitStateValue.open)
+      // a successful probe closes the circuit, and the gauge follows
+      yield* mcp.checkHealth("tripped")
+      yield* eventuallyValue(gauge, (state) => state.value === McpTelemetry.circuitStateValue.closed)
     }).pipe(Effect.provide(telemetry.layer))
   })
 })

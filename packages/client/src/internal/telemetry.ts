@@ -355,14 +355,20 @@ export const sessionTimed = (server: string, transport: "http" | "stdio"): Effec
 export const trackCircuits = (
   states: SubscriptionRef.SubscriptionRef<ReadonlyMap<string, McpHealth.ServerHealth>>
 ): Effect.Effect<void, never, Scope.Scope> =>
-  states.changes.pipe(
-    Stream.runForEach((map) =>
+  Effect.suspend(() => {
+    // a change is usually one server's probe: only circuits that moved are set again (with 1 000
+    // servers probed each second, setting every gauge at every change would cost a million
+    // metric updates a second)
+    const set = new Map<string, McpHealth.ServerHealth["circuit"]>()
+    return Stream.runForEach(states.changes, (map) =>
       Effect.sync(() => {
         for (const [server, health] of map) {
+          if (set.get(server) === health.circuit) continue
+          set.set(server, health.circuit)
           McpTelemetry.circuitState.unsafeUpdate(McpTelemetry.circuitStateValue[health.circuit], serverLabels(server))
         }
-      })
-    ),
+      }))
+  }).pipe(
     Effect.interruptible,
     Effect.forkScoped,
     Effect.asVoid
