@@ -151,7 +151,7 @@ export const open = (
       target: Transport.Target,
       requestOptions: McpSession.RequestOptions | undefined
     ): Effect.Effect<unknown, McpSessionError> =>
-      core.guarded(target, Effect.suspend(() => {
+      core.guarded(target, () => {
         const hit = cache.lookup(method, params)
         if (hit !== undefined) return Effect.succeed(hit)
         let rounds = 0
@@ -173,7 +173,7 @@ export const open = (
           : once(params)
         // the answer of a retry with inputResponses or requestState is never kept
         return Effect.tap(answered, (result) => rounds === 1 ? cache.keep(method, params, result) : undefined)
-      }))
+      })
 
     const discover = request("server/discover", {}, sessionTarget, undefined).pipe(
       Effect.flatMap((answer) => decodeDiscover(answer, sessionTarget))

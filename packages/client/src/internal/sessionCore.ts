@@ -73,8 +73,8 @@ export interface Core {
   readonly sendInBackground: (body: string, what: string, onFailure: string) => Effect.Effect<void>
   /** Marks the session closed: later requests fail `Closed` without being sent. */
   readonly markClosed: () => void
-  /** `self`, unless the session is closed. */
-  readonly guarded: <A>(target: Transport.Target, self: Effect.Effect<A, McpSessionError>) => Effect.Effect<A, McpSessionError>
+  /** What `self()` builds, when it is run, unless the session is closed by then. */
+  readonly guarded: <A>(target: Transport.Target, self: () => Effect.Effect<A, McpSessionError>) => Effect.Effect<A, McpSessionError>
   /**
    * `self` (the sending of request `id`), followed by `notifications/cancelled` when it is cut
    * short by interruption or by its fiber's `Abort`: the server is told the client stopped waiting.
@@ -165,11 +165,10 @@ export const make = (
 
     let closed = false
     const guarded: Core["guarded"] = (target, self) =>
-      Effect.suspend(() => closed ? Effect.fail(Transport.transportError(target, "Closed", "the session is closed")) : self)
+      Effect.suspend(() => closed ? Effect.fail(Transport.transportError(target, "Closed", "the session is closed")) : self())
 
     const request: Core["request"] = (method, params, target, requestOptions, encode, send, onSent) =>
-      Effect.suspend(() => {
-        if (closed) return Effect.fail(Transport.transportError(target, "Closed", "the session is closed"))
+      guarded(target, () => {
         const timeout = requestOptions?.timeout === undefined ? defaultTimeout : Duration.decode(requestOptions.timeout)
         const id = nextId()
         onSent?.(id)
