@@ -53,13 +53,14 @@ export const make = (servers: ReadonlyArray<string>, circuit: McpHealth.CircuitO
         const health = published.get(server)!
         return observation._tag === "Success" && observation.source === "call" && health.status === "healthy" && health.circuit === "closed"
       }
+      const isClosed = (server: string) => published.get(server)!.circuit === "closed"
       return {
         states,
         record: (server, observation) =>
           Effect.suspend(() => unchangedBy(server, observation) ? Effect.void : transition(server, (health, now) => McpHealth.observe(health, observation, now, circuit))),
         admit: (server) =>
           Effect.suspend(() =>
-            published.get(server)!.circuit === "closed" ? allowed : Effect.flatMap(DateTime.now, (now) =>
+            isClosed(server) ? allowed : Effect.flatMap(DateTime.now, (now) =>
               Effect.flatMap(
                 SubscriptionRef.modify(states, (map) => {
                   const [admission, next] = McpHealth.admit(published.get(server)!, now)
@@ -71,7 +72,7 @@ export const make = (servers: ReadonlyArray<string>, circuit: McpHealth.CircuitO
                     : Effect.succeed(admission)
               ))),
         abandonTrial: (server) => transition(server, McpHealth.abandonTrial),
-        isClosed: (server) => published.get(server)!.circuit === "closed",
+        isClosed,
         unchangedBy
       }
     }

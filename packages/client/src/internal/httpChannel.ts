@@ -202,12 +202,12 @@ export const make = (
     const lean = tokens === undefined ? UndiciClient.dispatcherOf(http) : undefined
 
     const exchange = (current: Wire, request: Outgoing) => {
+      const what = `"${request.method}"`
       if (lean === undefined) {
-        return post(current, request.body, request.target, `"${request.method}"`, request.headers).pipe(
+        return post(current, request.body, request.target, what, request.headers).pipe(
           Effect.flatMap((response) => Answer.read(response, request.id, readOptions(current, request)))
         )
       }
-      const what = `"${request.method}"`
       return UndiciClient.jsonPost(
         lean,
         url,
