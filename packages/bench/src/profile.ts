@@ -50,9 +50,9 @@ if (stdio !== undefined) {
 const workers = Number(concurrency)
 await connected.run(workers, { calls: 200, until: Number.POSITIVE_INFINITY }, [])
 const profileOut = process.env["PROFILE_OUT"]
-const inspector = profileOut === undefined ? undefined : new Session()
-if (inspector !== undefined) {
-  inspector.connect()
+const inspector = profileOut === undefined && !counting ? undefined : new Session()
+inspector?.connect()
+if (profileOut !== undefined && inspector !== undefined) {
   await inspector.post("Profiler.enable")
   await inspector.post("Profiler.start")
 }
@@ -61,28 +61,25 @@ interface SamplingNode {
   readonly children: ReadonlyArray<SamplingNode>
 }
 const allocated = (node: SamplingNode): number => node.children.reduce((sum, child) => sum + allocated(child), node.selfSize)
-const sampler = counting ? new Session() : undefined
-if (sampler !== undefined) {
-  sampler.connect()
-  await sampler.post("HeapProfiler.enable")
-  await sampler.post("HeapProfiler.startSampling", { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+if (counting && inspector !== undefined) {
+  await inspector.post("HeapProfiler.enable")
+  await inspector.post("HeapProfiler.startSampling", { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
   stepsCounted = true
 }
 const start = performance.now()
 const made = await connected.run(workers, { calls: Number(calls) / workers, until: Number.POSITIVE_INFINITY }, [])
 const seconds = (performance.now() - start) / 1000
-if (sampler !== undefined) {
+if (counting && inspector !== undefined) {
   stepsCounted = false
-  const { profile } = await sampler.post("HeapProfiler.stopSampling")
-  sampler.disconnect()
+  const { profile } = await inspector.post("HeapProfiler.stopSampling")
   const perCall = (n: number) => Math.round(n / made)
   console.log(`${name}: ${perCall(allocated(profile.head))} bytes allocated per call${steps > 0 ? `, ${(steps / made).toFixed(1)} runtime steps per call` : ""}`)
 }
 if (inspector !== undefined && profileOut !== undefined) {
   const { profile } = await inspector.post("Profiler.stop")
   writeFileSync(profileOut, JSON.stringify(profile))
-  inspector.disconnect()
 }
+inspector?.disconnect()
 console.log(`${name}: ${Math.round(made / seconds)} calls/s at concurrency ${concurrency} on ${peerArg}`)
 await connected.close()
 await stop()
