@@ -84,6 +84,30 @@ for (const [name, client] of clients) {
           expect(result.content).toEqual([{ type: "text", text: "chunked hello" }])
         })))
 
+    it.scopedLive("an informational answer before the answer is passed over, its headers with it", () =>
+      withPeer((request, res) => {
+        // headers that would make it a stream, were it taken for the answer
+        res.writeEarlyHints({ link: "</style.css>; rel=preload", "content-type": "text/event-stream" })
+        chunkedJson(res)
+        dribble(res, [answerText(request.message?.id, "after 103")])
+      }, (session) =>
+        Effect.gen(function*() {
+          const result = yield* session.callTool("t", {})
+          expect(result.content).toEqual([{ type: "text", text: "after 103" }])
+        })))
+
+    it.scopedLive("an answer of 2 MiB written at once is read whole, its reader setting the pace", () => {
+      const big = "z".repeat(2 * 1024 * 1024)
+      return withPeer((request, res) => {
+        chunkedJson(res)
+        res.end(answerText(request.message?.id, big))
+      }, (session) =>
+        Effect.gen(function*() {
+          const result = yield* session.callTool("t", {})
+          expect(result.content).toEqual([{ type: "text", text: big }])
+        }), 4 * 1024 * 1024)
+    })
+
     it.scopedLive("a chunked SSE answer delivers the notification before it, then the answer", () =>
       withPeer((request, res) => {
         sseHead(res)

@@ -94,9 +94,9 @@ const whenReadable = (body: Readable): Effect.Effect<void> =>
   })
 
 /**
- * Runs `f` on `prefix` (chunks read before) and then on each chunk of `body`, while it answers
- * `true`. Whatever is already buffered is read synchronously (an SSE answer that arrived with its
- * headers costs no wake-up at all); only an empty buffer suspends the fiber. A body left before
+ * Runs `f` on each chunk of `body`, while it answers `true`. Whatever is already buffered is read
+ * synchronously (an SSE answer that arrived with its headers costs no wake-up at all); only an
+ * empty buffer suspends the fiber. A body left before
  * its end (failed, interrupted, or stopped early and still open) is destroyed, which aborts its
  * request.
  *
@@ -104,14 +104,12 @@ const whenReadable = (body: Readable): Effect.Effect<void> =>
  */
 export const forEachReadable = <E, E2>(
   body: Readable,
-  prefix: ReadonlyArray<Uint8Array>,
   f: (chunk: Uint8Array) => Effect.Effect<boolean, E>,
   onError: (cause: unknown) => E2
 ): Effect.Effect<void, E | E2> =>
   Effect.suspend(() => {
-    let next = 0
     const step = (): Effect.Effect<void, E | E2> => {
-      const chunk: Uint8Array | null = next < prefix.length ? prefix[next++]! : body.read()
+      const chunk: Uint8Array | null = body.read()
       if (chunk !== null) return Effect.flatMap(f(chunk), (more) => more ? step() : Effect.void)
       if (body.readableEnded) return Effect.void
       if (body.errored !== null) return Effect.fail(onError(body.errored))

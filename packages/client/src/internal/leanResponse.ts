@@ -1,7 +1,7 @@
 /**
  * The response of the lean undici client (`undiciClient.ts`): undici's answer with its headers
- * read once, and its body wherever it stands: read whole before the response was handed over,
- * partly read (the first chunks of a body too large to read first), or unread.
+ * read once, and its body either read whole before the response was handed over or still to be
+ * read from a `Readable` (see `undiciDispatch.ts`).
  */
 import * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
@@ -11,12 +11,13 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as NodeStream from "@effect/platform-node/NodeStream"
-import type * as Undici from "@effect/platform-node/Undici"
 import * as Effect from "effect/Effect"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import type { Readable } from "node:stream"
 import * as Body from "./body.js"
+import type { Answered } from "./undiciDispatch.js"
 
 const ignore = () => {}
 
@@ -29,15 +30,13 @@ export class LeanResponse extends Inspectable.Class implements HttpClientRespons
 
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
-    readonly source: Undici.Dispatcher.ResponseData,
-    /** The whole body, when it was read before the response was handed over. */
-    readonly buffered: Uint8Array | undefined,
-    /** The first chunks of a body that turned out too large to read before handing it over. */
-    readonly prefix: ReadonlyArray<Uint8Array>
+    readonly source: Answered,
+    /** The whole body, read before the response was handed over, or the body still to be read. */
+    private readonly content: Uint8Array | Readable
   ) {
     super()
     this.headers = Headers.fromInput(source.headers)
-    if (buffered === undefined) source.body.on("error", ignore)
+    if (!(content instanceof Uint8Array)) content.on("error", ignore)
   }
 
   get status(): number {
@@ -54,32 +53,24 @@ export class LeanResponse extends Inspectable.Class implements HttpClientRespons
   }
 
   get bufferedLength(): number {
-    return this.buffered === undefined ? Number.NaN : this.buffered.length
+    return this.content instanceof Uint8Array ? this.content.length : Number.NaN
   }
 
   forEachChunk<E>(f: (chunk: Uint8Array) => Effect.Effect<boolean, E>): Effect.Effect<void, E | HttpClientError.ResponseError> {
-    const buffered = this.buffered
-    if (buffered === undefined) return Body.forEachReadable(this.source.body, this.prefix, f, (cause) => this.decodeError(cause))
-    return buffered.length === 0 ? Effect.void : Effect.asVoid(f(buffered))
+    const content = this.content
+    if (!(content instanceof Uint8Array)) return Body.forEachReadable(content, f, (cause) => this.decodeError(cause))
+    return content.length === 0 ? Effect.void : Effect.asVoid(f(content))
   }
 
   private decodeError(cause: unknown) {
     return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
   }
 
-  /** The whole body, from where it stands: in memory, partly read, or unread. */
-  private read<A>(
-    fromBuffer: (bytes: Uint8Array) => A | Promise<A>,
-    fromBody: (body: Undici.Dispatcher.ResponseData["body"]) => Promise<A>
-  ): Effect.Effect<A, HttpClientError.ResponseError> {
-    const buffered = this.buffered
-    if (buffered !== undefined) {
-      return Effect.tryPromise({ try: async () => fromBuffer(buffered), catch: (cause) => this.decodeError(cause) })
-    }
-    if (this.prefix.length === 0) {
-      return Effect.tryPromise({ try: () => fromBody(this.source.body), catch: (cause) => this.decodeError(cause) }).pipe(
-        Effect.onInterrupt(() => Effect.sync(() => this.source.body.destroy()))
-      )
+  /** The whole body, from memory or read to its end. */
+  private read<A>(from: (bytes: Uint8Array) => A | Promise<A>): Effect.Effect<A, HttpClientError.ResponseError> {
+    const content = this.content
+    if (content instanceof Uint8Array) {
+      return Effect.tryPromise({ try: async () => from(content), catch: (cause) => this.decodeError(cause) })
     }
     return Effect.suspend(() => {
       const chunks: Array<Uint8Array> = []
@@ -87,15 +78,15 @@ export class LeanResponse extends Inspectable.Class implements HttpClientRespons
         chunks.push(chunk)
         return continueReading
       }).pipe(
-        Effect.flatMap(() => Effect.tryPromise({ try: async () => fromBuffer(Buffer.concat(chunks)), catch: (cause) => this.decodeError(cause) }))
+        Effect.flatMap(() => Effect.tryPromise({ try: async () => from(Buffer.concat(chunks)), catch: (cause) => this.decodeError(cause) }))
       )
     })
   }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
     // the hot path: no promise for a body already read
-    const buffered = this.buffered
-    return buffered === undefined ? this.read((bytes) => decoder.decode(bytes), (body) => body.text()) : Effect.succeed(decoder.decode(buffered))
+    const content = this.content
+    return content instanceof Uint8Array ? Effect.succeed(decoder.decode(content)) : this.read((bytes) => decoder.decode(bytes))
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
@@ -104,14 +95,11 @@ export class LeanResponse extends Inspectable.Class implements HttpClientRespons
   }
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.read((bytes) => new Uint8Array(bytes).buffer, (body) => body.arrayBuffer())
+    return this.read((bytes) => new Uint8Array(bytes).buffer)
   }
 
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return this.read(
-      (bytes) => new Response(bytes, { headers: { "content-type": this.headers["content-type"] ?? "" } }).formData(),
-      (body) => body.formData() as Promise<FormData>
-    )
+    return this.read((bytes) => new Response(bytes, { headers: { "content-type": this.headers["content-type"] ?? "" } }).formData())
   }
 
   get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
@@ -120,10 +108,9 @@ export class LeanResponse extends Inspectable.Class implements HttpClientRespons
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    const buffered = this.buffered
-    if (buffered !== undefined) return buffered.length === 0 ? Stream.empty : Stream.succeed(buffered)
-    const rest = NodeStream.fromReadable<HttpClientError.ResponseError>(() => this.source.body, (cause) => this.decodeError(cause))
-    return this.prefix.length === 0 ? rest : Stream.concat(Stream.fromIterable(this.prefix), rest)
+    const content = this.content
+    if (content instanceof Uint8Array) return content.length === 0 ? Stream.empty : Stream.succeed(content)
+    return NodeStream.fromReadable<HttpClientError.ResponseError>(() => content, (cause) => this.decodeError(cause))
   }
 
   toJSON(): unknown {

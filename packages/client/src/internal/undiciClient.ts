@@ -5,10 +5,10 @@
  * redaction and trace-context headers), a finalization registry and an interruptible response
  * proxy, and rebuilds the response headers on every read. On MCP's hot path (small JSON POSTs on
  * loopback) that costs more than the request itself. This client keeps the `HttpClient` interface,
- * so it can be swapped for any other, and does only what an MCP request needs: one undici
- * request, aborted on interruption (through the canceler, or through the `Abort` an attempt
- * attached to the fiber, which it fires: see `abort.ts`), and a response whose headers are read
- * once (`leanResponse.ts`). The body of a
+ * so it can be swapped for any other, and does only what an MCP request needs: one request
+ * through undici's `dispatch` (`undiciDispatch.ts`), aborted on interruption (through the
+ * canceler, or through the `Abort` an attempt attached to the fiber, which it fires: see
+ * `abort.ts`), and a response whose headers are read once (`leanResponse.ts`). The body of a
  * success of at most 64 KiB that is not an SSE stream, length-announced or chunked, is read before
  * the response is handed over (one wake-up of the fiber instead of two); any other body is
  * streamed, and destroyed when reading it is interrupted.
@@ -31,9 +31,8 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Abort from "./abort.js"
-import * as Body from "./body.js"
-import * as Defaults from "./defaults.js"
 import { decoder, LeanResponse } from "./leanResponse.js"
+import * as Dispatch from "./undiciDispatch.js"
 
 type DispatchBody = Exclude<Undici.Dispatcher.DispatchOptions["body"], undefined>
 
@@ -67,68 +66,10 @@ const targetOf = (url: string, hash: Option.Option<string>, urlParams: UrlParams
   })
 }
 
-const announcedLength = (headers: Undici.Dispatcher.ResponseData["headers"]) => {
-  const value = headers["content-length"]
-  return typeof value === "string" && value !== "" ? Number(value) : Number.NaN
-}
+const bodyError = (request: HttpClientRequest.HttpClientRequest, answered: Dispatch.Answered, cause: unknown) =>
+  new HttpClientError.ResponseError({ request, response: new LeanResponse(request, answered, empty), reason: "Decode", cause })
 
-const isEventStream = (headers: Undici.Dispatcher.ResponseData["headers"]) => {
-  const value = headers["content-type"]
-  return typeof value === "string" && value.startsWith("text/event-stream")
-}
-
-const none: ReadonlyArray<Uint8Array> = []
-
-const bodyError = (request: HttpClientRequest.HttpClientRequest, response: Undici.Dispatcher.ResponseData, cause: unknown) =>
-  new HttpClientError.ResponseError({ request, response: new LeanResponse(request, response, undefined, none), reason: "Decode", cause })
-
-/**
- * Reads `body` until it ends or holds more than `limit` bytes, without a fiber: what the body
- * has already buffered is taken at once, the rest as it comes. `done` gets the chunks read and
- * whether that was the whole body; when it was not, the body is paused where it stopped.
- */
-const readUpTo = (
-  body: Undici.Dispatcher.ResponseData["body"],
-  limit: number,
-  done: (chunks: Array<Uint8Array>, size: number, ended: boolean) => void,
-  fail: (cause: unknown) => void
-) => {
-  const chunks: Array<Uint8Array> = []
-  let size = 0
-  const stop = () => {
-    body.off("readable", pull)
-    body.off("end", end)
-    body.off("error", error)
-    body.off("close", close)
-  }
-  const end = () => {
-    stop()
-    done(chunks, size, true)
-  }
-  const error = (cause: unknown) => {
-    stop()
-    fail(cause)
-  }
-  const close = () => {
-    if (!body.readableEnded) error(body.errored ?? new Body.BodyClosedError())
-  }
-  function pull() {
-    let chunk: Uint8Array | null
-    while ((chunk = body.read()) !== null) {
-      chunks.push(chunk)
-      size += chunk.length
-      if (size > limit) {
-        stop()
-        return done(chunks, size, false)
-      }
-    }
-  }
-  body.on("readable", pull)
-  body.on("end", end)
-  body.on("error", error)
-  body.on("close", close)
-  pull()
-}
+const empty = new Uint8Array(0)
 
 const send = (dispatcher: Undici.Dispatcher, request: HttpClientRequest.HttpClientRequest) => {
   const target = targetOf(request.url, request.hash, request.urlParams)
@@ -139,16 +80,6 @@ const send = (dispatcher: Undici.Dispatcher, request: HttpClientRequest.HttpClie
   return body._tag === "Stream"
     ? Effect.flatMap(NodeStream.toReadable(body.stream), (readable) => dispatch(dispatcher, request, target.right, readable))
     : dispatch(dispatcher, request, target.right, bodyOf(body))
-}
-
-/** Where undici's answer to one request went: read whole, handed over partly read, or failed. */
-interface Outcome {
-  /** A success of at most `Defaults.smallBody` bytes, not an SSE stream, read whole. */
-  readonly read: (response: Undici.Dispatcher.ResponseData, body: Uint8Array) => void
-  /** Any other response, with the first chunks of a body too large to read before handing it over. */
-  readonly handOver: (response: Undici.Dispatcher.ResponseData, prefix: ReadonlyArray<Uint8Array>) => void
-  readonly requestFailed: (cause: unknown) => void
-  readonly bodyFailed: (response: Undici.Dispatcher.ResponseData, cause: unknown) => void
 }
 
 /**
@@ -164,18 +95,13 @@ const perform = <A, E>(
     readonly path: string
     readonly body: DispatchBody | null
   },
-  outcome: (resume: (effect: Effect.Effect<A, E>) => void) => Outcome
+  outcome: (resume: (effect: Effect.Effect<A, E>) => void) => Dispatch.Outcome
 ): Effect.Effect<A, E> =>
   Effect.withFiberRuntime<A, E>((fiber) =>
     Effect.async((resume) => {
       const attached = Abort.current(fiber)
       const signal = attached ?? new Abort.Abort()
-      const { bodyFailed, handOver, read, requestFailed } = outcome(resume)
-      // undici would queue an aborted request until a socket is free before failing it
-      if (signal.aborted) return requestFailed(signal.reason)
-      // the callback form: no promise, no extra microtask
-      dispatcher.request({
-        signal,
+      Dispatch.dispatch(dispatcher, {
         method: options.method,
         headers: options.headers,
         origin: options.origin,
@@ -184,19 +110,7 @@ const perform = <A, E>(
         // deadlines are the caller's: interruption, or the fiber's `Abort`
         headersTimeout: 0,
         bodyTimeout: 0
-      }, (error, response) => {
-        if (error !== null) return requestFailed(error)
-        const length = announcedLength(response.headers)
-        // an SSE body may stay open and deliver notifications first: it is read as it comes
-        if (options.method === "HEAD" || response.statusCode >= 300 || length > Defaults.smallBody || (Number.isNaN(length) && isEventStream(response.headers))) {
-          return handOver(response, none)
-        }
-        // one wake-up instead of two for the common small answer, length-announced or chunked
-        readUpTo(response.body, Defaults.smallBody, (chunks, size, ended) =>
-          ended
-            ? read(response, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
-            : handOver(response, chunks), (cause) => bodyFailed(response, cause))
-      })
+      }, signal, outcome(resume))
       // an attempt that attached its `Abort` to the fiber fires it when interrupted (see
       // `deadlines.ts`): a canceler of this request's own would cost a runtime step per request
       return attached === undefined ? Effect.sync(() => signal.abort(new Abort.AbortedError("interrupted"))) : undefined
@@ -213,10 +127,10 @@ const dispatch = (
     dispatcher,
     { method: request.method, headers: request.headers, origin: target.origin, path: target.path, body },
     (resume) => ({
-      read: (response, bytes) => resume(Effect.succeed(new LeanResponse(request, response, bytes, none))),
-      handOver: (response, prefix) => resume(Effect.succeed(new LeanResponse(request, response, undefined, prefix))),
+      read: (answered, bytes) => resume(Effect.succeed(new LeanResponse(request, answered, bytes))),
+      stream: (answered, body) => resume(Effect.succeed(new LeanResponse(request, answered, body))),
       requestFailed: (cause) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause }))),
-      bodyFailed: (response, cause) => resume(Effect.fail(bodyError(request, response, cause)))
+      bodyFailed: (answered, cause) => resume(Effect.fail(bodyError(request, answered, cause)))
     })
   )
 
@@ -249,20 +163,20 @@ export const jsonPost = <A, E>(
   const target = targetOf(url, Option.none(), UrlParams.empty)
   if (Either.isLeft(target)) return fail(new HttpClientError.RequestError({ request: requestOf(), reason: "InvalidUrl", cause: target.left }))
   return perform<A, E>(dispatcher, { method: "POST", headers, origin: target.right.origin, path: target.right.path, body }, (resume) => ({
-    read: (response, bytes) => {
-      if (bytes.length > limit || isEventStream(response.headers)) return resume(handOver(new LeanResponse(requestOf(), response, bytes, none)))
-      let answered: Effect.Effect<A, E>
+    read: (answered, bytes) => {
+      if (bytes.length > limit || Dispatch.isEventStream(answered.headers)) return resume(handOver(new LeanResponse(requestOf(), answered, bytes)))
+      let next: Effect.Effect<A, E>
       // run in undici's callback, off the fiber: what throws must still reach it, as a defect
       try {
-        answered = read(decoder.decode(bytes), response.statusCode)
+        next = read(decoder.decode(bytes), answered.statusCode)
       } catch (defect) {
-        answered = Effect.die(defect)
+        next = Effect.die(defect)
       }
-      resume(answered)
+      resume(next)
     },
-    handOver: (response, prefix) => resume(handOver(new LeanResponse(requestOf(), response, undefined, prefix))),
+    stream: (answered, body) => resume(handOver(new LeanResponse(requestOf(), answered, body))),
     requestFailed: (cause) => resume(fail(new HttpClientError.RequestError({ request: requestOf(), reason: "Transport", cause }))),
-    bodyFailed: (response, cause) => resume(fail(bodyError(requestOf(), response, cause)))
+    bodyFailed: (answered, cause) => resume(fail(bodyError(requestOf(), answered, cause)))
   }))
 }
 
