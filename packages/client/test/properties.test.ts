@@ -8,7 +8,11 @@ import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
 import { McpConfigFile, McpHealth, McpRetry, McpServerConfig } from "../src/index.js"
 import { ProtocolError, ServerUnavailableError, ToolCallError, TransportError, UnknownToolError } from "../src/McpError.js"
+import * as McpSchema from "@effect/ai/McpSchema"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
 import * as Attempt from "../src/internal/attempt.js"
+import * as CallToolResult from "../src/internal/callToolResult.js"
 import { MAX_QUALIFIED_LENGTH, qualify } from "../src/internal/toolNames.js"
 
 describe("health state machine", () => {
@@ -291,4 +295,58 @@ describe("config file", () => {
         expect(decoded.unsupported.map((entry) => entry.name)).toEqual(["zz-legacy"])
       }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map())))
   )
+})
+
+describe("tools/call results", () => {
+  const text = FastCheck.record({ type: FastCheck.constant("text"), text: FastCheck.string() })
+  const textOnly = FastCheck.record({ content: FastCheck.array(text, { maxLength: 4 }), isError: FastCheck.boolean() }, { requiredKeys: ["content"] })
+  const block = FastCheck.oneof(
+    text.map((block) => ({ ...block, annotations: { priority: 0.5 } })),
+    text.map((block) => ({ ...block, extra: 1 })),
+    FastCheck.record({ type: FastCheck.constantFrom("text", "image", "other"), text: FastCheck.oneof(FastCheck.string(), FastCheck.integer()) }, { requiredKeys: ["type"] }),
+    FastCheck.record({ type: FastCheck.constant("image"), data: FastCheck.base64String(), mimeType: FastCheck.constant("image/png") }),
+    FastCheck.jsonValue()
+  )
+  /** A result of text blocks with one thing changed: what a server may answer beside the usual. */
+  const nearMiss = FastCheck.tuple(
+    textOnly,
+    FastCheck.constantFrom("structuredContent", "_meta", "other", "isError", "block", "content", "no content"),
+    FastCheck.nat(),
+    block,
+    FastCheck.jsonValue()
+  ).map(([result, change, at, block, value]) => {
+    const changed: Record<string, unknown> = { ...result }
+    switch (change) {
+      case "block": {
+        const place = at % (result.content.length + 1)
+        changed["content"] = [...result.content.slice(0, place), block, ...result.content.slice(place)]
+        break
+      }
+      case "no content":
+        delete changed["content"]
+        break
+      default:
+        changed[change] = value
+    }
+    return changed
+  })
+  // through JSON, as answers arrive
+  const answer = FastCheck.oneof(textOnly, nearMiss, FastCheck.jsonValue()).map((value): unknown => JSON.parse(JSON.stringify(value ?? null)))
+  const bySchema = Schema.decodeUnknownEither(McpSchema.CallToolResult)
+
+  it.prop("a result decoded by hand is the one the schema decodes, and any other goes to the schema", { answer }, ({ answer }) => {
+    const byHand = CallToolResult.textOnly(answer)
+    const expected = bySchema(answer)
+    if (byHand !== undefined) {
+      expect(Either.isRight(expected) && expected.right).toStrictEqual(byHand)
+      expect(byHand).toBeInstanceOf(McpSchema.CallToolResult)
+    }
+    const decoded = CallToolResult.decode(answer, { server: "s", tool: "t" })
+    expect(Either.isRight(decoded)).toBe(Either.isRight(expected))
+    if (Either.isRight(decoded) && Either.isRight(expected)) expect(decoded.right).toStrictEqual(expected.right)
+  }, { fastCheck: { numRuns: 2000 } })
+
+  it.prop("a result of text blocks alone is decoded by hand", { answer: textOnly }, ({ answer }) => {
+    expect(CallToolResult.textOnly(JSON.parse(JSON.stringify(answer)))).toBeDefined()
+  })
 })

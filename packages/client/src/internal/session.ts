@@ -167,4 +167,4 @@ export const make = <R>(
     } satisfies McpSession.McpSession
   })
 
-const decodeInitializeResult = Methods.decoder(McpSchema.InitializeResult, "the initialize result")
+const decodeInitializeResult = Transport.decoder(McpSchema.InitializeResult, "the initialize result")

@@ -70,7 +70,7 @@ const DiscoverResult = Schema.Struct({
   _meta: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 })
 type DiscoverResult = typeof DiscoverResult.Type
-const decodeDiscover = Methods.decoder(DiscoverResult, "the server/discover result")
+const decodeDiscover = Transport.decoder(DiscoverResult, "the server/discover result")
 const decodeImplementation = Schema.decodeUnknownOption(McpSchema.Implementation)
 
 /** What `open` found: a modern session, or a legacy server to open with `initialize`. */

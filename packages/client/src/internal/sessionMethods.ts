@@ -7,10 +7,9 @@
 import * as McpSchema from "@effect/ai/McpSchema"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
-import * as Schema from "effect/Schema"
 import { type McpSessionError, ProtocolError, ToolCallError, type TransportError } from "../McpError.js"
 import type * as McpSession from "../McpSession.js"
+import * as CallToolResult from "./callToolResult.js"
 import * as Defaults from "./defaults.js"
 import * as JsonRpc from "./jsonRpc.js"
 import * as Transport from "./transport.js"
@@ -59,7 +58,7 @@ export const make = (options: {
   const callTool = (tool: string, args: Readonly<Record<string, unknown>>, requestOptions?: McpSession.RequestOptions) => {
     const target = { server, tool }
     return Effect.flatMap(request("tools/call", { name: tool, arguments: args }, target, requestOptions), (answer): Effect.Effect<McpSchema.CallToolResult, TransportError | ToolCallError> => {
-      const decoded = decodeCallToolResult(answer, target)
+      const decoded = CallToolResult.decode(answer, target)
       if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
       const result = decoded.right
       return result.isError === true
@@ -189,27 +188,14 @@ export const make = (options: {
   }
 }
 
-/**
- * A decoder of `what`, built once; its failures are `Decode` errors of the given target.
- *
- * @internal
- */
-export const decoder = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
-  const decodeUnknown = Schema.decodeUnknownEither(schema)
-  return (u: unknown, target: Transport.Target): Either.Either<A, TransportError> =>
-    Either.mapLeft(decodeUnknown(u), (error) =>
-      Transport.transportError(target, "Decode", `${what} has the wrong shape: ${Transport.excerpt(ParseResult.TreeFormatter.formatErrorSync(error))}`))
-}
+const decodeListToolsResult = Transport.decoder(McpSchema.ListToolsResult, "the tools/list result")
 
-const decodeListToolsResult = decoder(McpSchema.ListToolsResult, "the tools/list result")
-const decodeCallToolResult = decoder(McpSchema.CallToolResult, "the tools/call result")
-
-const decodeListResourcesResult = decoder(McpSchema.ListResourcesResult, "the resources/list result")
-const decodeListResourceTemplatesResult = decoder(McpSchema.ListResourceTemplatesResult, "the resources/templates/list result")
-const decodeReadResourceResult = decoder(McpSchema.ReadResourceResult, "the resources/read result")
-const decodeListPromptsResult = decoder(McpSchema.ListPromptsResult, "the prompts/list result")
-const decodeGetPromptResult = decoder(McpSchema.GetPromptResult, "the prompts/get result")
-const decodeCompleteResult = decoder(McpSchema.CompleteResult, "the completion/complete result")
+const decodeListResourcesResult = Transport.decoder(McpSchema.ListResourcesResult, "the resources/list result")
+const decodeListResourceTemplatesResult = Transport.decoder(McpSchema.ListResourceTemplatesResult, "the resources/templates/list result")
+const decodeReadResourceResult = Transport.decoder(McpSchema.ReadResourceResult, "the resources/read result")
+const decodeListPromptsResult = Transport.decoder(McpSchema.ListPromptsResult, "the prompts/list result")
+const decodeGetPromptResult = Transport.decoder(McpSchema.GetPromptResult, "the prompts/get result")
+const decodeCompleteResult = Transport.decoder(McpSchema.CompleteResult, "the completion/complete result")
 
 /** What a page of any list result shares. */
 interface Page {

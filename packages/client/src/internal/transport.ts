@@ -8,6 +8,9 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import { type AnswerError, fromAnswer, TransportError } from "../McpError.js"
 import * as Body from "./body.js"
 import * as Defaults from "./defaults.js"
@@ -278,3 +281,15 @@ export const isHeaderName = (name: string): boolean => HEADER_NAME.test(name)
  * @internal
  */
 export const isHeaderValue = (value: string): boolean => HEADER_VALUE.test(value)
+
+/**
+ * A decoder of `what`, built once; its failures are `Decode` errors of the given target.
+ *
+ * @internal
+ */
+export const decoder = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
+  const decodeUnknown = Schema.decodeUnknownEither(schema)
+  return (u: unknown, target: Target): Either.Either<A, TransportError> =>
+    Either.mapLeft(decodeUnknown(u), (error) =>
+      transportError(target, "Decode", `${what} has the wrong shape: ${excerpt(ParseResult.TreeFormatter.formatErrorSync(error))}`))
+}
