@@ -6,6 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
@@ -72,7 +73,7 @@ describe("subscriptions", () => {
       const losses = new Map<McpSession.McpSession, Deferred.Deferred<void>>([[first, Deferred.unsafeMake<void>(FiberId.none)], [second, Deferred.unsafeMake<void>(FiberId.none)]])
       let current = first
       const subscriptions = Subscriptions.make({
-        servers: { lookup: () => Effect.succeed(config) },
+        servers: { lookup: () => Either.right(config) },
         attempts,
         telemetry: Telemetry.make([config]),
         pool: {

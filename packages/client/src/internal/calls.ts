@@ -6,8 +6,11 @@
 import type * as McpSchema from "@effect/ai/McpSchema"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import type * as Redacted from "effect/Redacted"
 import type * as McpClient from "../McpClient.js"
-import { UnknownToolError } from "../McpError.js"
+import { type McpClientError, UnknownToolError } from "../McpError.js"
+import type * as McpServerConfig from "../McpServerConfig.js"
 import type * as McpSession from "../McpSession.js"
 import * as Attempt from "./attempt.js"
 import type * as Deadlines from "./deadlines.js"
@@ -29,7 +32,7 @@ const isArguments = (args: unknown): args is Readonly<Record<string, unknown>> =
   typeof args === "object" && args !== null && !Array.isArray(args)
 
 const invalidArguments = (server: string, tool: string, args: unknown) =>
-  Servers.invalidParams(server, tool, `arguments must be a JSON object, got ${Array.isArray(args) ? "an array" : args === null ? "null" : typeof args}`)
+  Servers.refused(server, tool, `arguments must be a JSON object, got ${Array.isArray(args) ? "an array" : args === null ? "null" : typeof args}`)
 
 /** @internal */
 export const make = (options: {
@@ -90,46 +93,58 @@ export const make = (options: {
     })
 
   const callTool = (server: string, tool: string, args: unknown, callOptions: McpClient.CallOptions = {}) =>
-    telemetry.operation({ server, method: "tools/call", tool }, (trace) =>
-      Effect.flatMap(lookup(server, tool), (config) => {
-        if (!isArguments(args)) return invalidArguments(server, tool, args)
-        return Effect.flatMap(Servers.credentials(config, tool, callOptions), (auth) => {
-          const timeout = callOptions.timeout === undefined ? config.timeout : Duration.decode(callOptions.timeout)
-          const policy = Servers.policy(config, callOptions.retry)
-          let requestOptions: McpSession.RequestOptions = { timeout: Duration.infinity, headers: callOptions.headers }
-          let slot: Deadlines.Slot | undefined
-          if (callOptions.onProgress !== undefined) {
-            slot = { current: undefined }
-            requestOptions = { ...requestOptions, onProgress: stretching(slot, timeout, callOptions.onProgress) }
-          }
-          requestOptions = trace.requestOptions(requestOptions)
-          const state: Attempt.AttemptState = { sent: false, safeToRepeat: callOptions.idempotent === true, slot }
-          const send = (session: McpSession.McpSession, found: McpSchema.Tool) => {
-            if (callOptions.idempotent === undefined) {
-              state.safeToRepeat = found.annotations?.readOnlyHint === true || found.annotations?.idempotentHint === true
-            }
-            state.sent = true
-            return session.callTool(tool, args, requestOptions)
-          }
-          // a tool list still to be fetched is fetched by requests of this fiber: the `Abort` reaches them
-          const onCallersFiber = () => pool.ready(config, auth) !== undefined
-          const attempt = attempts.run(config, tool, timeout, state, onCallersFiber, () =>
-            pool.use(config, auth, (session) => {
-              const found = pool.cachedTools(session)?.find((candidate) => candidate.name === tool)
-              return found === undefined
-                ? Effect.flatMap(definition(session, tool, requestOptions.meta), (found) => send(session, found))
-                : send(session, found)
-            }))
-          const total = Duration.decode(callOptions.maxTotalTimeout ?? Defaults.maxTotalTimeout)
-          const call = attempts.withRetries(config, { tool }, policy, state, trace.attempt(attempt))
-          return Duration.isFinite(total)
-            ? Effect.timeoutFail(call, {
-              duration: total,
-              onTimeout: () => Transport.transportError({ server, tool }, "Timeout", `no answer within the call's maxTotalTimeout of ${Duration.format(total)}`)
-            })
-            : call
-        })
+    telemetry.operation({ server, method: "tools/call", tool }, (trace): Effect.Effect<McpSchema.CallToolResult, McpClientError> => {
+      // read without a runtime step: a call's own work is a visible share of a loopback call
+      const config = lookup(server, tool)
+      if (Either.isLeft(config)) return Effect.fail(config.left)
+      if (!isArguments(args)) return Effect.fail(invalidArguments(server, tool, args))
+      const auth = Servers.credentials(config.right, tool, callOptions)
+      if (Either.isLeft(auth)) return Effect.fail(auth.left)
+      return calling(config.right, auth.right, tool, args, callOptions, trace)
+    })
+
+  const calling = (
+    config: McpServerConfig.McpServerConfig,
+    auth: Redacted.Redacted<string> | undefined,
+    tool: string,
+    args: Readonly<Record<string, unknown>>,
+    callOptions: McpClient.CallOptions,
+    trace: Telemetry.Trace
+  ) => {
+    const timeout = callOptions.timeout === undefined ? config.timeout : Duration.decode(callOptions.timeout)
+    let requestOptions: McpSession.RequestOptions = { timeout: Duration.infinity, headers: callOptions.headers }
+    let slot: Deadlines.Slot | undefined
+    if (callOptions.onProgress !== undefined) {
+      slot = { current: undefined }
+      requestOptions = { ...requestOptions, onProgress: stretching(slot, timeout, callOptions.onProgress) }
+    }
+    requestOptions = trace.requestOptions(requestOptions)
+    const state: Attempt.AttemptState = { sent: false, safeToRepeat: callOptions.idempotent === true, slot }
+    const send = (session: McpSession.McpSession, found: McpSchema.Tool) => {
+      if (callOptions.idempotent === undefined) {
+        state.safeToRepeat = found.annotations?.readOnlyHint === true || found.annotations?.idempotentHint === true
+      }
+      state.sent = true
+      return session.callTool(tool, args, requestOptions)
+    }
+    // a tool list still to be fetched is fetched by requests of this fiber: the `Abort` reaches them
+    const onCallersFiber = () => pool.ready(config, auth) !== undefined
+    const attempt = attempts.run(config, tool, timeout, state, onCallersFiber, () =>
+      pool.use(config, auth, (session) => {
+        const found = pool.cachedTools(session)?.find((candidate) => candidate.name === tool)
+        return found === undefined
+          ? Effect.flatMap(definition(session, tool, requestOptions.meta), (found) => send(session, found))
+          : send(session, found)
       }))
+    const total = Duration.decode(callOptions.maxTotalTimeout ?? Defaults.maxTotalTimeout)
+    const call = attempts.withRetries(config, { tool }, Servers.policy(config, callOptions.retry), state, trace.attempt(attempt))
+    return Duration.isFinite(total)
+      ? Effect.timeoutFail(call, {
+        duration: total,
+        onTimeout: () => Transport.transportError({ server: config.name, tool }, "Timeout", `no answer within the call's maxTotalTimeout of ${Duration.format(total)}`)
+      })
+      : call
+  }
 
   return { callTool }
 }

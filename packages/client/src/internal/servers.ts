@@ -4,6 +4,7 @@
  * caller's token and headers can be sent to it, and the retries the caller asked for.
  */
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import type * as McpClient from "../McpClient.js"
 import type * as McpConfigFile from "../McpConfigFile.js"
@@ -19,7 +20,8 @@ import * as Transport from "./transport.js"
 /** @internal */
 export interface Servers {
   /** The server's configuration; `tool` is only named in the error. */
-  readonly lookup: (server: string, tool?: string) => Effect.Effect<McpServerConfig.McpServerConfig, UnknownServerError | TransportError>
+  /** The server's configuration; an `Either`, so that the call path reads it without a runtime step. */
+  readonly lookup: (server: string, tool?: string) => Either.Either<McpServerConfig.McpServerConfig, UnknownServerError | TransportError>
 }
 
 const TOKEN = /^[\x21-\x7e]+$/
@@ -35,13 +37,15 @@ export const make = (options: {
   const known = [...options.configs.map((config) => config.name), ...options.unsupported.map((entry) => entry.name)]
   return {
     lookup: (server, tool) => {
-      if (options.deadlines.isClosed()) return Effect.fail(Transport.transportError({ server, tool }, "Closed", "the MCP client is closed"))
+      if (options.deadlines.isClosed()) return Either.left(Transport.transportError({ server, tool }, "Closed", "the MCP client is closed"))
       const config = byName.get(server)
-      if (config !== undefined) return Effect.succeed(config)
+      if (config !== undefined) return Either.right(config)
       const entry = unsupportedByName.get(server)
-      return entry === undefined
-        ? Effect.fail(new UnknownServerError({ server, known }))
-        : Effect.fail(Transport.transportError({ server, tool }, "Connect", `cannot be used: ${entry.reason}`))
+      return Either.left(
+        entry === undefined
+          ? new UnknownServerError({ server, known })
+          : Transport.transportError({ server, tool }, "Connect", `cannot be used: ${entry.reason}`)
+      )
     }
   }
 }
@@ -51,8 +55,8 @@ export const make = (options: {
  *
  * @internal
  */
-export const invalidParams = (server: string, tool: string | undefined, message: string) =>
-  Effect.fail(ProtocolError.refused({ server, tool, code: JsonRpc.INVALID_PARAMS, message }))
+export const refused = (server: string, tool: string | undefined, message: string): ProtocolError =>
+  ProtocolError.refused({ server, tool, code: JsonRpc.INVALID_PARAMS, message })
 
 /**
  * The request's bearer token, once it and the request's headers are known to be sendable: none
@@ -64,22 +68,24 @@ export const credentials = (
   config: McpServerConfig.McpServerConfig,
   tool: string | undefined,
   request: { readonly auth?: McpClient.CallOptions["auth"]; readonly headers?: McpClient.CallOptions["headers"] }
-): Effect.Effect<Redacted.Redacted<string> | undefined, ProtocolError> => {
+): Either.Either<Redacted.Redacted<string> | undefined, ProtocolError> => {
   const server = config.name
   if (config.stdio !== undefined && (request.auth !== undefined || Object.keys(request.headers ?? {}).length > 0)) {
-    return invalidParams(server, tool, `${server} is a stdio server: a bearer token or HTTP headers cannot be forwarded to a child process`)
+    return Either.left(refused(server, tool, `${server} is a stdio server: a bearer token or HTTP headers cannot be forwarded to a child process`))
   }
   const raw = request.auth
   const auth = raw === undefined ? undefined : typeof raw === "string" ? Redacted.make(raw) : raw
   if (auth !== undefined && !TOKEN.test(Redacted.value(auth))) {
-    return invalidParams(server, tool, "the bearer token is empty or has characters not allowed in an HTTP header")
+    return Either.left(refused(server, tool, "the bearer token is empty or has characters not allowed in an HTTP header"))
   }
-  for (const [name, value] of Object.entries(request.headers ?? {})) {
+  const headers = request.headers
+  if (headers === undefined) return Either.right(auth)
+  for (const [name, value] of Object.entries(headers)) {
     if (!Transport.isHeaderName(name) || typeof value !== "string" || !Transport.isHeaderValue(value)) {
-      return invalidParams(server, tool, `the header ${JSON.stringify(name)} is not a valid HTTP header name and value`)
+      return Either.left(refused(server, tool, `the header ${JSON.stringify(name)} is not a valid HTTP header name and value`))
     }
   }
-  return Effect.succeed(auth)
+  return Either.right(auth)
 }
 
 /**
@@ -88,7 +94,7 @@ export const credentials = (
  * @internal
  */
 export const policy = (config: McpServerConfig.McpServerConfig, retry: false | McpRetry.RetryOptions | undefined): McpRetry.Policy =>
-  retry === false ? { ...config.retry, times: 1 } : McpRetry.policy(retry, config.retry)
+  retry === undefined ? config.retry : retry === false ? { ...config.retry, times: 1 } : McpRetry.policy(retry, config.retry)
 
 /**
  * Whether a new token for the server would need a user: it has a token source of the

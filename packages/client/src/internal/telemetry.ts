@@ -9,6 +9,7 @@
  * to the next) and nothing else.
  */
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
@@ -258,31 +259,36 @@ const operationLabels = (measured: Measured, operation: Operation, type: string 
  * The request's metrics: in flight while it runs, then its duration and, when its server's
  * circuit refused it, the rejection. Told the end to `span` too.
  */
-const measure = <A, E, R>(measured: Measured, operation: Operation, self: Effect.Effect<A, E, R>, span: Tracer.Span | undefined): Effect.Effect<A, E, R> =>
-  Effect.clockWith((clock) => {
-    const server = serverLabels(operation.server)
-    // counted in and out in one uninterruptible region: an interruption between them would leave
-    // the request in flight for ever (`Effect.acquireUseRelease`, with the same guarantee, costs a
-    // dozen runtime steps more, a visible share of a loopback call)
-    return Effect.uninterruptibleMask((restore) => {
-      McpTelemetry.inFlight.unsafeUpdate(1, server)
-      const start = clock.unsafeCurrentTimeNanos()
-      const done = (exit: Exit.Exit<A, E>) => {
-        McpTelemetry.inFlight.unsafeUpdate(-1, server)
-        const type = exitErrorType(exit)
-        const code = responseCode(exit)
-        McpTelemetry.operationDuration.unsafeUpdate(Number(clock.unsafeCurrentTimeNanos() - start) / 1e9, operationLabels(measured, operation, type, code))
-        if (type === "ServerUnavailableError") McpTelemetry.circuitRejections.unsafeUpdate(1, server)
-        if (type !== undefined) span?.attribute(names.errorType, type)
-        if (code !== undefined) span?.attribute(names.responseCode, code)
-        return exit
-      }
-      return Effect.matchCauseEffect(restore(self), {
-        onSuccess: (value) => done(Exit.succeed(value)),
-        onFailure: (cause) => done(Exit.failCause(cause))
-      })
+const measure = <A, E, R>(
+  measured: Measured,
+  operation: Operation,
+  self: Effect.Effect<A, E, R>,
+  span: Tracer.Span | undefined,
+  clock: Clock.Clock
+): Effect.Effect<A, E, R> => {
+  const server = serverLabels(operation.server)
+  // counted in and out in one uninterruptible region: an interruption between them would leave
+  // the request in flight for ever (`Effect.acquireUseRelease`, with the same guarantee, costs a
+  // dozen runtime steps more, a visible share of a loopback call)
+  return Effect.uninterruptibleMask((restore) => {
+    McpTelemetry.inFlight.unsafeUpdate(1, server)
+    const start = clock.unsafeCurrentTimeNanos()
+    const done = (exit: Exit.Exit<A, E>) => {
+      McpTelemetry.inFlight.unsafeUpdate(-1, server)
+      const type = exitErrorType(exit)
+      const code = responseCode(exit)
+      McpTelemetry.operationDuration.unsafeUpdate(Number(clock.unsafeCurrentTimeNanos() - start) / 1e9, operationLabels(measured, operation, type, code))
+      if (type === "ServerUnavailableError") McpTelemetry.circuitRejections.unsafeUpdate(1, server)
+      if (type !== undefined) span?.attribute(names.errorType, type)
+      if (code !== undefined) span?.attribute(names.responseCode, code)
+      return exit
+    }
+    return Effect.matchCauseEffect(restore(self), {
+      onSuccess: (value) => done(Exit.succeed(value)),
+      onFailure: (cause) => done(Exit.failCause(cause))
     })
   })
+}
 
 /** The telemetry of a client's requests. @internal */
 export interface Telemetry {
@@ -302,12 +308,15 @@ export const make = (configs: ReadonlyArray<Pick<McpServerConfig.McpServerConfig
       const measured = servers.get(operation.server)
       // a server that is not configured gets no metrics: its name is whatever the caller passed
       if (measured === undefined) return Effect.suspend(() => run(untraced))
-      return Effect.tracerWith((tracer) => {
-        if (!isExporting(tracer)) return measure(measured, operation, run(untraced), undefined)
+      // the tracer and the clock in one runtime step
+      return Effect.withFiberRuntime((fiber) => {
+        const services = fiber.currentDefaultServices
+        const clock = Context.get(services, Clock.Clock)
+        if (!isExporting(Context.get(services, Tracer.Tracer))) return measure(measured, operation, run(untraced), undefined, clock)
         return Effect.useSpan(
           spanName(operation),
           { kind: "client", attributes: spanAttributes(operation, measured.endpoint), captureStackTrace: false },
-          (span) => Effect.withParentSpan(measure(measured, operation, run(makeTrace(span)), span), span)
+          (span) => Effect.withParentSpan(measure(measured, operation, run(makeTrace(span)), span, clock), span)
         )
       })
     }
