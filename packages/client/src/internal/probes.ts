@@ -95,7 +95,8 @@ export const make = Effect.fnUntraced(function*(options: {
       return Negotiation.isModern(version) ? "server/discover" : "ping"
     })
 
-  const probe = (config: McpServerConfig.McpServerConfig) =>
+  /** What a probe of the server observes; recorded by the caller. */
+  const observe = (config: McpServerConfig.McpServerConfig) =>
     Effect.gen(function*() {
       const start = yield* Clock.currentTimeMillis
       const unauthorized = yield* options.needsUser(config.name)
@@ -127,22 +128,27 @@ export const make = Effect.fnUntraced(function*(options: {
         ? `authorization failed (${refusal.step}): ${refusal.detail}`
         : undefined
       yield* Telemetry.probed(config.name, responseTimeMs, failure === undefined)
-      yield* registry.record(
-        config.name,
-        failure === undefined
-          ? { _tag: "Success", source: "probe", responseTimeMs, detail }
-          : { _tag: "Failure", source: "probe", responseTimeMs, error: failure }
-      )
-      return (yield* SubscriptionRef.get(health)).get(config.name)!
+      return failure === undefined
+        ? { _tag: "Success", source: "probe", responseTimeMs, detail } satisfies McpHealth.Observation
+        : { _tag: "Failure", source: "probe", responseTimeMs, error: failure } satisfies McpHealth.Observation
     })
+
+  /** A probe asked for: its health is the one it returns. */
+  const probe = (config: McpServerConfig.McpServerConfig) =>
+    observe(config).pipe(
+      Effect.flatMap((observation) => registry.record(config.name, observation)),
+      Effect.zipRight(SubscriptionRef.get(health)),
+      Effect.map((states) => states.get(config.name)!)
+    )
 
   const checkKnown = (server: string): Effect.Effect<McpServerConfig.McpServerConfig, UnknownServerError> => {
     const config = byName.get(server)
     return config === undefined ? Effect.fail(new UnknownServerError({ server, known: probed })) : Effect.succeed(config)
   }
 
+  // the loops' observations are published a turn of the event loop later, together
   yield* Effect.forEach(configs, (config) =>
-    probe(config).pipe(
+    Effect.flatMap(observe(config), (observation) => registry.recordSoon(config.name, observation)).pipe(
       Effect.repeat(Schedule.fixed(options.healthInterval)),
       Effect.interruptible,
       Effect.forkScoped
