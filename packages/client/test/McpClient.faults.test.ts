@@ -20,7 +20,7 @@ import * as TestClock from "effect/TestClock"
 import * as TestServices from "effect/TestServices"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
-import { McpClient } from "../src/index.js"
+import { McpClient, McpHttpClient } from "../src/index.js"
 import { eventually, failureOf } from "./support/effects.js"
 import { answerJson, rawPeer } from "./support/rawPeer.js"
 import { type Fault, sdkPeer } from "./support/sdkPeer.js"
@@ -245,6 +245,33 @@ describe("McpClient under injected faults", () => {
       yield* Fiber.interrupt(fiber)
       yield* eventually(() => abandoned.length === 1, "the call's request to be aborted")
       yield* eventually(() => cancelled.length === 1, "notifications/cancelled")
+    }))
+
+  it.scopedLive("a call whose request waits for a connection ends at its deadline, unsent", () =>
+    Effect.gen(function*() {
+      // one connection, held by a call the server never answers
+      const peer = yield* rawPeer((request, res) => {
+        const message = request.message
+        if (message?.method === "tools/list") {
+          answerJson(res, message.id, { tools: [{ name: "hang", inputSchema: { type: "object" } }, { name: "echo", inputSchema: { type: "object" } }] })
+        } else if (message?.method === "tools/call" && JSON.stringify(message).includes("\"echo\"")) {
+          answerJson(res, message.id, { content: [{ type: "text", text: "echo" }] })
+        } else if (message?.method !== "tools/call") {
+          res.writeHead(202).end()
+        }
+      })
+      const mcp = yield* Effect.map(
+        Layer.build(McpClient.layer({ servers: [{ name: "raw", url: peer.url, retry: { times: 1 } }], healthInterval: "1 hour" }).pipe(
+          Layer.provide(McpHttpClient.layerUndiciWith({ connections: 1 }))
+        )),
+        (context) => Context.get(context, McpClient.McpClient)
+      )
+      yield* mcp.listTools("raw")
+      yield* Effect.fork(mcp.callTool("raw", "hang", {}, { timeout: "1 hour" }))
+      yield* eventually(() => peer.requests.some((request) => request.message?.method === "tools/call"), "the hanging call to reach the server")
+      const error = yield* failureOf(mcp.callTool("raw", "echo", {}, { timeout: "200 millis" }))
+      expect(error).toMatchObject({ _tag: "TransportError", reason: "Timeout", server: "raw", tool: "echo" })
+      expect(peer.requests.filter((request) => request.message?.method === "tools/call")).toHaveLength(1)
     }))
 
   it.scopedLive("soak: 20 000 mixed calls across 3 servers with 10% faults", () =>

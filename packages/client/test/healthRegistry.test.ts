@@ -13,6 +13,10 @@ const circuit: McpHealth.CircuitOptions = { failureThreshold: 2, resetAfter: Dur
 const probeFailed: McpHealth.Observation = { _tag: "Failure", source: "probe", error: "down", responseTimeMs: 1 }
 const probeSucceeded: McpHealth.Observation = { _tag: "Success", source: "probe", responseTimeMs: 1 }
 const callFailed: McpHealth.Observation = { _tag: "Failure", source: "call", error: "refused" }
+const callSucceeded: McpHealth.Observation = { _tag: "Success", source: "call" }
+
+/** The end of this turn of the event loop and the next, when the publisher has run. */
+const turns = Effect.promise(() => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve))))
 
 describe("HealthRegistry", () => {
   it.scoped("the loops' observations of one turn are published together, as one change", () =>
@@ -44,6 +48,19 @@ describe("HealthRegistry", () => {
       expect(health.consecutiveFailures).toBe(2)
       expect(health.circuit).toBe("open")
       expect(registry.isClosed("a")).toBe(false)
+    }))
+
+  it.scoped("a call's success after a waiting probe failure of its server is applied after it, not skipped", () =>
+    Effect.gen(function*() {
+      const registry = yield* HealthRegistry.make(["a"], circuit)
+      yield* registry.record("a", probeSucceeded)
+      yield* registry.recordSoon("a", probeFailed)
+      // as an attempt settles a success: nothing to record when it changes nothing
+      if (!registry.unchangedBy("a", callSucceeded)) yield* registry.record("a", callSucceeded)
+      yield* turns
+      const health = (yield* SubscriptionRef.get(registry.states)).get("a")!
+      expect(health.status).toBe("healthy")
+      expect(health.consecutiveFailures).toBe(0)
     }))
 
   it.scoped("observations recorded after the publisher went back to waiting are published too", () =>

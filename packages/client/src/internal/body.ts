@@ -96,9 +96,8 @@ const whenReadable = (body: Readable): Effect.Effect<void> =>
 /**
  * Runs `f` on each chunk of `body`, while it answers `true`. Whatever is already buffered is read
  * synchronously (an SSE answer that arrived with its headers costs no wake-up at all); only an
- * empty buffer suspends the fiber. A body left before
- * its end (failed, interrupted, or stopped early and still open) is destroyed, which aborts its
- * request.
+ * empty buffer suspends the fiber. A body left before its end (failed, interrupted, or stopped
+ * early and still open) is destroyed, which aborts its request.
  *
  * @internal
  */

@@ -4,7 +4,7 @@
  * Most results hold only text blocks, and the schema's general decoding of them (a union of five
  * block kinds, then the class) costs more than the rest of a loopback call's MCP work. So a result
  * made only of text blocks, with nothing else to check, is recognised by hand and built as the
- * schema builds it; a property test holds the two to the same output. Any other shape, a wrong one
+ * schema builds it; a property test holds the two to the same output, keys in the same order. Any other shape, a wrong one
  * included, goes through `McpSchema.CallToolResult`.
  *
  * @internal
@@ -28,7 +28,7 @@ const isTextBlock = (block: unknown): boolean => {
 
 /**
  * The result, when it holds only `content` made of plain text blocks and perhaps a boolean
- * `isError`; the objects of `answer` are reused, as the schema would copy them unchanged.
+ * `isError`, built as the schema builds it: fresh blocks, their keys in the schema's order.
  *
  * @internal
  */
@@ -40,12 +40,13 @@ export const textOnly = (answer: unknown): McpSchema.CallToolResult | undefined 
   const { content, isError } = answer as { readonly content?: unknown; readonly isError?: unknown }
   if (!Array.isArray(content) || (isError !== undefined && typeof isError !== "boolean")) return undefined
   const blocks: ReadonlyArray<unknown> = content
+  const texts: Array<typeof McpSchema.TextContent.Type> = []
   for (const block of blocks) {
     if (!isTextBlock(block)) return undefined
+    texts.push({ type: "text", text: (block as { readonly text: string }).text })
   }
-  const texts = blocks as ReadonlyArray<typeof McpSchema.TextContent.Type>
   // checked above as the schema would check it, so the class is built without checking again
-  return new McpSchema.CallToolResult(isError === undefined ? { content: texts } : { content: texts, isError }, true)
+  return new McpSchema.CallToolResult("isError" in answer ? { content: texts, isError } : { content: texts }, true)
 }
 
 /** @internal */

@@ -2,7 +2,8 @@
  * Every server's health in one `SubscriptionRef`, changed only through `McpHealth`'s
  * transitions. Reads on the call path are cheap: a call to a healthy server with a closed
  * circuit neither copies the map nor wakes subscribers, and is admitted and settled without a
- * runtime step, from the last state the registry published (`isClosed`, `unchangedBy`). The
+ * runtime step, from the last state the registry published (`isClosed`, `unchangedBy`; the
+ * admission may thus miss a health loop's observation by one turn of the event loop). The
  * `SubscriptionRef` publishes that state: what an application writes to it reaches its
  * subscribers until the next transition, never the circuits.
  *
@@ -80,7 +81,9 @@ export const make = (
           }))
       const unchangedBy = (server: string, observation: McpHealth.Observation) => {
         const health = published.get(server)!
-        return observation._tag === "Success" && observation.source === "call" && health.status === "healthy" && health.circuit === "closed"
+        return observation._tag === "Success" && observation.source === "call" && health.status === "healthy" && health.circuit === "closed" &&
+          // a success after a waiting observation of its server must be applied after it
+          !pending.some((observed) => observed.server === server)
       }
       const isClosed = (server: string) => published.get(server)!.circuit === "closed"
 

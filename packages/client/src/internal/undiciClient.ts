@@ -130,7 +130,8 @@ const dispatch = (
       read: (answered, bytes) => resume(Effect.succeed(new LeanResponse(request, answered, bytes))),
       stream: (answered, body) => resume(Effect.succeed(new LeanResponse(request, answered, body))),
       requestFailed: (cause) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause }))),
-      bodyFailed: (answered, cause) => resume(Effect.fail(bodyError(request, answered, cause)))
+      bodyFailed: (answered, cause) => resume(Effect.fail(bodyError(request, answered, cause))),
+      defect: (cause) => resume(Effect.die(cause))
     })
   )
 
@@ -141,7 +142,7 @@ export const dispatcherOf = (client: HttpClient.HttpClient): Undici.Dispatcher |
 
 /**
  * A JSON POST through the lean client, for the hot path of a session: a success whose whole body
- * was read in undici's callback (at most 64 KiB and `limit`, not an SSE stream) reaches `read` as
+ * was read by the dispatch handler (at most 64 KiB and `limit`, not an SSE stream) reaches `read` as
  * text, without an `HttpClientRequest` or an `HttpClientResponse` built for it; any other response
  * reaches `handOver` as the response the client would have returned, and a failure `fail` as its
  * `HttpClientError`. The request, needed only for those two, is built then. `headers` must hold
@@ -165,18 +166,13 @@ export const jsonPost = <A, E>(
   return perform<A, E>(dispatcher, { method: "POST", headers, origin: target.right.origin, path: target.right.path, body }, (resume) => ({
     read: (answered, bytes) => {
       if (bytes.length > limit || Dispatch.isEventStream(answered.headers)) return resume(handOver(new LeanResponse(requestOf(), answered, bytes)))
-      let next: Effect.Effect<A, E>
-      // run in undici's callback, off the fiber: what throws must still reach it, as a defect
-      try {
-        next = read(decoder.decode(bytes), answered.statusCode)
-      } catch (defect) {
-        next = Effect.die(defect)
-      }
-      resume(next)
+      // run in undici's callback, off the fiber: what throws reaches it as a defect (`defect`)
+      resume(read(decoder.decode(bytes), answered.statusCode))
     },
     stream: (answered, body) => resume(handOver(new LeanResponse(requestOf(), answered, body))),
     requestFailed: (cause) => resume(fail(new HttpClientError.RequestError({ request: requestOf(), reason: "Transport", cause }))),
-    bodyFailed: (answered, cause) => resume(fail(bodyError(requestOf(), answered, cause)))
+    bodyFailed: (answered, cause) => resume(fail(bodyError(requestOf(), answered, cause))),
+    defect: (cause) => resume(Effect.die(cause))
   }))
 }
 

@@ -4,8 +4,9 @@
  * undici's `request` wraps every answer in a `Readable` (an async resource, event listeners and a
  * few ticks to read it, even when the whole body came with the headers). The small answers of
  * MCP's hot path need none of that: this handler collects a small body as undici delivers it and
- * hands it over whole when it ends, and only a body that is large, an SSE stream or a failed
- * status becomes a `Readable`, fed by undici and paused while its reader lags behind.
+ * hands it over whole when it ends, and only a body that is large, an SSE stream, the answer to a
+ * `HEAD` or of a status of 300 or more becomes a `Readable`, fed by undici and paused while its
+ * reader lags behind.
  *
  * @internal
  */
@@ -21,14 +22,16 @@ export interface Answered {
   readonly headers: Undici.Dispatcher.ResponseData["headers"]
 }
 
-/** Where undici's answer to one request went: read whole, streamed, or failed. @internal */
+/** Where undici's answer to one request went, told once: read whole, streamed, or failed. @internal */
 export interface Outcome {
-  /** A success of at most `Defaults.smallBody` bytes, not an SSE stream, read whole. */
+  /** A success of at most `Defaults.smallBody` bytes, read whole: not an SSE stream, unless its length was announced. */
   readonly read: (answered: Answered, body: Uint8Array) => void
   /** Any other answer, its body (the chunks already read included) still to be read. */
   readonly stream: (answered: Answered, body: Readable) => void
   readonly requestFailed: (cause: unknown) => void
   readonly bodyFailed: (answered: Answered, cause: unknown) => void
+  /** What threw while telling one of the above, in undici's callback: it must still reach the caller. */
+  readonly defect: (cause: unknown) => void
 }
 
 const announcedLength = (headers: Answered["headers"]) => {
@@ -43,12 +46,15 @@ export const isEventStream = (headers: Answered["headers"]): boolean => {
 }
 
 /** Whether an answer is read whole before it is handed over (one wake-up of the fiber, not two). */
-const readWhole = (statusCode: number, headers: Answered["headers"]) => {
-  if (statusCode >= 300) return false
+const readWhole = (method: string, statusCode: number, headers: Answered["headers"]) => {
+  // a HEAD answer's length is the resource's, which a body read whole (empty) would hide
+  if (statusCode >= 300 || method === "HEAD") return false
   const length = announcedLength(headers)
   // an SSE body may stay open and deliver notifications first: it is read as it comes
   return Number.isNaN(length) ? !isEventStream(headers) : length <= Defaults.smallBody
 }
+
+const ignore = () => {}
 
 class Handler implements Undici.Dispatcher.DispatchHandler {
   private controller: Undici.Dispatcher.DispatchController | undefined = undefined
@@ -56,31 +62,42 @@ class Handler implements Undici.Dispatcher.DispatchHandler {
   private chunks: Array<Uint8Array> = []
   private size = 0
   private body: Readable | undefined = undefined
-  /** Whether undici is done with the request: ended, failed or aborted. */
+  /** Whether the outcome was told, or the streamed body ended: undici's later news is dropped. */
   private settled = false
 
-  constructor(private readonly signal: Abort.Abort, private readonly outcome: Outcome) {
+  constructor(
+    private readonly method: string,
+    private readonly requestBody: unknown,
+    private readonly signal: Abort.Abort,
+    private readonly outcome: Outcome
+  ) {
     signal.on("abort", this.onAbort)
   }
 
-  readonly onAbort = () => {
-    const reason = this.signal.reason
-    if (this.body !== undefined) this.body.destroy(reason)
-    // before the request started, `onRequestStart` aborts it
-    else if (!this.settled) this.controller?.abort(reason ?? new Body.BodyClosedError())
+  readonly onAbort = (): void => {
+    const reason = this.signal.reason ?? new Body.BodyClosedError()
+    if (this.body !== undefined) {
+      this.body.destroy(reason)
+      return
+    }
+    if (this.settled) return
+    const controller = this.controller
+    // a request still waiting for a connection fails now, unsent; `onRequestStart` drops it
+    if (controller === undefined) return this.fail(reason)
+    controller.abort(reason)
   }
 
   onRequestStart(controller: Undici.Dispatcher.DispatchController) {
     this.controller = controller
-    if (this.signal.aborted) controller.abort(this.signal.reason ?? new Body.BodyClosedError())
+    if (this.settled || this.signal.aborted) controller.abort(this.signal.reason ?? new Body.BodyClosedError())
   }
 
   onResponseStart(controller: Undici.Dispatcher.DispatchController, statusCode: number, headers: Answered["headers"]) {
     // informational answers come before the real one
-    if (statusCode < 200) return
+    if (statusCode < 200 || this.settled) return
     const answered: Answered = { statusCode, headers }
     this.answered = answered
-    if (!readWhole(statusCode, headers)) this.handOver(controller, answered)
+    if (!readWhole(this.method, statusCode, headers)) this.handOver(controller, answered)
   }
 
   onResponseData(controller: Undici.Dispatcher.DispatchController, chunk: Uint8Array) {
@@ -89,6 +106,7 @@ class Handler implements Undici.Dispatcher.DispatchHandler {
       if (!body.push(chunk)) controller.pause()
       return
     }
+    if (this.settled) return
     this.chunks.push(chunk)
     this.size += chunk.length
     const answered = this.answered
@@ -96,32 +114,49 @@ class Handler implements Undici.Dispatcher.DispatchHandler {
   }
 
   onResponseEnd() {
-    this.settled = true
     const body = this.body
     if (body !== undefined) {
+      this.settled = true
       body.push(null)
       return
     }
-    this.signal.off("abort", this.onAbort)
     const answered = this.answered
+    if (this.settled) return
     // undici ends a request only after its answer started; this keeps a broken promise from hanging the caller
-    if (answered === undefined) return this.outcome.requestFailed(new Body.BodyClosedError())
+    if (answered === undefined) return this.fail(new Body.BodyClosedError())
     const chunks = this.chunks
-    this.outcome.read(answered, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.size))
+    this.settle(() => this.outcome.read(answered, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.size)))
   }
 
   onResponseError(_controller: Undici.Dispatcher.DispatchController, error: Error) {
-    if (this.settled) return
-    this.settled = true
     const body = this.body
     if (body !== undefined) {
+      this.settled = true
       body.destroy(error)
       return
     }
-    this.signal.off("abort", this.onAbort)
+    if (this.settled) return
     const answered = this.answered
-    if (answered === undefined) this.outcome.requestFailed(error)
-    else this.outcome.bodyFailed(answered, error)
+    if (answered === undefined) this.fail(error)
+    else this.settle(() => this.outcome.bodyFailed(answered, error))
+  }
+
+  /** Fails the request before its answer started, releasing a streamed request body as undici's `request` does. */
+  private fail(cause: unknown) {
+    const requestBody = this.requestBody
+    if (requestBody instanceof Readable && !requestBody.destroyed) requestBody.on("error", ignore).destroy(cause instanceof Error ? cause : undefined)
+    this.settle(() => this.outcome.requestFailed(cause))
+  }
+
+  /** Tells the outcome, once; whatever throws while telling it still reaches the caller. */
+  private settle(tell: () => void) {
+    this.settled = true
+    this.signal.off("abort", this.onAbort)
+    try {
+      tell()
+    } catch (defect) {
+      this.outcome.defect(defect)
+    }
   }
 
   /** Turns the rest of the answer into a `Readable`, starting with the chunks already read. */
@@ -143,14 +178,20 @@ class Handler implements Undici.Dispatcher.DispatchHandler {
       if (!body.push(chunk)) controller.pause()
     }
     this.chunks = []
-    this.outcome.stream(answered, body)
+    try {
+      this.outcome.stream(answered, body)
+    } catch (defect) {
+      body.destroy()
+      this.outcome.defect(defect)
+    }
   }
 }
 
 /**
  * Sends one request through `dispatcher`, unless `signal` was fired already (undici would queue
- * an aborted request until a socket is free before failing it); firing `signal` later aborts it,
- * or destroys its streamed body. `outcome` hears of its answer, once.
+ * an aborted request until a socket is free before failing it). Firing `signal` later fails a
+ * request still waiting for a connection at once, aborts one under way, or destroys its streamed
+ * body. `outcome` hears of its answer, once.
  *
  * @internal
  */
@@ -160,6 +201,7 @@ export const dispatch = (
   signal: Abort.Abort,
   outcome: Outcome
 ): void => {
-  if (signal.aborted) return outcome.requestFailed(signal.reason)
-  dispatcher.dispatch(options, new Handler(signal, outcome))
+  const handler = new Handler(options.method, options.body, signal, outcome)
+  if (signal.aborted) return handler.onAbort()
+  dispatcher.dispatch(options, handler)
 }
