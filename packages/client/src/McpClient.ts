@@ -361,7 +361,9 @@ export interface Service {
   readonly checkAllHealth: Effect.Effect<ReadonlyMap<string, McpHealth.ServerHealth>>
   /**
    * Every server's health, kept current by the health fiber and by calls. The client publishes it
-   * here: what an application writes to it reaches the subscribers, not the circuits.
+   * here: what an application writes to it reaches the subscribers, not the circuits. The health
+   * loops' results are published together once per turn of the event loop; `checkHealth` and
+   * calls publish at once.
    */
   readonly health: SubscriptionRef.SubscriptionRef<ReadonlyMap<string, McpHealth.ServerHealth>>
   readonly isHealthy: (server: string) => Effect.Effect<boolean, UnknownServerError>
