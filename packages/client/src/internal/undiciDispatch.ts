@@ -62,7 +62,7 @@ class Handler implements Undici.Dispatcher.DispatchHandler {
   private chunks: Array<Uint8Array> = []
   private size = 0
   private body: Readable | undefined = undefined
-  /** Whether the outcome was told, or the streamed body ended: undici's later news is dropped. */
+  /** Whether the outcome was told, or undici is done with a streamed body: its later news is dropped. */
   private settled = false
 
   constructor(
