@@ -4,8 +4,8 @@
  * Most results hold only text blocks, and the schema's general decoding of them (a union of five
  * block kinds, then the class) costs more than the rest of a loopback call's MCP work. So a result
  * made only of text blocks, with nothing else to check, is recognised by hand and built as the
- * schema builds it; a property test holds the two to the same output, keys in the same order. Any other shape, a wrong one
- * included, goes through `McpSchema.CallToolResult`.
+ * schema builds it; a property test holds the two to the same output, keys in the same order.
+ * Any other shape, a wrong one included, goes through `McpSchema.CallToolResult`.
  *
  * @internal
  */

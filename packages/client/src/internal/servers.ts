@@ -19,8 +19,7 @@ import * as Transport from "./transport.js"
 
 /** @internal */
 export interface Servers {
-  /** The server's configuration; `tool` is only named in the error. */
-  /** The server's configuration; an `Either`, so that the call path reads it without a runtime step. */
+  /** The server's configuration (`tool` is only named in the error), as an `Either`: the call path reads it without a runtime step. */
   readonly lookup: (server: string, tool?: string) => Either.Either<McpServerConfig.McpServerConfig, UnknownServerError | TransportError>
 }
 
