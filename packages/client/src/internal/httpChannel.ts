@@ -196,8 +196,8 @@ export const make = (
       resume: resume(current, request.target)
     })
 
-    // the lean client's hot path (see `undiciClient.ts`): a small JSON answer is read as text in
-    // undici's callback, with no request or response object built for it; anything else takes
+    // the lean client's hot path (see `undiciClient.ts`): a small JSON answer is read as text by
+    // its dispatch handler, with no request or response object built for it; anything else takes
     // the way of any other `HttpClient`. OAuth needs its token first, and so takes that way too.
     const lean = tokens === undefined ? UndiciClient.dispatcherOf(http) : undefined
 

@@ -365,9 +365,9 @@ export const trackCircuits = (
   states: SubscriptionRef.SubscriptionRef<ReadonlyMap<string, McpHealth.ServerHealth>>
 ): Effect.Effect<void, never, Scope.Scope> =>
   Effect.suspend(() => {
-    // a change is usually one server's probe: only circuits that moved are set again (with 1 000
-    // servers probed each second, setting every gauge at every change would cost a million
-    // metric updates a second)
+    // a change holds the probes of one turn of the event loop, or one call's outcome: only
+    // circuits that moved are set again (with 1 000 servers probed each second, setting every
+    // gauge at every change cost a million metric updates a second)
     const set = new Map<string, McpHealth.ServerHealth["circuit"]>()
     return Stream.runForEach(states.changes, (map) =>
       Effect.sync(() => {
