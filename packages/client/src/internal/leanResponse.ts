@@ -1,7 +1,7 @@
 /**
  * The response of the lean undici client (`undiciClient.ts`): undici's answer with its headers
- * read once, and its body either read whole before the response was handed over or still to be
- * read from a `Readable` (see `undiciDispatch.ts`).
+ * read once, and its body either read whole before the response was handed over or still coming
+ * (see `undiciDispatch.ts`).
  */
 import * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
@@ -10,16 +10,13 @@ import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
-import * as NodeStream from "@effect/platform-node/NodeStream"
 import * as Effect from "effect/Effect"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import type { Readable } from "node:stream"
 import * as Body from "./body.js"
+import * as StreamedBody from "./streamedBody.js"
 import type { Answered } from "./undiciDispatch.js"
-
-const ignore = () => {}
 
 /** @internal */
 export class LeanResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse, Body.ChunkSource {
@@ -32,11 +29,10 @@ export class LeanResponse extends Inspectable.Class implements HttpClientRespons
     readonly request: HttpClientRequest.HttpClientRequest,
     readonly source: Answered,
     /** The whole body, read before the response was handed over, or the body still to be read. */
-    private readonly content: Uint8Array | Readable
+    private readonly content: Uint8Array | StreamedBody.StreamedBody
   ) {
     super()
     this.headers = Headers.fromInput(source.headers)
-    if (!(content instanceof Uint8Array)) content.on("error", ignore)
   }
 
   get status(): number {
@@ -58,7 +54,7 @@ export class LeanResponse extends Inspectable.Class implements HttpClientRespons
 
   forEachChunk<E>(f: (chunk: Uint8Array) => Effect.Effect<boolean, E>): Effect.Effect<void, E | HttpClientError.ResponseError> {
     const content = this.content
-    if (!(content instanceof Uint8Array)) return Body.forEachReadable(content, f, (cause) => this.decodeError(cause))
+    if (!(content instanceof Uint8Array)) return StreamedBody.forEach(content, f, (cause) => this.decodeError(cause))
     return content.length === 0 ? Effect.void : Effect.asVoid(f(content))
   }
 
@@ -110,7 +106,7 @@ export class LeanResponse extends Inspectable.Class implements HttpClientRespons
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
     const content = this.content
     if (content instanceof Uint8Array) return content.length === 0 ? Stream.empty : Stream.succeed(content)
-    return NodeStream.fromReadable<HttpClientError.ResponseError>(() => content, (cause) => this.decodeError(cause))
+    return StreamedBody.toStream(content, (cause) => this.decodeError(cause))
   }
 
   toJSON(): unknown {

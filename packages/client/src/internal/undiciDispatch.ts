@@ -5,16 +5,15 @@
  * few ticks to read it, even when the whole body came with the headers). The small answers of
  * MCP's hot path need none of that: this handler collects a small body as undici delivers it and
  * hands it over whole when it ends, and only a body that is large, an SSE stream, the answer to a
- * `HEAD` or of a status of 300 or more becomes a `Readable`, fed by undici and paused while its
- * reader lags behind.
+ * `HEAD` or of a status of 300 or more is handed over as it comes, as a `StreamedBody`.
  *
  * @internal
  */
 import type * as Undici from "@effect/platform-node/Undici"
 import { Readable } from "node:stream"
 import type * as Abort from "./abort.js"
-import * as Body from "./body.js"
 import * as Defaults from "./defaults.js"
+import { BodyClosedError, StreamedBody } from "./streamedBody.js"
 
 /** The status and the headers (parsed once) of an answer. @internal */
 export interface Answered {
@@ -27,7 +26,7 @@ export interface Outcome {
   /** A success of at most `Defaults.smallBody` bytes, read whole: not an SSE stream, unless its length was announced. */
   readonly read: (answered: Answered, body: Uint8Array) => void
   /** Any other answer, its body (the chunks already read included) still to be read. */
-  readonly stream: (answered: Answered, body: Readable) => void
+  readonly stream: (answered: Answered, body: StreamedBody) => void
   readonly requestFailed: (cause: unknown) => void
   readonly bodyFailed: (answered: Answered, cause: unknown) => void
   /** What threw while telling one of the above, in undici's callback: it must still reach the caller. */
@@ -61,8 +60,8 @@ class Handler implements Undici.Dispatcher.DispatchHandler {
   private answered: Answered | undefined = undefined
   private chunks: Array<Uint8Array> = []
   private size = 0
-  private body: Readable | undefined = undefined
-  /** Whether the outcome was told, or undici is done with a streamed body: its later news is dropped. */
+  private body: StreamedBody | undefined = undefined
+  /** Whether the outcome was told: later news is dropped (a streamed body hears it itself). */
   private settled = false
 
   constructor(
@@ -75,11 +74,8 @@ class Handler implements Undici.Dispatcher.DispatchHandler {
   }
 
   readonly onAbort = (): void => {
-    const reason = this.signal.reason ?? new Body.BodyClosedError()
-    if (this.body !== undefined) {
-      this.body.destroy(reason)
-      return
-    }
+    const reason = this.signal.reason ?? new BodyClosedError()
+    if (this.body !== undefined) return this.body.destroy(reason)
     if (this.settled) return
     const controller = this.controller
     // a request still waiting for a connection fails now, unsent; `onRequestStart` drops it
@@ -89,7 +85,7 @@ class Handler implements Undici.Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Undici.Dispatcher.DispatchController) {
     this.controller = controller
-    if (this.settled || this.signal.aborted) controller.abort(this.signal.reason ?? new Body.BodyClosedError())
+    if (this.settled || this.signal.aborted) controller.abort(this.signal.reason ?? new BodyClosedError())
   }
 
   onResponseStart(controller: Undici.Dispatcher.DispatchController, statusCode: number, headers: Answered["headers"]) {
@@ -102,10 +98,7 @@ class Handler implements Undici.Dispatcher.DispatchHandler {
 
   onResponseData(controller: Undici.Dispatcher.DispatchController, chunk: Uint8Array) {
     const body = this.body
-    if (body !== undefined) {
-      if (!body.push(chunk)) controller.pause()
-      return
-    }
+    if (body !== undefined) return body.push(chunk)
     if (this.settled) return
     this.chunks.push(chunk)
     this.size += chunk.length
@@ -115,26 +108,18 @@ class Handler implements Undici.Dispatcher.DispatchHandler {
 
   onResponseEnd() {
     const body = this.body
-    if (body !== undefined) {
-      this.settled = true
-      body.push(null)
-      return
-    }
+    if (body !== undefined) return body.finish()
     const answered = this.answered
     if (this.settled) return
     // undici ends a request only after its answer started; this keeps a broken promise from hanging the caller
-    if (answered === undefined) return this.fail(new Body.BodyClosedError())
+    if (answered === undefined) return this.fail(new BodyClosedError())
     const chunks = this.chunks
     this.settle(() => this.outcome.read(answered, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.size)))
   }
 
   onResponseError(_controller: Undici.Dispatcher.DispatchController, error: Error) {
     const body = this.body
-    if (body !== undefined) {
-      this.settled = true
-      body.destroy(error)
-      return
-    }
+    if (body !== undefined) return body.fail(error)
     if (this.settled) return
     const answered = this.answered
     if (answered === undefined) this.fail(error)
@@ -159,24 +144,12 @@ class Handler implements Undici.Dispatcher.DispatchHandler {
     }
   }
 
-  /** Turns the rest of the answer into a `Readable`, starting with the chunks already read. */
+  /** Hands the rest of the answer over as it comes, starting with the chunks already read. */
   private handOver(controller: Undici.Dispatcher.DispatchController, answered: Answered) {
-    const body = new Readable({
-      read: () => controller.resume(),
-      destroy: (error, callback) => {
-        // a reader that leaves before the end gives the request up, and its connection with it
-        if (!this.settled) {
-          this.settled = true
-          controller.abort(error ?? new Body.BodyClosedError())
-        }
-        callback(error)
-      }
-    })
-    body.on("close", () => this.signal.off("abort", this.onAbort))
+    // a reader that gives the body up before its end gives the request up, and its connection with it
+    const body = new StreamedBody(controller, () => this.signal.off("abort", this.onAbort))
     this.body = body
-    for (const chunk of this.chunks) {
-      if (!body.push(chunk)) controller.pause()
-    }
+    for (const chunk of this.chunks) body.push(chunk)
     this.chunks = []
     try {
       this.outcome.stream(answered, body)
