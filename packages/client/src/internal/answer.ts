@@ -78,10 +78,12 @@ const sortOne = (message: unknown, id: JsonRpc.RequestId | undefined, target: Tr
  */
 const deliver = <A, E>(sorted: Sorted, options: ReadOptions, outcome: Effect.Effect<A, E>): Effect.Effect<A, E | TransportError> => {
   const then: Effect.Effect<A, E | TransportError> = sorted.error === undefined ? outcome : Effect.fail(sorted.error)
-  if (sorted.others.length === 0) return then
   const others = sorted.others
+  if (others.length === 0) return then
   sorted.others = []
-  return Effect.zipRight(Effect.forEach(others, (other) => options.onOther(other), { discard: true }), then)
+  // one message (the usual notification) needs no loop
+  const delivered = others.length === 1 ? options.onOther(others[0]!) : Effect.forEach(others, options.onOther, { discard: true })
+  return Effect.zipRight(delivered, then)
 }
 
 const settle = (answer: Answer, target: Transport.Target): Effect.Effect<unknown, AnswerError> =>
@@ -93,10 +95,36 @@ const settle = (answer: Answer, target: Transport.Target): Effect.Effect<unknown
 const MAX_RESUMES = 8
 
 /**
+ * Reads a body chunk by chunk: runs `onChunk` on each, in order, until it answers `false` or the
+ * body ends.
+ *
+ * @internal
+ */
+export type Chunks = (
+  onChunk: (chunk: Uint8Array | string) => Effect.Effect<boolean, TransportError>
+) => Effect.Effect<void, TransportError>
+
+/**
+ * The chunks of `response`. A small body of announced length is complete once read, so it is
+ * read whole, as a JSON answer is: most servers answer one request with one event that way, and
+ * running a stream costs more than the request on loopback. Any other body is read as it comes
+ * (through the seam of `./body.ts`), without holding the whole of it.
+ */
+const chunksOf = (response: HttpClientResponse.HttpClientResponse, options: ReadOptions): Chunks => (onChunk) => {
+  const { maxMessageSize, target } = options
+  if (Transport.announcedLength(response) <= Math.min(maxMessageSize, Defaults.smallBody)) {
+    return Effect.asVoid(Effect.flatMap(Transport.readText(target, response, maxMessageSize), onChunk))
+  }
+  return Effect.catchTag(
+    Body.forEachChunk(response, onChunk),
+    "ResponseError",
+    (error) => Effect.fail(Transport.fromHttpClientError(target, error))
+  )
+}
+
+/**
  * The result of request `id`, from a JSON or SSE answer; a JSON-RPC error fails with
- * `AnswerError`. An SSE stream that ends before the answer but after an event id is resumed
- * with `resume` (a GET with `Last-Event-ID`, as the 2025-11-25 revision lets servers ask for),
- * after the server's `retry:` delay (1 s when it gave none).
+ * `AnswerError`.
  *
  * @internal
  */
@@ -104,25 +132,35 @@ export const read = (
   response: HttpClientResponse.HttpClientResponse,
   id: JsonRpc.RequestId,
   options: ReadOptions
-): Effect.Effect<unknown, TransportError | AnswerError> => {
-  const { maxMessageSize, target } = options
-  if (isEventStream(response)) {
-    const cursor: SseCursor = { lastEventId: undefined, retry: undefined }
-    const follow = (current: HttpClientResponse.HttpClientResponse, resumes: number): Effect.Effect<unknown, TransportError | AnswerError> =>
-      Effect.flatMap(fromSse(current, id, options, cursor), (answer): Effect.Effect<unknown, TransportError | AnswerError> => {
-        if (answer !== undefined) return settle(answer, target)
-        const lastEventId = cursor.lastEventId
-        if (lastEventId === undefined || options.resume === undefined || resumes >= MAX_RESUMES) {
-          return Effect.fail(Transport.transportError(target, "Closed", `the SSE stream ended before the answer to request ${id}`))
-        }
-        return Abort.sleep(cursor.retry ?? Duration.seconds(1)).pipe(
-          Effect.zipRight(options.resume(lastEventId)),
-          Effect.flatMap((resumed) => follow(resumed, resumes + 1))
-        )
-      })
-    return follow(response, 0)
-  }
-  return Effect.flatMap(Transport.readText(target, response, maxMessageSize), (text) => fromJson(text, response.status, id, options))
+): Effect.Effect<unknown, TransportError | AnswerError> =>
+  isEventStream(response)
+    ? readEvents(chunksOf(response, options), id, options)
+    : Effect.flatMap(Transport.readText(options.target, response, options.maxMessageSize), (text) => fromJson(text, response.status, id, options))
+
+/**
+ * The result of request `id` from the SSE body read by `chunks`. A stream that ends before the
+ * answer but after an event id is resumed with `resume` (a GET with `Last-Event-ID`, as the
+ * 2025-11-25 revision lets servers ask for), after the server's `retry:` delay (1 s when it gave
+ * none).
+ *
+ * @internal
+ */
+export const readEvents = (chunks: Chunks, id: JsonRpc.RequestId, options: ReadOptions): Effect.Effect<unknown, TransportError | AnswerError> => {
+  const { target } = options
+  const cursor: SseCursor = { lastEventId: undefined, retry: undefined }
+  const follow = (current: Chunks, resumes: number): Effect.Effect<unknown, TransportError | AnswerError> =>
+    Effect.flatMap(fromSse(current, id, options, cursor), (answer): Effect.Effect<unknown, TransportError | AnswerError> => {
+      if (answer !== undefined) return settle(answer, target)
+      const lastEventId = cursor.lastEventId
+      if (lastEventId === undefined || options.resume === undefined || resumes >= MAX_RESUMES) {
+        return Effect.fail(Transport.transportError(target, "Closed", `the SSE stream ended before the answer to request ${id}`))
+      }
+      return Abort.sleep(cursor.retry ?? Duration.seconds(1)).pipe(
+        Effect.zipRight(options.resume(lastEventId)),
+        Effect.flatMap((resumed) => follow(chunksOf(resumed, options), resumes + 1))
+      )
+    })
+  return follow(chunks, 0)
 }
 
 /**
@@ -132,20 +170,15 @@ export const read = (
  * @internal
  */
 export const listen = (response: HttpClientResponse.HttpClientResponse, options: ReadOptions): Effect.Effect<void, TransportError> =>
-  Effect.asVoid(fromSse(response, undefined, options, { lastEventId: undefined, retry: undefined }))
-
+  Effect.asVoid(fromSse(chunksOf(response, options), undefined, options, { lastEventId: undefined, retry: undefined }))
 
 /**
  * The answer to `id` on an SSE body (`undefined` when the body ends first; always, without an
- * `id`). A small body of announced length is complete once read, so it is read whole, as a JSON
- * answer is: most servers answer one request with one event that way, and running a stream costs
- * more than the request on loopback. Any other body is read chunk by chunk (through the seam of
- * `./body.ts`, which reads a lean response without a stream) until the answer comes, without
- * holding the whole body. Each chunk is decoded, parsed and sorted in one
- * synchronous step; event ids and `retry:` go to `cursor`.
+ * `id`). Each chunk is decoded, parsed and sorted in one synchronous step; event ids and `retry:`
+ * go to `cursor`.
  */
 const fromSse = (
-  response: HttpClientResponse.HttpClientResponse,
+  chunks: Chunks,
   id: JsonRpc.RequestId | undefined,
   options: ReadOptions,
   cursor: SseCursor
@@ -154,39 +187,37 @@ const fromSse = (
     const { maxMessageSize, target } = options
     const decode = Sse.makeDecoder(maxMessageSize)
     const sorted = unsorted()
-    const onChunk = (chunk: Uint8Array | string): Effect.Effect<boolean, TransportError> => {
-      const events = decode(chunk)
-      if (!Array.isArray(events)) {
-        return Effect.fail(Transport.transportError(target, "Decode", `an SSE event is larger than the limit of ${maxMessageSize}`))
-      }
-      for (const event of events) {
-        if (event._tag === "Retry") {
-          cursor.retry = event.duration
-          continue
+    return Effect.map(
+      chunks((chunk) => {
+        const events = decode(chunk)
+        if (!Array.isArray(events)) {
+          return Effect.fail(Transport.transportError(target, "Decode", `an SSE event is larger than the limit of ${maxMessageSize}`))
         }
-        if (event.id !== undefined) cursor.lastEventId = event.id
-        // events without data (priming events) carry no message
-        if (event.data === "") continue
-        let message: unknown
-        try {
-          message = JSON.parse(event.data)
-        } catch {
-          sorted.error = notJson(event.data, target)
-          break
+        for (const event of events) {
+          if (event._tag === "Retry") {
+            cursor.retry = event.duration
+            continue
+          }
+          if (event.id !== undefined) cursor.lastEventId = event.id
+          // events without data (priming events) carry no message
+          if (event.data === "") continue
+          let message: unknown
+          try {
+            message = JSON.parse(event.data)
+          } catch {
+            sorted.error = notJson(event.data, target)
+            break
+          }
+          if (!sortOne(message, id, target, sorted) || sorted.answer !== undefined) break
         }
-        if (!sortOne(message, id, target, sorted) || sorted.answer !== undefined) break
-      }
-      return deliver(sorted, options, Effect.succeed(sorted.answer === undefined))
-    }
-    const answer = () => sorted.answer
-    if (Transport.announcedLength(response) <= Math.min(maxMessageSize, Defaults.smallBody)) {
-      return Transport.readText(target, response, maxMessageSize).pipe(Effect.flatMap(onChunk), Effect.map(answer))
-    }
-    return Body.forEachChunk(response, onChunk).pipe(
-      Effect.catchTag("ResponseError", (error) => Effect.fail(Transport.fromHttpClientError(target, error))),
-      Effect.map(answer)
+        return deliver(sorted, options, sorted.answer === undefined ? continueReading : stopReading)
+      }),
+      () => sorted.answer
     )
   })
+
+const continueReading = Effect.succeed(true)
+const stopReading = Effect.succeed(false)
 
 /**
  * The answer to `id` in a JSON body (one message or a batch), read in one step: this is the hot

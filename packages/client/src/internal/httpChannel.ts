@@ -28,6 +28,7 @@ import * as McpRetry from "../McpRetry.js"
 import * as Answer from "./answer.js"
 import { type Channel, type Handlers, type Outgoing, SessionExpired } from "./channel.js"
 import * as Discovery from "./oauth/discovery.js"
+import * as StreamedBody from "./streamedBody.js"
 import * as Transport from "./transport.js"
 import * as UndiciClient from "./undiciClient.js"
 
@@ -197,8 +198,9 @@ export const make = (
     })
 
     // the lean client's hot path (see `undiciClient.ts`): a small JSON answer is read as text by
-    // its dispatch handler, with no request or response object built for it; anything else takes
-    // the way of any other `HttpClient`. OAuth needs its token first, and so takes that way too.
+    // its dispatch handler and an SSE answer as its chunks come, with no request or response
+    // object built for either; anything else takes the way of any other `HttpClient`. OAuth needs
+    // its token first, and so takes that way too.
     const lean = tokens === undefined ? UndiciClient.dispatcherOf(http) : undefined
 
     const exchange = (current: Wire, request: Outgoing) => {
@@ -208,19 +210,28 @@ export const make = (
           Effect.flatMap((response) => Answer.read(response, request.id, readOptions(current, request)))
         )
       }
+      const options = readOptions(current, request)
       return UndiciClient.jsonPost(
         lean,
         url,
         request.headers === undefined ? current.postHeaders : Headers.remove(headersOf(current.postHeaders, request.headers), "content-length"),
         request.body,
         maxMessageSize,
-        (text, status) => Answer.fromJson(text, status, request.id, readOptions(current, request)),
-        (response) =>
-          Effect.flatMap(
-            answered(current, request.target, what, response, undefined, false, 0, undefined),
-            (response) => Answer.read(response, request.id, readOptions(current, request))
-          ),
-        (error) => Effect.fail(Transport.fromHttpClientError(request.target, error))
+        {
+          read: (text, status) => Answer.fromJson(text, status, request.id, options),
+          events: (body, status) =>
+            Answer.readEvents(
+              (onChunk) => StreamedBody.forEach(body, onChunk, (cause) => Transport.cutOff(request.target, status, cause)),
+              request.id,
+              options
+            ),
+          handOver: (response) =>
+            Effect.flatMap(
+              answered(current, request.target, what, response, undefined, false, 0, undefined),
+              (response) => Answer.read(response, request.id, options)
+            ),
+          fail: (error) => Effect.fail(Transport.fromHttpClientError(request.target, error))
+        }
       )
     }
 

@@ -7,7 +7,6 @@ import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as LogLevel from "effect/LogLevel"
 import * as Predicate from "effect/Predicate"
-import * as Schema from "effect/Schema"
 
 /** One log message of a server, as it sent it. @internal */
 export interface Message {
@@ -35,10 +34,10 @@ const levels: Record<McpSchema.LoggingLevel, LogLevel.LogLevel> = {
   emergency: LogLevel.Error
 }
 
-const isLevel = Schema.is(McpSchema.LoggingLevel)
+const byName: ReadonlyMap<string, LogLevel.LogLevel> = new Map(Object.entries(levels))
 
 /** The Effect level of a server's level; one the spec does not name is `Info`. @internal */
-export const logLevel = (level: string): LogLevel.LogLevel => isLevel(level) ? levels[level] : LogLevel.Info
+export const logLevel = (level: string): LogLevel.LogLevel => byName.get(level) ?? LogLevel.Info
 
 /**
  * The message in `params`, leniently: a level the spec does not name is kept as it is, and a

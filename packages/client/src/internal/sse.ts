@@ -3,6 +3,7 @@
  * chunk by chunk as the bytes arrive, with its pending-event size limit.
  */
 import * as Sse from "@effect/experimental/Sse"
+import { TextDecoder } from "node:util"
 
 /**
  * `Sse.makeParser` recognises a CRLF line end only when both characters arrive in the same
@@ -31,6 +32,8 @@ export const makeLineEndFolder = (): (chunk: string) => string => {
  */
 export type Decoder = (input: Uint8Array | string) => Array<Sse.AnyEvent> | Sse.SseError
 
+const whole = new TextDecoder()
+
 /**
  * A decoder for one body. The parser bounds only the event still pending at the end of a chunk;
  * an event that arrives whole inside one chunk is measured here, so the limit holds however the
@@ -39,7 +42,16 @@ export type Decoder = (input: Uint8Array | string) => Array<Sse.AnyEvent> | Sse.
  * @internal
  */
 export const makeDecoder = (maxEventSize: number): Decoder => {
-  const text = new TextDecoder()
+  // a chunk that ends on an ASCII byte ends on a character's end, and is decoded on its own; a
+  // decoder that carries a split character over to the next chunk is made only when one is split
+  let streaming: TextDecoder | undefined
+  const text = (bytes: Uint8Array) => {
+    if (streaming === undefined) {
+      if (bytes.length === 0 || bytes[bytes.length - 1]! < 0x80) return whole.decode(bytes)
+      streaming = new TextDecoder()
+    }
+    return streaming.decode(bytes, { stream: true })
+  }
   let parsed: Array<Sse.AnyEvent> = []
   let tooLarge: Sse.SseError | undefined
   const parser = Sse.makeParser((event) => {
@@ -50,7 +62,7 @@ export const makeDecoder = (maxEventSize: number): Decoder => {
   }, { maxEventSize })
   const fold = makeLineEndFolder()
   return (input) => {
-    const error = parser.feed(fold(typeof input === "string" ? input : text.decode(input, { stream: true }))) ?? tooLarge
+    const error = parser.feed(fold(typeof input === "string" ? input : text(input))) ?? tooLarge
     if (error !== undefined) return error
     const out = parsed
     parsed = []

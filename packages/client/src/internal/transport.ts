@@ -100,18 +100,26 @@ export const fromHttpClientError = (target: Target, error: HttpClientError.HttpC
     }
     return transportError(target, "Connect", `cannot send the request: ${errorText(error.cause ?? error)}`)
   }
-  return transportError(target, "Closed", `the answer was cut off: ${errorText(error.cause ?? error)}`, {
-    status: error.response.status
-  })
+  return cutOff(target, error.response.status, error.cause ?? error)
 }
+
+/**
+ * An answer whose body failed before its end.
+ *
+ * @internal
+ */
+export const cutOff = (target: Target, status: number, cause: unknown): TransportError =>
+  transportError(target, "Closed", `the answer was cut off: ${errorText(cause)}`, { status })
 
 /**
  * Whether the response has a 2xx status.
  *
  * @internal
  */
-export const isSuccess = (response: HttpClientResponse.HttpClientResponse): boolean =>
-  response.status >= 200 && response.status < 300
+export const isSuccess = (response: HttpClientResponse.HttpClientResponse): boolean => isSuccessStatus(response.status)
+
+/** @internal */
+export const isSuccessStatus = (status: number): boolean => status >= 200 && status < 300
 
 /**
  * Reads `Retry-After` as either delay-seconds or an HTTP date relative to `now`.

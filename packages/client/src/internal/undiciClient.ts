@@ -14,8 +14,9 @@
  * streamed, and destroyed when reading it is interrupted.
  *
  * It also offers a session's hot path a way around the `HttpClient` interface (`jsonPost`): a JSON
- * POST whose small answer reaches the caller as text, with no request or response object built
- * for it. That is the one place the hot path leaves plain Effect.
+ * POST whose small answer reaches the caller as text, and whose SSE answer as the chunks undici
+ * delivers, with no request or response object built for either. That is the one place the hot
+ * path leaves plain Effect.
  */
 import * as HttpBody from "@effect/platform/HttpBody"
 import type * as Headers from "@effect/platform/Headers"
@@ -32,6 +33,8 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Abort from "./abort.js"
 import { decoder, LeanResponse } from "./leanResponse.js"
+import type { StreamedBody } from "./streamedBody.js"
+import * as Transport from "./transport.js"
 import * as Dispatch from "./undiciDispatch.js"
 
 type DispatchBody = Exclude<Undici.Dispatcher.DispatchOptions["body"], undefined>
@@ -140,13 +143,23 @@ const dispatchers = new WeakMap<HttpClient.HttpClient, Undici.Dispatcher>()
 /** The dispatcher of `client`, when it is the lean client. @internal */
 export const dispatcherOf = (client: HttpClient.HttpClient): Undici.Dispatcher | undefined => dispatchers.get(client)
 
+/** What a `jsonPost` makes of each kind of answer. @internal */
+export interface JsonPostReaders<A, E> {
+  /** A success whose whole body (at most 64 KiB and the limit, not an SSE stream) was read, as text. */
+  readonly read: (text: string, status: number) => Effect.Effect<A, E>
+  /** A success that is an SSE stream, its body still coming. */
+  readonly events: (body: StreamedBody, status: number) => Effect.Effect<A, E>
+  /** Any other answer, as the response the client would have returned. */
+  readonly handOver: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, E>
+  /** A failure, as the client's error. */
+  readonly fail: (error: HttpClientError.HttpClientError) => Effect.Effect<A, E>
+}
+
 /**
- * A JSON POST through the lean client, for the hot path of a session: a success whose whole body
- * was read by the dispatch handler (at most 64 KiB and `limit`, not an SSE stream) reaches `read` as
- * text, without an `HttpClientRequest` or an `HttpClientResponse` built for it; any other response
- * reaches `handOver` as the response the client would have returned, and a failure `fail` as its
- * `HttpClientError`. The request, needed only for those two, is built then. `headers` must hold
- * the body's `content-type`. `dispatcher` is the lean client's (`dispatcherOf`).
+ * A JSON POST through the lean client, for the hot path of a session: a success reaches the
+ * readers as text or as an SSE body, without an `HttpClientRequest` or an `HttpClientResponse`
+ * built for it; those are built only for the answers that need them. `headers` must hold the
+ * body's `content-type`. `dispatcher` is the lean client's (`dispatcherOf`).
  *
  * @internal
  */
@@ -156,9 +169,7 @@ export const jsonPost = <A, E>(
   headers: Headers.Headers,
   body: string,
   limit: number,
-  read: (text: string, status: number) => Effect.Effect<A, E>,
-  handOver: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, E>,
-  fail: (error: HttpClientError.HttpClientError) => Effect.Effect<A, E>
+  { events, fail, handOver, read }: JsonPostReaders<A, E>
 ): Effect.Effect<A, E> => {
   const requestOf = () => HttpClientRequest.post(url, { headers, body: HttpBody.text(body, "application/json") })
   const target = targetOf(url, Option.none(), UrlParams.empty)
@@ -169,7 +180,12 @@ export const jsonPost = <A, E>(
       // run in undici's callback, off the fiber: what throws reaches it as a defect (`defect`)
       resume(read(decoder.decode(bytes), answered.statusCode))
     },
-    stream: (answered, body) => resume(handOver(new LeanResponse(requestOf(), answered, body))),
+    stream: (answered, body) =>
+      resume(
+        Transport.isSuccessStatus(answered.statusCode) && Dispatch.isEventStream(answered.headers)
+          ? events(body, answered.statusCode)
+          : handOver(new LeanResponse(requestOf(), answered, body))
+      ),
     requestFailed: (cause) => resume(fail(new HttpClientError.RequestError({ request: requestOf(), reason: "Transport", cause }))),
     bodyFailed: (answered, cause) => resume(fail(bodyError(requestOf(), answered, cause))),
     defect: (cause) => resume(Effect.die(cause))
