@@ -113,9 +113,11 @@ export class StreamedBody {
   /** Resumes once a chunk arrives or the body ends. */
   readonly arrival: Effect.Effect<void> = Effect.async<void>((resume) => {
     this.wake = () => resume(Effect.void)
-    return Effect.sync(() => {
-      this.wake = undefined
-    })
+    return this.unwatch
+  })
+
+  private readonly unwatch = Effect.sync(() => {
+    this.wake = undefined
   })
 
   /**
