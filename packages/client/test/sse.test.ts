@@ -73,6 +73,23 @@ describe("SSE decoding", () => {
     { fastCheck: { numRuns: 300 } }
   )
 
+  it("drops a byte order mark at the start of the body only, however the body is split", () => {
+    const bom = "\uFEFF"
+    const data = (chunks: ReadonlyArray<string | Uint8Array>) => {
+      const decode = Sse.makeDecoder(1024)
+      return chunks.flatMap((chunk) => {
+        const events = decode(typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk)
+        if (!Array.isArray(events)) throw events
+        return events.flatMap((event) => event._tag === "Event" ? [event.data] : [])
+      })
+    }
+    expect(data([`${bom}data: a\n\n`])).toEqual(["a"])
+    expect(data([new Uint8Array([0xef, 0xbb]), new TextEncoder().encode(`${bom}`).subarray(2), "data: a\n\n"])).toEqual(["a"])
+    expect(data(["data: x", `${bom}y\n\n`])).toEqual([`x${bom}y`])
+    expect(data(["data: é", `${bom}y\n\n`])).toEqual([`é${bom}y`])
+    expect(data(["", `${bom}data: a\n\n`])).toEqual(["a"])
+  })
+
   it("folds a CRLF split across chunks into one line end", () => {
     const fold = Sse.makeLineEndFolder()
     expect([fold("data: a\r"), fold(""), fold("\ndata: b\r\n"), fold("\r")].join("")).toBe("data: a\ndata: b\n\n")

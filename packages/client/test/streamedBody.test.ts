@@ -6,6 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import { StreamedBody } from "../src/internal/streamedBody.js"
 import * as Streamed from "../src/internal/streamedBody.js"
 
@@ -53,6 +54,21 @@ describe("StreamedBody", () => {
       expect(yield* Fiber.join(reader)).toEqual([1024, 2048])
       expect(settled()).toBe(1)
       expect(body.ended).toBe(true)
+    }))
+
+  it.effect("a wait that begins after a chunk came in, between the reader's look and its wait, ends at once", () =>
+    Effect.gen(function*() {
+      const { body } = recording()
+      expect(body.poll()).toBeUndefined()
+      body.push(kib(1))
+      const waiting = yield* Effect.fork(body.arrival)
+      yield* Effect.yieldNow()
+      expect(Option.isSome(yield* Fiber.poll(waiting))).toBe(true)
+      expect(body.poll()).toHaveLength(1024)
+      body.finish()
+      const atTheEnd = yield* Effect.fork(body.arrival)
+      yield* Effect.yieldNow()
+      expect(Option.isSome(yield* Fiber.poll(atTheEnd))).toBe(true)
     }))
 
   it.effect("a failure from undici fails the reader after the chunks before it", () =>

@@ -198,7 +198,7 @@ export const make = (
     })
 
     // the lean client's hot path (see `undiciClient.ts`): a small JSON answer is read as text by
-    // its dispatch handler and an SSE answer as its chunks come, with no request or response
+    // its dispatch handler and a streamed SSE answer as its chunks come, with no request or response
     // object built for either; anything else takes the way of any other `HttpClient`. OAuth needs
     // its token first, and so takes that way too.
     const lean = tokens === undefined ? UndiciClient.dispatcherOf(http) : undefined

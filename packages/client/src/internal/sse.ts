@@ -32,7 +32,8 @@ export const makeLineEndFolder = (): (chunk: string) => string => {
  */
 export type Decoder = (input: Uint8Array | string) => Array<Sse.AnyEvent> | Sse.SseError
 
-const whole = new TextDecoder()
+const dropsBom = new TextDecoder()
+const keepsBom = new TextDecoder("utf-8", { ignoreBOM: true })
 
 /**
  * A decoder for one body. The parser bounds only the event still pending at the end of a chunk;
@@ -43,12 +44,17 @@ const whole = new TextDecoder()
  */
 export const makeDecoder = (maxEventSize: number): Decoder => {
   // a chunk that ends on an ASCII byte ends on a character's end, and is decoded on its own; a
-  // decoder that carries a split character over to the next chunk is made only when one is split
+  // decoder that carries a split character over to the next chunk is made only when one is split.
+  // Only the body's first bytes may be a byte order mark to drop.
   let streaming: TextDecoder | undefined
+  let first = true
   const text = (bytes: Uint8Array) => {
+    if (bytes.length === 0) return ""
+    const atStart = first
+    first = false
     if (streaming === undefined) {
-      if (bytes.length === 0 || bytes[bytes.length - 1]! < 0x80) return whole.decode(bytes)
-      streaming = new TextDecoder()
+      if (bytes[bytes.length - 1]! < 0x80) return (atStart ? dropsBom : keepsBom).decode(bytes)
+      streaming = new TextDecoder("utf-8", { ignoreBOM: !atStart })
     }
     return streaming.decode(bytes, { stream: true })
   }

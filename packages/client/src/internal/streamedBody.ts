@@ -12,7 +12,7 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 
-/** Why a body ended before its end: it was given up without an error (by an abort, say). @internal */
+/** Why a body ended before its end when nothing else did: its reader gave it up. @internal */
 export class BodyClosedError extends Error {
   constructor() {
     super("the body was closed before its end")
@@ -74,8 +74,8 @@ export class StreamedBody {
   }
 
   /**
-   * Gives the body up before its end: undici aborts the request and closes its connection, and
-   * a reader still waiting sees `reason`.
+   * Gives the body up: unless undici had delivered its end or a failure already, it aborts the
+   * request and closes its connection, and a reader then sees `reason`. Unread chunks are dropped.
    */
   destroy(reason: Error = new BodyClosedError()): void {
     this.chunks = []
@@ -110,8 +110,10 @@ export class StreamedBody {
     return chunk
   }
 
-  /** Resumes once a chunk arrives or the body ends. */
+  /** Resumes once a chunk waits or the body ended. */
   readonly arrival: Effect.Effect<void> = Effect.async<void>((resume) => {
+    // the runtime may yield between a reader's empty `poll` and this wait, and undici deliver then
+    if (this.chunks.length > 0 || this.end !== undefined) return resume(Effect.void)
     this.wake = () => resume(Effect.void)
     return this.unwatch
   })

@@ -14,8 +14,8 @@
  * streamed, and destroyed when reading it is interrupted.
  *
  * It also offers a session's hot path a way around the `HttpClient` interface (`jsonPost`): a JSON
- * POST whose small answer reaches the caller as text, and whose SSE answer as the chunks undici
- * delivers, with no request or response object built for either. That is the one place the hot
+ * POST whose small answer reaches the caller as text, and whose streamed SSE answer as the chunks
+ * undici delivers, with no request or response object built for either. That is the one place the hot
  * path leaves plain Effect.
  */
 import * as HttpBody from "@effect/platform/HttpBody"
@@ -147,7 +147,7 @@ export const dispatcherOf = (client: HttpClient.HttpClient): Undici.Dispatcher |
 export interface JsonPostReaders<A, E> {
   /** A success whose whole body (at most 64 KiB and the limit, not an SSE stream) was read, as text. */
   readonly read: (text: string, status: number) => Effect.Effect<A, E>
-  /** A success that is an SSE stream, its body still coming. */
+  /** A success that is an SSE stream not read whole (see `undiciDispatch.ts`), its body still coming. */
   readonly events: (body: StreamedBody, status: number) => Effect.Effect<A, E>
   /** Any other answer, as the response the client would have returned. */
   readonly handOver: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, E>
@@ -157,8 +157,9 @@ export interface JsonPostReaders<A, E> {
 
 /**
  * A JSON POST through the lean client, for the hot path of a session: a success reaches the
- * readers as text or as an SSE body, without an `HttpClientRequest` or an `HttpClientResponse`
- * built for it; those are built only for the answers that need them. `headers` must hold the
+ * readers as text or as a streamed SSE body, without an `HttpClientRequest` or an
+ * `HttpClientResponse` built for it; those are built only for the answers that need them (a small
+ * SSE body of announced length among them). `headers` must hold the
  * body's `content-type`. `dispatcher` is the lean client's (`dispatcherOf`).
  *
  * @internal

@@ -61,7 +61,7 @@ class Handler implements Undici.Dispatcher.DispatchHandler {
   private chunks: Array<Uint8Array> = []
   private size = 0
   private body: StreamedBody | undefined = undefined
-  /** Whether the outcome was told: later news is dropped (a streamed body hears it itself). */
+  /** Whether a body read whole or a failure was told: later news is dropped. Once a body is handed over, it hears the news itself. */
   private settled = false
 
   constructor(
