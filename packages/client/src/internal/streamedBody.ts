@@ -141,8 +141,10 @@ export class StreamedBody {
 }
 
 /**
- * Runs `f` on each chunk of `body`, while it answers `true`. A body left before its end (failed,
- * interrupted, or stopped early and still open) is given up, which aborts its request.
+ * Runs `f` on each chunk of `body`, while it answers `true`. What is waiting is read
+ * synchronously, and an answer `f` gives at once (an `Effect.succeed`) costs no runtime step: an
+ * SSE answer that came with its headers is read as cheaply as a JSON one. A body left before its
+ * end (failed, interrupted, or stopped early and still open) is given up, which aborts its request.
  *
  * @internal
  */
@@ -150,20 +152,36 @@ export const forEach = <E, E2>(
   body: StreamedBody,
   f: (chunk: Uint8Array) => Effect.Effect<boolean, E>,
   onError: (cause: Error) => E2
-): Effect.Effect<void, E | E2> => {
-  // what is waiting is read synchronously: an SSE answer that came with its headers costs no wake-up
-  const step = (): Effect.Effect<void, E | E2> => {
-    const next = body.poll()
-    if (next === undefined) return Effect.flatMap(body.arrival, step)
-    if (next === null) return Effect.void
-    if (next instanceof Error) return Effect.fail(onError(next))
-    return Effect.flatMap(f(next), (more) => more ? step() : Effect.void)
-  }
-  return Effect.onExit(
-    Effect.suspend(step),
-    (exit) => body.ended ? Effect.void : Effect.sync(Exit.isSuccess(exit) ? () => body.leave() : () => body.destroy())
-  )
-}
+): Effect.Effect<void, E | E2> =>
+  Effect.suspend(() => {
+    /** What is left to do, or `undefined` when reading ended without waiting on anything. */
+    const step = (): Effect.Effect<void, E | E2> | undefined => {
+      for (;;) {
+        const next = body.poll()
+        if (next === null) return undefined
+        if (next === undefined) return Effect.flatMap(body.arrival, stepOn)
+        if (next instanceof Error) return Effect.fail(onError(next))
+        const more = f(next)
+        if (!isSucceeded(more)) return Effect.flatMap(more, (more) => more ? stepOn() : Effect.void)
+        if (!more.value) return undefined
+      }
+    }
+    const stepOn = () => step() ?? Effect.void
+    const rest = step()
+    if (rest === undefined) {
+      if (!body.ended) body.leave()
+      return Effect.void
+    }
+    return Effect.onExit(rest, (exit) => body.ended ? Effect.void : Effect.sync(Exit.isSuccess(exit) ? () => body.leave() : () => body.destroy()))
+  })
+
+/**
+ * Whether `effect` is already its success (an `Effect.succeed`), whose value can be read without
+ * a runtime step.
+ *
+ * @internal
+ */
+export const isSucceeded = <A, E>(effect: Effect.Effect<A, E>): effect is Exit.Success<A, E> => Exit.isExit(effect) && Exit.isSuccess(effect)
 
 /**
  * `body` as a `Stream`, for readers of the `HttpClientResponse` interface; ending the stream early

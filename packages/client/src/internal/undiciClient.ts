@@ -29,11 +29,10 @@ import * as NodeStream from "@effect/platform-node/NodeStream"
 import type * as Undici from "@effect/platform-node/Undici"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Abort from "./abort.js"
 import { decoder, LeanResponse } from "./leanResponse.js"
-import type { StreamedBody } from "./streamedBody.js"
+import { isSucceeded, type StreamedBody } from "./streamedBody.js"
 import * as Transport from "./transport.js"
 import * as Dispatch from "./undiciDispatch.js"
 
@@ -192,8 +191,6 @@ export const jsonPost = <A, E>(
     defect: (cause) => resume(Effect.die(cause))
   }))
 }
-
-const isSucceeded = <A, E>(effect: Effect.Effect<A, E>): effect is Exit.Success<A, E> => Exit.isExit(effect) && Exit.isSuccess(effect)
 
 /**
  * The lean client over `dispatcher`.
