@@ -2,9 +2,9 @@
  * The one seam through which answer and transport code reads a response body chunk by chunk.
  *
  * A generic `HttpClientResponse` is read through its `stream`; a response that implements
- * `ChunkSource` (the lean undici client's does) is read straight from the chunks undici delivers, which
- * costs a few effect steps per chunk instead of a stream's channel machinery per chunk. Callers
- * read plain Effect either way and never learn which path they took.
+ * `ChunkSource` (the lean undici client's does) is read straight from the chunks undici delivers
+ * (`streamedBody.ts`), which costs a few effect steps per chunk instead of a stream's channel
+ * machinery per chunk. Callers read plain Effect either way and never learn which path they took.
  */
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"

@@ -118,7 +118,7 @@ export const cutOff = (target: Target, status: number, cause: unknown): Transpor
  */
 export const isSuccess = (response: HttpClientResponse.HttpClientResponse): boolean => isSuccessStatus(response.status)
 
-/** @internal */
+/** Whether `status` is a 2xx: the one home of that rule. @internal */
 export const isSuccessStatus = (status: number): boolean => status >= 200 && status < 300
 
 /**
