@@ -143,8 +143,9 @@ export class StreamedBody {
 /**
  * Runs `f` on each chunk of `body`, while it answers `true`. What is waiting is read
  * synchronously, and an answer `f` gives at once (an `Effect.succeed`) costs no runtime step: an
- * SSE answer that came with its headers is read as cheaply as a JSON one. A body left before its
- * end (failed, interrupted, or stopped early and still open) is given up, which aborts its request.
+ * SSE answer that came with its headers is read nearly as cheaply as a JSON one. A body left
+ * before its end (failed, interrupted, or stopped early and still open) is given up, which aborts
+ * its request.
  *
  * @internal
  */
