@@ -24,10 +24,9 @@ const recording = () => {
 
 const kib = (n: number) => new Uint8Array(n * 1024)
 
-const collect = (body: StreamedBody) => {
-  const sizes: Array<number> = []
-  return Streamed.forEach(body, (chunk) => Effect.succeed(sizes.push(chunk.length) > 0), (cause) => cause.message).pipe(Effect.as(sizes))
-}
+/** Reads `body` to its end, noting each chunk's size in `sizes`; fails with the message of the body's failure. */
+const collect = (body: StreamedBody, sizes: Array<number> = []) =>
+  Streamed.forEach(body, (chunk) => Effect.succeed(sizes.push(chunk.length) > 0), (cause) => cause.message).pipe(Effect.as(sizes))
 
 describe("StreamedBody", () => {
   it.effect("pauses undici while more than 64 KiB wait unread, and resumes it once the reader caught up", () =>
@@ -77,9 +76,7 @@ describe("StreamedBody", () => {
       body.push(kib(1))
       body.fail(new Error("socket hang up"))
       const sizes: Array<number> = []
-      const exit = yield* Effect.exit(
-        Streamed.forEach(body, (chunk) => Effect.succeed(sizes.push(chunk.length) > 0), (cause) => cause.message)
-      )
+      const exit = yield* Effect.exit(collect(body, sizes))
       expect(sizes).toEqual([1024])
       expect(exit).toEqual(Exit.fail("socket hang up"))
       expect(calls).toEqual([])

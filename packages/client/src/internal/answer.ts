@@ -112,7 +112,7 @@ export type Chunks = (
  */
 const chunksOf = (response: HttpClientResponse.HttpClientResponse, options: ReadOptions): Chunks => (onChunk) => {
   const { maxMessageSize, target } = options
-  if (Transport.announcedLength(response) <= Math.min(maxMessageSize, Defaults.smallBody)) {
+  if (Body.announcedLength(response) <= Math.min(maxMessageSize, Defaults.smallBody)) {
     return Effect.asVoid(Effect.flatMap(Transport.readText(target, response, maxMessageSize), onChunk))
   }
   return Effect.catchTag(
@@ -260,5 +260,4 @@ export const fromJson = (
 const answers = (answer: Answer, id: JsonRpc.RequestId) => answer.id === null || String(answer.id) === String(id)
 
 /** @internal */
-export const isEventStream = (response: HttpClientResponse.HttpClientResponse): boolean =>
-  (response.headers["content-type"] ?? "").startsWith("text/event-stream")
+export const isEventStream = (response: HttpClientResponse.HttpClientResponse): boolean => Body.isEventStreamType(response.headers["content-type"])

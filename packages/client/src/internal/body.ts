@@ -48,13 +48,34 @@ export const forEachChunk = <E>(
   isChunkSource(response) ? response.forEachChunk(f) : Stream.runForEachWhile(response.stream, f)
 
 /**
+ * A `Content-Length` header's value as a number, `NaN` when there is none: the one reading of it,
+ * for undici's raw headers as for a response's.
+ *
+ * @internal
+ */
+export const lengthOf = (contentLength: unknown): number =>
+  typeof contentLength === "string" && contentLength !== "" ? Number(contentLength) : Number.NaN
+
+/**
+ * Whether a `Content-Type` header's value is an SSE stream's.
+ *
+ * @internal
+ */
+export const isEventStreamType = (contentType: unknown): boolean =>
+  typeof contentType === "string" && contentType.startsWith("text/event-stream")
+
+/**
+ * The body's `Content-Length`, or `NaN` when the server did not announce one.
+ *
+ * @internal
+ */
+export const announcedLength = (response: HttpClientResponse.HttpClientResponse): number => lengthOf(response.headers["content-length"])
+
+/**
  * The body's length when it is known before reading it: its `Content-Length`, or the size of a
  * body the client has already read whole; `NaN` otherwise.
  *
  * @internal
  */
-export const knownLength = (response: HttpClientResponse.HttpClientResponse): number => {
-  if (isChunkSource(response) && !Number.isNaN(response.bufferedLength)) return response.bufferedLength
-  const length = response.headers["content-length"]
-  return length === undefined || length === "" ? Number.NaN : Number(length)
-}
+export const knownLength = (response: HttpClientResponse.HttpClientResponse): number =>
+  isChunkSource(response) && !Number.isNaN(response.bufferedLength) ? response.bufferedLength : announcedLength(response)

@@ -149,16 +149,6 @@ const continueReading = Effect.succeed(true)
 const stopReading = () => Effect.succeed(false)
 
 /**
- * The body's `Content-Length`, or `NaN` when the server did not announce one.
- *
- * @internal
- */
-export const announcedLength = (response: HttpClientResponse.HttpClientResponse): number => {
-  const length = response.headers["content-length"]
-  return length === undefined || length === "" ? Number.NaN : Number(length)
-}
-
-/**
  * Reads the whole body as text, never holding more than `limit` bytes: a body whose length is
  * known within the limit (announced by `Content-Length`, which the HTTP parser holds the server
  * to, or already read whole by the client) is taken in one go, an announced oversized body is

@@ -12,6 +12,7 @@
 import type * as Undici from "@effect/platform-node/Undici"
 import { Readable } from "node:stream"
 import type * as Abort from "./abort.js"
+import * as Body from "./body.js"
 import * as Defaults from "./defaults.js"
 import { BodyClosedError, StreamedBody } from "./streamedBody.js"
 
@@ -33,22 +34,14 @@ export interface Outcome {
   readonly defect: (cause: unknown) => void
 }
 
-const announcedLength = (headers: Answered["headers"]) => {
-  const value = headers["content-length"]
-  return typeof value === "string" && value !== "" ? Number(value) : Number.NaN
-}
-
 /** @internal */
-export const isEventStream = (headers: Answered["headers"]): boolean => {
-  const value = headers["content-type"]
-  return typeof value === "string" && value.startsWith("text/event-stream")
-}
+export const isEventStream = (headers: Answered["headers"]): boolean => Body.isEventStreamType(headers["content-type"])
 
 /** Whether an answer is read whole before it is handed over (one wake-up of the fiber, not two). */
 const readWhole = (method: string, statusCode: number, headers: Answered["headers"]) => {
   // a HEAD answer's length is the resource's, which a body read whole (empty) would hide
   if (statusCode >= 300 || method === "HEAD") return false
-  const length = announcedLength(headers)
+  const length = Body.lengthOf(headers["content-length"])
   // an SSE body may stay open and deliver notifications first: it is read as it comes
   return Number.isNaN(length) ? !isEventStream(headers) : length <= Defaults.smallBody
 }
